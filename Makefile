@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PIP_FLAGS ?= -q --disable-pip-version-check
+export WAREHOUSE_DIR ?= $(CURDIR)/warehouse
+
+.PHONY: install demo test lint format serve-simulator bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+	$(PY) -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create the virtual environment and install everything
+
+demo: install ## run the whole pipeline on the bundled simulator over recent days
+	$(PY) -m orchestration.demo $(DEMO_ARGS)
+
+test: install ## run the test suite (lint included)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+serve-simulator: install ## serve the simulated source APIs on loopback (port 8765)
+	$(PY) -m simulator serve --port 8765
+
+bench: install ## extraction benchmark at large scale (see bench/README.md)
+	$(PY) bench/extract_benchmark.py
+
+clean:
+	rm -rf $(WAREHOUSE_DIR) dbt_project/target dbt_project/logs
