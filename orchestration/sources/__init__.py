@@ -1,0 +1,146 @@
+"""What every extract asset shares, so each source module holds only what its API needs.
+
+An extract is a function `(run, days) -> extra metadata` that lands each day of a partition range
+through `run.day(...)`; `extract_asset` turns it into a partitioned Dagster asset with the common
+policies, and reports rows, rejects, requests and timings without ever touching a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dagster as dg
+
+from orchestration.lib.config import PipelineConfig, PipelineResource, SourceSettings
+from orchestration.lib.http import ApiClient, ApiError, Auth, HttpSettings
+from orchestration.lib.landing import (
+    DEFAULT_CHUNK_ROWS,
+    Bookkeeping,
+    DayLanding,
+    Dedupe,
+    LandingTotals,
+)
+from orchestration.lib.partitions import daily_partitions, partition_days
+
+
+@dataclass
+class ExtractRun:
+    """One asset run of one source: its settings, clients, and landing totals."""
+
+    source: str
+    config: PipelineConfig
+    http: HttpSettings
+    extracted_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    log: logging.Logger | Any = field(default_factory=lambda: logging.getLogger(__name__))
+    totals: LandingTotals = field(default_factory=LandingTotals)
+    clients: list[ApiClient] = field(default_factory=list)
+
+    @property
+    def settings(self) -> SourceSettings:
+        return self.config.sources[self.source]
+
+    def client(self, auth: Auth, headers: Mapping[str, str] | None = None) -> ApiClient:
+        client = ApiClient(self.source, self.settings.url, auth, self.http, headers)
+        self.clients.append(client)
+        return client
+
+    def day(self, day: date, datasets: Mapping[str, Dedupe | None]) -> DayLanding:
+        """The landing of one day: commit all its datasets on success, none on failure."""
+        bookkeeping = Bookkeeping(day, self.extracted_at, self.config.mode)
+        return DayLanding(
+            self.config.warehouse_dir,
+            self.source,
+            bookkeeping,
+            datasets,
+            totals=self.totals,
+            chunk_rows=self.chunk_rows,
+        )
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+    def metadata(self) -> dict[str, Any]:
+        stats = {"requests": 0, "pages": 0, "retries": 0, "throttle_wait_seconds": 0.0}
+        for client in self.clients:
+            for key, value in client.stats.as_metadata().items():
+                stats[key] += value
+        return {**self.totals.as_metadata(), **stats, "source_mode": self.config.mode}
+
+
+#: Lands every day of `days`; returns extra metadata particular to the source.
+Extract = Callable[[ExtractRun, list[date]], Mapping[str, Any] | None]
+
+
+def _metadata_value(value: Any) -> Any:
+    return dg.MetadataValue.json(value) if isinstance(value, dict | list) else value
+
+
+def extract_asset(
+    name: str,
+    *,
+    source: str,
+    group: str,
+    description: str,
+    deps: Iterable[str | dg.AssetKey] = (),
+) -> Callable[[Extract], dg.AssetsDefinition]:
+    """Decorator: an extract function -> the `landing/{name}` asset, policies included.
+
+    A permanent API error (401/403/404) fails the run without the retry policy's retries: a bad
+    token does not get better in ten seconds.
+    """
+
+    def decorate(extract: Extract) -> dg.AssetsDefinition:
+        @dg.asset(
+            key=["landing", name],
+            group_name=group,
+            description=description,
+            deps=list(deps),
+            partitions_def=daily_partitions,
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+            kinds={"python", "parquet"},
+            owners=["team:data-engineering"],
+            pool="landing",
+        )
+        def _extract(
+            context: dg.AssetExecutionContext, pipeline: PipelineResource
+        ) -> dg.MaterializeResult:
+            key_range = context.partition_key_range
+            days = partition_days(key_range.start, key_range.end)
+            run = ExtractRun(
+                source,
+                pipeline.settings(),
+                pipeline.http_settings(),
+                chunk_rows=pipeline.chunk_rows,
+                log=context.log,
+            )
+            started = time.monotonic()
+            try:
+                extra = extract(run, days) or {}
+            except ApiError as error:
+                if error.permanent:
+                    raise dg.Failure(description=str(error), allow_retries=False) from None
+                raise
+            finally:
+                run.close()
+            metadata = {
+                **run.metadata(),
+                **extra,
+                "partition_range": f"{key_range.start}...{key_range.end}",
+                "days": len(days),
+                "duration_seconds": round(time.monotonic() - started, 3),
+            }
+            return dg.MaterializeResult(
+                metadata={k: _metadata_value(v) for k, v in metadata.items()}
+            )
+
+        return _extract
+
+    return decorate

@@ -1,0 +1,76 @@
+{#-
+    The contract's KPI formulas (shared/specs/marts.md), written once and used by every mart.
+    Each macro takes the SQL expressions of its components (column names by default) and returns
+    one expression. Ratios go through safe_divide: a denominator of 0 gives null, never 0.
+-#}
+
+{% macro kpi_conversion_rate(orders='orders', sessions='sessions') -%}
+    {{ safe_divide(orders, sessions) }}
+{%- endmacro %}
+
+{% macro kpi_average_basket(net_revenue='net_revenue', orders='orders') -%}
+    {{ safe_divide(net_revenue, orders) }}
+{%- endmacro %}
+
+{% macro kpi_units_per_order(units='units', orders='orders') -%}
+    {{ safe_divide(units, orders) }}
+{%- endmacro %}
+
+{% macro kpi_cross_sell_rate(cross_sell_orders='cross_sell_orders', orders='orders') -%}
+    {{ safe_divide(cross_sell_orders, orders) }}
+{%- endmacro %}
+
+{% macro kpi_upsell_rate(upsell_orders='upsell_orders', returning_customer_orders='returning_customer_orders') -%}
+    {{ safe_divide(upsell_orders, returning_customer_orders) }}
+{%- endmacro %}
+
+{% macro kpi_cac(ad_spend='ad_spend', new_customers='new_customers') -%}
+    {{ safe_divide(ad_spend, new_customers) }}
+{%- endmacro %}
+
+{% macro kpi_roas(net_revenue='net_revenue', ad_spend='ad_spend') -%}
+    {{ safe_divide(net_revenue, ad_spend) }}
+{%- endmacro %}
+
+{% macro kpi_margin_after_ad_spend(contribution_margin='contribution_margin', ad_spend='ad_spend') -%}
+    (cast({{ contribution_margin }} as double) - cast({{ ad_spend }} as double))
+{%- endmacro %}
+
+{#- Unprofitable: the margin left after ad spend is negative while money was spent on ads. -#}
+{% macro kpi_is_unprofitable(contribution_margin='contribution_margin', ad_spend='ad_spend') -%}
+    ({{ ad_spend }} > 0 and {{ kpi_margin_after_ad_spend(contribution_margin, ad_spend) }} < 0)
+{%- endmacro %}
+
+{% macro kpi_return_rate(refunded_units='refunded_units', units='units') -%}
+    {{ safe_divide(refunded_units, units) }}
+{%- endmacro %}
+
+{% macro kpi_shipped_within_48h_rate(
+    shipped_within_48h_orders='shipped_within_48h_orders', fulfilled_orders='fulfilled_orders'
+) -%}
+    {{ safe_divide(shipped_within_48h_orders, fulfilled_orders) }}
+{%- endmacro %}
+
+{% macro kpi_contact_rate(tickets='tickets', orders='orders') -%}
+    {{ safe_divide(tickets, orders) }}
+{%- endmacro %}
+
+{% macro kpi_csat(good_ratings='good_ratings', bad_ratings='bad_ratings') -%}
+    {{ safe_divide(good_ratings, '(' ~ good_ratings ~ ' + ' ~ bad_ratings ~ ')') }}
+{%- endmacro %}
+
+{% macro kpi_repeat_customer_rate(repeat_customers='repeat_customers', active_customers='active_customers') -%}
+    {{ safe_divide(repeat_customers, active_customers) }}
+{%- endmacro %}
+
+{% macro kpi_ctr(clicks='clicks', impressions='impressions') -%}
+    {{ safe_divide(clicks, impressions) }}
+{%- endmacro %}
+
+{% macro kpi_cpc(spend='spend', clicks='clicks') -%}
+    {{ safe_divide(spend, clicks) }}
+{%- endmacro %}
+
+{% macro kpi_tickets_per_100_orders(tickets='tickets', orders='orders') -%}
+    (100 * {{ safe_divide(tickets, orders) }})
+{%- endmacro %}

@@ -1,0 +1,39 @@
+{#- The run's day range as SQL date literals (null when the var is not set). -#}
+{% macro reporting_partition_end() -%}
+    {%- set partition_end = var('partition_end', none) -%}
+    {%- if partition_end -%}
+        cast('{{ partition_end }}' as date)
+    {%- else -%}
+        cast(null as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The run's day D (architecture.md): var partition_end when set, else `fallback_sql`, an
+    expression giving the latest data day of the mart's own source.
+-#}
+{% macro reporting_as_of_date(fallback_sql) -%}
+    coalesce({{ reporting_partition_end() }}, ({{ fallback_sql }}))
+{%- endmacro %}
+
+{#- ISO weekday number (1 = Monday) -> English name. -#}
+{% macro reporting_weekday_name(isodow) -%}
+    case {{ isodow }}
+        when 1 then 'Monday'
+        when 2 then 'Tuesday'
+        when 3 then 'Wednesday'
+        when 4 then 'Thursday'
+        when 5 then 'Friday'
+        when 6 then 'Saturday'
+        when 7 then 'Sunday'
+    end
+{%- endmacro %}
+
+{#- True when an (ISO weekday, hour) slot is inside the support business hours (vars). -#}
+{% macro reporting_is_business_hours(isodow, hour) -%}
+    (
+        {{ isodow }} in ({{ var('business_days') | join(', ') }})
+        and {{ hour }} >= {{ var('business_hours_start') }}
+        and {{ hour }} < {{ var('business_hours_end') }}
+    )
+{%- endmacro %}

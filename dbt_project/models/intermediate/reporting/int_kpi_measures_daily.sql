@@ -1,0 +1,102 @@
+-- One row per business day from the earliest to the latest data day (orders, sessions, ad spend,
+-- tickets), even on days when a source has no rows: the additive components of the daily KPIs.
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+web_sessions as (
+    select * from {{ ref('int_web_sessions_mapped') }}
+),
+
+ad_spend as (
+    select * from {{ ref('int_ad_spend_unioned') }}
+),
+
+tickets as (
+    select * from {{ ref('fct_support_tickets') }}
+),
+
+order_days as (
+    select
+        order_date as date,
+        {{ order_measures() }}
+    from orders
+    group by order_date
+),
+
+session_days as (
+    select
+        session_date as date,
+        {{ session_measures() }}
+    from web_sessions
+    group by session_date
+),
+
+ad_spend_days as (
+    select
+        spend_date as date,
+        {{ ad_spend_measures() }}
+    from ad_spend
+    group by spend_date
+),
+
+ticket_days as (
+    select
+        created_date as date,
+        {{ ticket_measures() }}
+    from tickets
+    group by created_date
+),
+
+data_days as (
+    select date from order_days
+    union
+    select date from session_days
+    union
+    select date from ad_spend_days
+    union
+    select date from ticket_days
+),
+
+-- A backfill of an old range (partition_end in the past) never truncates the spine; a run whose
+-- last days have no data yet still gets rows up to its day D.
+spine_bounds as (
+    select
+        min(date) as first_day,
+        greatest(max(date), coalesce({{ reporting_partition_end() }}, max(date))) as last_day
+    from data_days
+),
+
+spine as (
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date
+    from spine_bounds
+    where first_day is not null
+)
+
+select
+    spine.date,
+    coalesce(session_days.sessions, 0) as sessions,
+    coalesce(order_days.orders, 0) as orders,
+    coalesce(order_days.cancelled_orders, 0) as cancelled_orders,
+    coalesce(order_days.net_revenue, 0) as net_revenue,
+    coalesce(order_days.contribution_margin, 0) as contribution_margin,
+    coalesce(order_days.units, 0) as units,
+    coalesce(order_days.refunded_units, 0) as refunded_units,
+    coalesce(order_days.cross_sell_orders, 0) as cross_sell_orders,
+    coalesce(order_days.returning_customer_orders, 0) as returning_customer_orders,
+    coalesce(order_days.upsell_orders, 0) as upsell_orders,
+    coalesce(order_days.new_customers, 0) as new_customers,
+    coalesce(order_days.fulfilled_orders, 0) as fulfilled_orders,
+    coalesce(order_days.shipped_within_48h_orders, 0) as shipped_within_48h_orders,
+    order_days.median_processing_hours,
+    coalesce(ad_spend_days.ad_spend, 0) as ad_spend,
+    coalesce(ticket_days.tickets, 0) as tickets,
+    coalesce(ticket_days.good_ratings, 0) as good_ratings,
+    coalesce(ticket_days.bad_ratings, 0) as bad_ratings
+from spine
+left join order_days on spine.date = order_days.date
+left join session_days on spine.date = session_days.date
+left join ad_spend_days on spine.date = ad_spend_days.date
+left join ticket_days on spine.date = ticket_days.date

@@ -1,0 +1,89 @@
+-- Every line of every order (test orders included, flagged), with ex-tax amounts, the sku's
+-- catalog attributes and cost, and its refunds. The one place line money is computed.
+with
+
+orders as (
+
+    select
+        order_id,
+        customer_id,
+        created_at as ordered_at,
+        order_date,
+        is_test,
+        is_cancelled
+    from {{ ref('stg_shop__orders') }}
+
+),
+
+lines as (
+
+    select
+        order_id,
+        line_id,
+        sku,
+        quantity,
+        taxes_included,
+        original_unit_price,
+        unit_price_ex_tax,
+        gross_amount_ex_tax,
+        discount_amount_ex_tax,
+        net_amount,
+        tax_amount,
+        ex_tax_ratio
+    from {{ ref('stg_shop__order_lines') }}
+
+),
+
+products as (
+
+    select
+        sku,
+        category,
+        unit_cost
+    from {{ ref('stg_shop__product_variants') }}
+
+),
+
+refunds as (
+
+    select
+        line_id,
+        sum(refunded_qty) as refunded_qty,
+        sum(refund_subtotal) as refund_subtotal,
+        min(refund_created_at) as first_refunded_at
+    from {{ ref('stg_shop__refund_lines') }}
+    group by line_id
+
+)
+
+select
+    lines.line_id,
+    lines.order_id,
+    orders.customer_id,
+    orders.ordered_at,
+    orders.order_date,
+    orders.is_test,
+    orders.is_cancelled,
+    not orders.is_test and not orders.is_cancelled as is_counted,
+    lines.sku,
+    products.category,
+    lines.quantity,
+    lines.taxes_included,
+    lines.original_unit_price,
+    lines.unit_price_ex_tax,
+    lines.gross_amount_ex_tax as gross_revenue,
+    lines.discount_amount_ex_tax as discount_amount,
+    lines.net_amount as net_revenue,
+    lines.tax_amount,
+    products.unit_cost,
+    cast(lines.quantity * products.unit_cost as decimal(18, 4)) as cogs,
+    cast(coalesce(refunds.refunded_qty, 0) as bigint) as refunded_qty,
+    -- the refund subtotal follows the order's tax setting: same ex-tax share as the line
+    cast(coalesce(round(refunds.refund_subtotal * lines.ex_tax_ratio, 4), 0) as decimal(18, 4))
+        as refunded_revenue,
+    cast(coalesce(refunds.refunded_qty, 0) * products.unit_cost as decimal(18, 4)) as refunded_cost,
+    refunds.first_refunded_at
+from lines
+inner join orders on lines.order_id = orders.order_id
+left join products on lines.sku = products.sku
+left join refunds on lines.line_id = refunds.line_id

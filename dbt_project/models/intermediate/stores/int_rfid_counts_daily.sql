@@ -1,0 +1,180 @@
+-- Stock counted by RFID per store x sku x business day (cycle counts only, all zones together),
+-- with the previous count of the pair and what left / reached the shelf in between.
+with
+
+cycle_count_events as (
+
+    select
+        event_id,
+        event_time,
+        event_date as count_date,
+        store_gln,
+        read_point
+    from {{ ref('stg_rfid__events') }}
+    where biz_step = 'cycle_counting'
+
+),
+
+observations as (
+
+    select
+        cycle_count_events.store_gln,
+        cycle_count_events.count_date,
+        cycle_count_events.read_point,
+        cycle_count_events.event_time,
+        observations.gtin14,
+        observations.serial,
+        observations.is_serialised,
+        observations.quantity
+    from {{ ref('stg_rfid__observations') }} as observations
+    inner join cycle_count_events on observations.event_id = cycle_count_events.event_id
+
+),
+
+-- serialised items: distinct serials seen that day in the store, all zones and counts together
+serialised_counts as (
+
+    select
+        store_gln,
+        count_date,
+        gtin14,
+        count(distinct serial) as qty
+    from observations
+    where is_serialised
+    group by all
+
+),
+
+-- class-level quantities: the last count of each zone that day, summed over the zones
+class_counts as (
+
+    select
+        store_gln,
+        count_date,
+        gtin14,
+        sum(quantity) as qty
+    from (
+        select *
+        from observations
+        where not is_serialised
+        qualify rank() over (
+            partition by store_gln, count_date, read_point, gtin14 order by event_time desc
+        ) = 1
+    ) as last_class_counts
+    group by all
+
+),
+
+observed as (
+
+    select
+        store_gln,
+        count_date,
+        gtin14,
+        sum(qty) as on_hand_qty
+    from (
+        select * from serialised_counts
+        union all
+        select * from class_counts
+    ) as counts
+    group by all
+
+),
+
+store_count_days as (
+
+    select distinct
+        store_gln,
+        count_date
+    from cycle_count_events
+
+),
+
+-- a store's cycle count that misses a GTIN seen there before counted zero units of it
+known_pairs as (
+
+    select
+        store_gln,
+        gtin14,
+        min(count_date) as first_count_date
+    from observed
+    group by all
+
+),
+
+densified as (
+
+    select
+        store_count_days.store_gln,
+        store_count_days.count_date,
+        known_pairs.gtin14,
+        coalesce(observed.on_hand_qty, 0) as on_hand_qty
+    from store_count_days
+    inner join known_pairs
+        on
+            store_count_days.store_gln = known_pairs.store_gln
+            and store_count_days.count_date >= known_pairs.first_count_date
+    left join observed
+        on
+            store_count_days.store_gln = observed.store_gln
+            and store_count_days.count_date = observed.count_date
+            and known_pairs.gtin14 = observed.gtin14
+
+),
+
+products as (
+
+    select
+        gtin14,
+        sku
+    from {{ ref('stg_shop__product_variants') }}
+    where gtin14 is not null
+    qualify row_number() over (partition by gtin14 order by sku) = 1
+
+),
+
+stores as (
+
+    select
+        gln,
+        store_id
+    from {{ ref('stores') }}
+
+),
+
+series as (
+
+    select
+        coalesce(stores.store_id, densified.store_gln) as store_id,
+        densified.store_gln,
+        stores.store_id is null as is_unknown_store,
+        products.sku,
+        densified.gtin14,
+        densified.count_date,
+        cast(densified.on_hand_qty as bigint) as on_hand_qty,
+        cast(lag(densified.on_hand_qty) over (
+            partition by densified.store_gln, densified.gtin14 order by densified.count_date
+        ) as bigint) as prev_qty,
+        lag(densified.count_date) over (
+            partition by densified.store_gln, densified.gtin14 order by densified.count_date
+        ) as prev_count_date
+    from densified
+    left join products on densified.gtin14 = products.gtin14
+    left join stores on densified.store_gln = stores.gln
+
+)
+
+select
+    store_id,
+    store_gln,
+    is_unknown_store,
+    sku,
+    gtin14,
+    count_date,
+    on_hand_qty,
+    prev_qty,
+    prev_count_date,
+    -- the first count of a pair is a baseline: nothing left or reached the shelf yet
+    coalesce(greatest(prev_qty - on_hand_qty, 0), 0) as depletion_qty,
+    coalesce(greatest(on_hand_qty - prev_qty, 0), 0) as receipt_qty
+from series

@@ -1,0 +1,88 @@
+-- Tickets with their contact reason (seed ticket_reason_mapping), order and business-hours flag.
+with
+
+tickets as (
+
+    select
+        ticket_id,
+        created_at,
+        created_date,
+        {{ to_shop_time('created_at') }} as created_at_shop_time,
+        updated_at,
+        status,
+        channel,
+        reason_tag,
+        order_number,
+        satisfaction,
+        first_reply_minutes,
+        full_resolution_minutes,
+        _partition_date
+    from {{ ref('stg_zendesk__tickets') }}
+
+),
+
+reasons as (
+
+    select
+        reason_tag,
+        reason,
+        reason_group
+    from {{ ref('ticket_reason_mapping') }}
+
+),
+
+orders as (
+
+    select
+        order_id,
+        order_name
+    from {{ ref('stg_shop__orders') }}
+    where order_name is not null
+    qualify row_number() over (partition by order_name order by created_at desc, order_id) = 1
+
+),
+
+flagged as (
+
+    select
+        tickets.*,
+        cast(extract(hour from tickets.created_at_shop_time) as integer) as created_hour,
+        cast(extract(isodow from tickets.created_at_shop_time) as integer) as created_isodow,
+        coalesce(reasons.reason, replace(tickets.reason_tag, 'reason_', ''), 'unknown') as reason,
+        coalesce(reasons.reason_group, 'other') as reason_group,
+        orders.order_id
+    from tickets
+    left join reasons on tickets.reason_tag = reasons.reason_tag
+    left join orders
+        on
+            orders.order_name = case
+                when tickets.order_number like '#%' then tickets.order_number
+                else '#' || tickets.order_number
+            end
+
+)
+
+select
+    ticket_id,
+    created_at,
+    created_date,
+    created_hour,
+    created_isodow,
+    updated_at,
+    status,
+    coalesce(channel, 'unknown') as channel,
+    reason_tag,
+    reason,
+    reason_group,
+    order_number,
+    order_id,
+    first_reply_minutes,
+    full_resolution_minutes,
+    satisfaction,
+    not (
+        created_isodow in ({{ var('business_days') | join(', ') }})
+        and created_hour >= {{ var('business_hours_start') }}
+        and created_hour < {{ var('business_hours_end') }}
+    ) as is_out_of_hours,
+    _partition_date
+from flagged

@@ -1,0 +1,114 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+-- One row per (non-test) order. Incremental: the orders landed since the window start, and every
+-- order of their customers (their sequence flags may move), are recomputed and replaced.
+with
+
+orders as (
+
+    select *
+    from {{ ref('int_orders_enriched') }}
+    where not is_test
+
+),
+
+{% if is_incremental() and landing_window_start() is not none %}
+changed_orders as (
+
+    select
+        order_id,
+        customer_id
+    from orders
+    where {{ in_incremental_window('_partition_date') }}
+
+),
+
+orders_to_rebuild as (
+
+    select orders.*
+    from orders
+    where
+        orders.order_id in (select changed_orders.order_id from changed_orders)
+        or orders.customer_id in (
+            select changed_orders.customer_id
+            from changed_orders
+            where changed_orders.customer_id is not null
+        )
+
+),
+{% else %}
+orders_to_rebuild as (
+
+    select *
+    from orders
+
+),
+{% endif %}
+
+sequenced as (
+
+    select
+        order_id,
+        customer_order_number,
+        is_first_order,
+        is_returning_customer_order,
+        is_upsell_order
+    from {{ ref('int_customer_orders_sequenced') }}
+
+)
+
+select
+    orders_to_rebuild.order_id,
+    orders_to_rebuild.order_name,
+    orders_to_rebuild.customer_id,
+    orders_to_rebuild.ordered_at,
+    orders_to_rebuild.order_date,
+    cast(extract(hour from orders_to_rebuild.ordered_at_shop_time) as integer) as order_hour,
+    cast(extract(isodow from orders_to_rebuild.ordered_at_shop_time) as integer) as order_isodow,
+    orders_to_rebuild.channel,
+    orders_to_rebuild.utm_source,
+    orders_to_rebuild.utm_medium,
+    orders_to_rebuild.utm_campaign,
+    orders_to_rebuild.source_name,
+    orders_to_rebuild.currency_code,
+    orders_to_rebuild.taxes_included,
+    orders_to_rebuild.is_cancelled,
+    orders_to_rebuild.cancelled_at,
+    orders_to_rebuild.is_counted,
+    sequenced.customer_order_number,
+    coalesce(sequenced.is_first_order, false) as is_first_order,
+    coalesce(sequenced.is_returning_customer_order, false) as is_returning_customer_order,
+    sequenced.is_upsell_order,
+    orders_to_rebuild.lines_count,
+    orders_to_rebuild.items_qty,
+    orders_to_rebuild.distinct_categories,
+    orders_to_rebuild.gross_revenue,
+    orders_to_rebuild.discounts,
+    orders_to_rebuild.net_revenue,
+    orders_to_rebuild.tax_amount,
+    orders_to_rebuild.cogs,
+    orders_to_rebuild.refunded_revenue,
+    orders_to_rebuild.refunded_qty,
+    orders_to_rebuild.refunded_cost,
+    cast(
+        orders_to_rebuild.net_revenue
+        - orders_to_rebuild.refunded_revenue
+        - (orders_to_rebuild.cogs - orders_to_rebuild.refunded_cost)
+        as decimal(18, 4)
+    ) as contribution_margin,
+    orders_to_rebuild.lines_without_cost,
+    orders_to_rebuild.fulfilled_at,
+    orders_to_rebuild.processing_hours,
+    case
+        when orders_to_rebuild.fulfilled_at is not null then orders_to_rebuild.processing_hours <= 48
+    end as is_shipped_within_48h,
+    orders_to_rebuild.updated_at,
+    orders_to_rebuild._partition_date
+from orders_to_rebuild
+left join sequenced on orders_to_rebuild.order_id = sequenced.order_id

@@ -1,0 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+-- One row per support ticket (its latest version). Incremental: tickets landed since the window
+-- start (new or updated) are replaced.
+select
+    ticket_id,
+    created_at,
+    created_date,
+    created_hour,
+    created_isodow,
+    updated_at,
+    status,
+    channel,
+    reason_tag,
+    reason,
+    reason_group,
+    order_number,
+    order_id,
+    first_reply_minutes,
+    full_resolution_minutes,
+    satisfaction,
+    is_out_of_hours
+from {{ ref('int_tickets_enriched') }}
+where {{ in_incremental_window('_partition_date') }}

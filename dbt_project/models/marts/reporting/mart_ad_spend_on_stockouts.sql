@@ -1,0 +1,101 @@
+-- One row per day x platform x campaign x sku (marts.md, mart_ad_spend_on_stockouts): spend of
+-- product-level ads (ad rows that name a sku) on days when the sku had no warehouse stock. The
+-- stock of a day is the latest warehouse snapshot on or before that day; a day before the first
+-- snapshot of the sku has no known stock and is left out.
+with
+
+product_ad_spend as (
+    select * from {{ ref('int_product_ad_spend_unioned') }}
+    where sku is not null
+),
+
+warehouse_stock as (
+    select * from {{ ref('int_warehouse_stock_daily') }}
+),
+
+campaigns as (
+    select
+        platform,
+        campaign_id,
+        arg_max(campaign_name, spend_date) as campaign_name
+    from {{ ref('int_ad_spend_unioned') }}
+    group by platform, campaign_id
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+sku_spend_days as (
+    select distinct
+        spend_date,
+        sku
+    from product_ad_spend
+),
+
+stock_snapshot_days as (
+    select
+        sku_spend_days.spend_date,
+        sku_spend_days.sku,
+        max(warehouse_stock.snapshot_date) as stock_snapshot_date
+    from sku_spend_days
+    inner join warehouse_stock
+        on
+            sku_spend_days.sku = warehouse_stock.sku
+            and sku_spend_days.spend_date >= warehouse_stock.snapshot_date
+    group by sku_spend_days.spend_date, sku_spend_days.sku
+),
+
+stockout_days as (
+    select
+        stock_snapshot_days.spend_date,
+        stock_snapshot_days.sku,
+        stock_snapshot_days.stock_snapshot_date,
+        warehouse_stock.warehouse_available_qty
+    from stock_snapshot_days
+    inner join warehouse_stock
+        on
+            stock_snapshot_days.sku = warehouse_stock.sku
+            and stock_snapshot_days.stock_snapshot_date = warehouse_stock.snapshot_date
+    where warehouse_stock.warehouse_available_qty = 0
+),
+
+spend_on_stockouts as (
+    select
+        product_ad_spend.spend_date as date,
+        product_ad_spend.platform,
+        product_ad_spend.campaign_id,
+        product_ad_spend.sku,
+        stockout_days.stock_snapshot_date,
+        stockout_days.warehouse_available_qty,
+        count(distinct product_ad_spend.ad_id) as ads,
+        cast(coalesce(sum(product_ad_spend.impressions), 0) as bigint) as impressions,
+        cast(coalesce(sum(product_ad_spend.clicks), 0) as bigint) as clicks,
+        coalesce(sum(product_ad_spend.spend), 0) as spend
+    from product_ad_spend
+    inner join stockout_days
+        on
+            product_ad_spend.spend_date = stockout_days.spend_date
+            and product_ad_spend.sku = stockout_days.sku
+    group by 1, 2, 3, 4, 5, 6
+)
+
+select
+    spend_on_stockouts.date,
+    spend_on_stockouts.platform,
+    spend_on_stockouts.campaign_id,
+    campaigns.campaign_name,
+    spend_on_stockouts.sku,
+    products.product_name,
+    spend_on_stockouts.stock_snapshot_date,
+    spend_on_stockouts.warehouse_available_qty,
+    spend_on_stockouts.ads,
+    spend_on_stockouts.impressions,
+    spend_on_stockouts.clicks,
+    spend_on_stockouts.spend
+from spend_on_stockouts
+left join campaigns
+    on
+        spend_on_stockouts.platform = campaigns.platform
+        and spend_on_stockouts.campaign_id = campaigns.campaign_id
+left join products on spend_on_stockouts.sku = products.sku

@@ -1,0 +1,102 @@
+-- One row per business day x platform x campaign (marts.md, mart_campaign_daily): the campaign's
+-- spend that day and the counted orders it brought (orders whose utm_campaign is the campaign's id,
+-- by order date). A campaign that spends and converts nothing appears with zeros.
+with
+
+ad_spend as (
+    select * from {{ ref('int_ad_spend_unioned') }}
+),
+
+attributable_orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_counted and utm_campaign is not null
+),
+
+-- Every campaign the ad platforms report, with its latest name and its channel.
+campaigns as (
+    select
+        platform,
+        campaign_id,
+        arg_max(campaign_name, spend_date) as campaign_name,
+        arg_max(channel, spend_date) as channel
+    from ad_spend
+    group by platform, campaign_id
+),
+
+campaign_spend_days as (
+    select
+        spend_date as date,
+        platform,
+        campaign_id,
+        cast(coalesce(sum(impressions), 0) as bigint) as impressions,
+        cast(coalesce(sum(clicks), 0) as bigint) as clicks,
+        coalesce(sum(spend), 0) as spend
+    from ad_spend
+    group by spend_date, platform, campaign_id
+),
+
+campaign_order_days as (
+    select
+        campaigns.platform,
+        campaigns.campaign_id,
+        attributable_orders.order_date as date,
+        {{ order_measures() }}
+    from attributable_orders
+    inner join campaigns on attributable_orders.utm_campaign = campaigns.campaign_id
+    group by campaigns.platform, campaigns.campaign_id, attributable_orders.order_date
+),
+
+campaign_days as (
+    select date, platform, campaign_id from campaign_spend_days
+    union
+    select date, platform, campaign_id from campaign_order_days
+),
+
+campaign_measures as (
+    select
+        campaign_days.date,
+        campaign_days.platform,
+        campaign_days.campaign_id,
+        campaigns.campaign_name,
+        campaigns.channel,
+        coalesce(campaign_spend_days.impressions, 0) as impressions,
+        coalesce(campaign_spend_days.clicks, 0) as clicks,
+        coalesce(campaign_spend_days.spend, 0) as spend,
+        coalesce(campaign_order_days.orders, 0) as attributed_orders,
+        coalesce(campaign_order_days.net_revenue, 0) as attributed_net_revenue,
+        coalesce(campaign_order_days.contribution_margin, 0) as attributed_contribution_margin
+    from campaign_days
+    inner join campaigns
+        on
+            campaign_days.platform = campaigns.platform
+            and campaign_days.campaign_id = campaigns.campaign_id
+    left join campaign_spend_days
+        on
+            campaign_days.date = campaign_spend_days.date
+            and campaign_days.platform = campaign_spend_days.platform
+            and campaign_days.campaign_id = campaign_spend_days.campaign_id
+    left join campaign_order_days
+        on
+            campaign_days.date = campaign_order_days.date
+            and campaign_days.platform = campaign_order_days.platform
+            and campaign_days.campaign_id = campaign_order_days.campaign_id
+)
+
+select
+    date,
+    platform,
+    campaign_id,
+    campaign_name,
+    channel,
+    impressions,
+    clicks,
+    spend,
+    {{ kpi_ctr('clicks', 'impressions') }} as ctr,
+    {{ kpi_cpc('spend', 'clicks') }} as cpc,
+    attributed_orders,
+    attributed_net_revenue,
+    attributed_contribution_margin,
+    {{ kpi_roas('attributed_net_revenue', 'spend') }} as roas,
+    {{ kpi_margin_after_ad_spend('attributed_contribution_margin', 'spend') }} as margin_after_ad_spend,
+    {{ kpi_is_unprofitable('attributed_contribution_margin', 'spend') }} as is_unprofitable
+from campaign_measures

@@ -1,0 +1,131 @@
+-- One row per calendar month (marts.md, mart_kpi_monthly): the daily measures recomputed from the
+-- facts at month grain (never an average of daily ratios), plus active and repeat customers.
+with
+
+orders as (
+    select
+        *,
+        cast(date_trunc('month', order_date) as date) as month_start
+    from {{ ref('fct_orders') }}
+),
+
+web_sessions as (
+    select * from {{ ref('int_web_sessions_mapped') }}
+),
+
+ad_spend as (
+    select * from {{ ref('int_ad_spend_unioned') }}
+),
+
+tickets as (
+    select * from {{ ref('fct_support_tickets') }}
+),
+
+-- Every month of the daily spine, so a month without orders still has its row.
+months as (
+    select distinct cast(date_trunc('month', date) as date) as month_start
+    from {{ ref('int_kpi_measures_daily') }}
+),
+
+order_months as (
+    select
+        month_start,
+        {{ order_measures() }}
+    from orders
+    group by month_start
+),
+
+-- A repeat customer had a counted order before the one they placed this month.
+customer_months as (
+    select
+        month_start,
+        count(distinct customer_id) as active_customers,
+        count(distinct customer_id) filter (where is_returning_customer_order) as repeat_customers
+    from orders
+    where is_counted
+    group by month_start
+),
+
+session_months as (
+    select
+        cast(date_trunc('month', session_date) as date) as month_start,
+        {{ session_measures() }}
+    from web_sessions
+    group by 1
+),
+
+ad_spend_months as (
+    select
+        cast(date_trunc('month', spend_date) as date) as month_start,
+        {{ ad_spend_measures() }}
+    from ad_spend
+    group by 1
+),
+
+ticket_months as (
+    select
+        cast(date_trunc('month', created_date) as date) as month_start,
+        {{ ticket_measures() }}
+    from tickets
+    group by 1
+),
+
+monthly_measures as (
+    select
+        months.month_start,
+        coalesce(session_months.sessions, 0) as sessions,
+        coalesce(order_months.orders, 0) as orders,
+        coalesce(order_months.cancelled_orders, 0) as cancelled_orders,
+        coalesce(order_months.net_revenue, 0) as net_revenue,
+        coalesce(order_months.contribution_margin, 0) as contribution_margin,
+        coalesce(order_months.units, 0) as units,
+        coalesce(order_months.refunded_units, 0) as refunded_units,
+        coalesce(order_months.cross_sell_orders, 0) as cross_sell_orders,
+        coalesce(order_months.returning_customer_orders, 0) as returning_customer_orders,
+        coalesce(order_months.upsell_orders, 0) as upsell_orders,
+        coalesce(order_months.new_customers, 0) as new_customers,
+        coalesce(order_months.fulfilled_orders, 0) as fulfilled_orders,
+        coalesce(order_months.shipped_within_48h_orders, 0) as shipped_within_48h_orders,
+        order_months.median_processing_hours,
+        coalesce(customer_months.active_customers, 0) as active_customers,
+        coalesce(customer_months.repeat_customers, 0) as repeat_customers,
+        coalesce(ad_spend_months.ad_spend, 0) as ad_spend,
+        coalesce(ticket_months.tickets, 0) as tickets,
+        coalesce(ticket_months.good_ratings, 0) as good_ratings,
+        coalesce(ticket_months.bad_ratings, 0) as bad_ratings
+    from months
+    left join order_months on months.month_start = order_months.month_start
+    left join customer_months on months.month_start = customer_months.month_start
+    left join session_months on months.month_start = session_months.month_start
+    left join ad_spend_months on months.month_start = ad_spend_months.month_start
+    left join ticket_months on months.month_start = ticket_months.month_start
+)
+
+select
+    month_start,
+    sessions,
+    orders,
+    cancelled_orders,
+    {{ kpi_conversion_rate('orders', 'sessions') }} as conversion_rate,
+    net_revenue,
+    {{ kpi_average_basket('net_revenue', 'orders') }} as average_basket,
+    {{ kpi_units_per_order('units', 'orders') }} as units_per_order,
+    {{ kpi_cross_sell_rate('cross_sell_orders', 'orders') }} as cross_sell_rate,
+    {{ kpi_upsell_rate('upsell_orders', 'returning_customer_orders') }} as upsell_rate,
+    new_customers,
+    ad_spend,
+    {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
+    {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
+    contribution_margin,
+    {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
+    {{ kpi_return_rate('refunded_units', 'units') }} as return_rate,
+    median_processing_hours,
+    {{ kpi_shipped_within_48h_rate('shipped_within_48h_orders', 'fulfilled_orders') }}
+        as shipped_within_48h_rate,
+    tickets,
+    {{ kpi_contact_rate('tickets', 'orders') }} as contact_rate,
+    {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
+    active_customers,
+    repeat_customers,
+    {{ kpi_repeat_customer_rate('repeat_customers', 'active_customers') }} as repeat_customer_rate
+from monthly_measures

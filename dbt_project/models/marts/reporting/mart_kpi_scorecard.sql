@@ -1,0 +1,196 @@
+-- One row per period x KPI of the seed kpi_targets (marts.md, mart_kpi_scorecard): the actual of
+-- the period against its target. Actuals are recomputed from the additive daily measures summed
+-- over the period (never averaged daily ratios), with the formulas of kpi_formulas.sql.
+-- comparison (seed): yoy_growth / pop_growth: target = baseline + |baseline| x growth, baseline =
+-- the same period a year earlier / the previous period; at_least: actual >= target;
+-- greater_than: actual > target. attainment = actual / target. Status: see the model's YAML.
+{%- set scorecard_kpis = [
+    'conversion_rate', 'csat', 'average_basket', 'margin_after_ad_spend', 'net_revenue',
+    'contribution_margin', 'orders', 'sessions', 'new_customers', 'ad_spend', 'cac', 'roas',
+    'units_per_order', 'cross_sell_rate', 'upsell_rate', 'return_rate', 'shipped_within_48h_rate',
+    'contact_rate',
+] %}
+{%- set at_risk_tolerance = var('scorecard_at_risk_tolerance', 0.10) %}
+
+with
+
+daily_measures as (
+    select * from {{ ref('int_kpi_measures_daily') }}
+),
+
+kpi_targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+
+last_data_day as (
+    select max(date) as last_day from daily_measures
+),
+
+period_days as (
+    select
+        'month' as grain,
+        cast(date_trunc('month', date) as date) as period_start,
+        *
+    from daily_measures
+    union all by name
+    select
+        'quarter' as grain,
+        cast(date_trunc('quarter', date) as date) as period_start,
+        *
+    from daily_measures
+),
+
+period_measures as (
+    select
+        grain,
+        period_start,
+        min(date) as period_first_data_day,
+        max(date) as period_last_data_day,
+        sum(sessions) as sessions,
+        sum(orders) as orders,
+        sum(net_revenue) as net_revenue,
+        sum(contribution_margin) as contribution_margin,
+        sum(units) as units,
+        sum(refunded_units) as refunded_units,
+        sum(cross_sell_orders) as cross_sell_orders,
+        sum(returning_customer_orders) as returning_customer_orders,
+        sum(upsell_orders) as upsell_orders,
+        sum(new_customers) as new_customers,
+        sum(fulfilled_orders) as fulfilled_orders,
+        sum(shipped_within_48h_orders) as shipped_within_48h_orders,
+        sum(ad_spend) as ad_spend,
+        sum(tickets) as tickets,
+        sum(good_ratings) as good_ratings,
+        sum(bad_ratings) as bad_ratings
+    from period_days
+    group by grain, period_start
+),
+
+period_kpis as (
+    select
+        grain,
+        period_start,
+        {{ kpi_conversion_rate('orders', 'sessions') }} as conversion_rate,
+        {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
+        {{ kpi_average_basket('net_revenue', 'orders') }} as average_basket,
+        {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
+        cast(net_revenue as double) as net_revenue,
+        cast(contribution_margin as double) as contribution_margin,
+        cast(orders as double) as orders,
+        cast(sessions as double) as sessions,
+        cast(new_customers as double) as new_customers,
+        cast(ad_spend as double) as ad_spend,
+        {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
+        {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
+        {{ kpi_units_per_order('units', 'orders') }} as units_per_order,
+        {{ kpi_cross_sell_rate('cross_sell_orders', 'orders') }} as cross_sell_rate,
+        {{ kpi_upsell_rate('upsell_orders', 'returning_customer_orders') }} as upsell_rate,
+        {{ kpi_return_rate('refunded_units', 'units') }} as return_rate,
+        {{ kpi_shipped_within_48h_rate('shipped_within_48h_orders', 'fulfilled_orders') }}
+            as shipped_within_48h_rate,
+        {{ kpi_contact_rate('tickets', 'orders') }} as contact_rate
+    from period_measures
+),
+
+-- One row per grain x period x KPI (the KPIs the scorecard knows how to compute).
+kpi_actuals as (
+    {%- for kpi in scorecard_kpis %}
+        select
+            grain,
+            period_start,
+            '{{ kpi }}' as kpi,
+            {{ kpi }} as actual
+        from period_kpis
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+-- Every period of the KPI's grain in the data range; actual is null for a KPI it cannot compute.
+scorecard_periods as (
+    select
+        kpi_targets.kpi,
+        kpi_targets.grain,
+        kpi_targets.comparison,
+        kpi_targets.target as target_value,
+        kpi_targets.owner,
+        periods.period_start,
+        periods.period_first_data_day,
+        periods.period_last_data_day,
+        kpi_actuals.actual
+    from kpi_targets
+    inner join (
+        select
+            grain,
+            period_start,
+            period_first_data_day,
+            period_last_data_day
+        from period_measures
+    ) as periods
+        on kpi_targets.grain = periods.grain
+    left join kpi_actuals
+        on
+            kpi_targets.kpi = kpi_actuals.kpi
+            and periods.grain = kpi_actuals.grain
+            and periods.period_start = kpi_actuals.period_start
+),
+
+with_baseline as (
+    select
+        scorecard_periods.*,
+        case scorecard_periods.comparison
+            when 'yoy_growth'
+                then scorecard_periods.period_start - interval 1 year
+            when 'pop_growth'
+                then
+                    scorecard_periods.period_start
+                    - case scorecard_periods.grain when 'quarter' then interval 3 month else interval 1 month end
+        end as baseline_period_start
+    from scorecard_periods
+),
+
+with_target as (
+    select
+        with_baseline.*,
+        baseline_actuals.actual as baseline,
+        case
+            when with_baseline.comparison in ('yoy_growth', 'pop_growth')
+                then baseline_actuals.actual + abs(baseline_actuals.actual) * with_baseline.target_value
+            else with_baseline.target_value
+        end as target
+    from with_baseline
+    left join kpi_actuals as baseline_actuals
+        on
+            with_baseline.kpi = baseline_actuals.kpi
+            and with_baseline.grain = baseline_actuals.grain
+            and cast(with_baseline.baseline_period_start as date) = baseline_actuals.period_start
+)
+
+select
+    period_start,
+    kpi,
+    owner,
+    actual,
+    baseline,
+    target,
+    {{ safe_divide('actual', 'target') }} as attainment,
+    case
+        when actual is null or target is null then 'no_data'
+        when comparison = 'greater_than' and actual > target then 'on_track'
+        when comparison != 'greater_than' and actual >= target then 'on_track'
+        when actual >= target - {{ at_risk_tolerance }} * abs(target) then 'at_risk'
+        else 'off_track'
+    end as status,
+    grain,
+    comparison,
+    (
+        period_first_data_day = period_start
+        and period_last_data_day
+        >= cast(
+            period_start
+            + case grain when 'quarter' then interval 3 month else interval 1 month end
+            - interval 1 day as date
+        )
+    ) as is_complete_period
+from with_target

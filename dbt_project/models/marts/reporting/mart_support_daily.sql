@@ -1,0 +1,32 @@
+-- One row per day x ticket channel x reason group with tickets created that day
+-- (marts.md, mart_support_daily).
+with
+
+tickets as (
+    select * from {{ ref('fct_support_tickets') }}
+),
+
+ticket_groups as (
+    select
+        created_date as date,
+        coalesce(channel, 'unknown') as channel,
+        coalesce(reason_group, 'other') as reason_group,
+        {{ ticket_measures() }},
+        count(*) filter (where is_out_of_hours) as out_of_hours_tickets,
+        median(first_reply_minutes) as median_first_reply_minutes,
+        median(full_resolution_minutes) as median_full_resolution_minutes
+    from tickets
+    group by 1, 2, 3
+)
+
+select
+    date,
+    channel,
+    reason_group,
+    tickets,
+    out_of_hours_tickets,
+    median_first_reply_minutes,
+    median_full_resolution_minutes,
+    {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
+    {{ safe_divide('tickets', 'sum(tickets) over (partition by date)') }} as share_of_tickets
+from ticket_groups

@@ -1,0 +1,16 @@
+-- One row per date x source x medium x campaign (the latest landing of that day).
+select
+    date as session_date,
+    session_source,
+    session_medium,
+    session_campaign_name,
+    sessions,
+    coalesce(total_users, 0) as total_users,
+    coalesce(add_to_carts, 0) as add_to_carts,
+    _partition_date,
+    {{ to_timestamptz('_extracted_at') }} as _extracted_at
+from {{ source('ga4', 'sessions') }}
+qualify row_number() over (
+    partition by date, session_source, session_medium, session_campaign_name
+    order by _partition_date desc, _extracted_at desc
+) = 1

@@ -1,0 +1,15 @@
+-- One row per EPCIS ObjectEvent; biz_step normalised to its short form (URN prefix removed).
+select
+    event_id,
+    {{ to_timestamptz('event_time') }} as event_time,
+    {{ to_shop_date(to_timestamptz('event_time')) }} as event_date,
+    event_time_zone_offset,
+    lower(replace(biz_step, 'urn:epcglobal:cbv:bizstep:', '')) as biz_step,
+    store_gln,
+    read_point,
+    _partition_date,
+    {{ to_timestamptz('_extracted_at') }} as _extracted_at
+from {{ source('rfid', 'events') }}
+qualify row_number() over (
+    partition by event_id order by _partition_date desc, _extracted_at desc
+) = 1

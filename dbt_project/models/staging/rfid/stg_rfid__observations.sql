@@ -1,0 +1,28 @@
+-- EPCs seen by each event (of its latest landing): a serial, or a class with a quantity.
+with
+
+events as (
+
+    select
+        event_id,
+        _partition_date,
+        _extracted_at
+    from {{ ref('stg_rfid__events') }}
+
+)
+
+select
+    observations.event_id,
+    observations.store_gln,
+    observations.read_point,
+    observations.gtin14,
+    observations.serial,
+    observations.serial is not null as is_serialised,
+    observations.quantity
+from {{ source('rfid', 'observations') }} as observations
+inner join events
+    on
+        observations.event_id = events.event_id
+        and observations._partition_date = events._partition_date
+        and {{ to_timestamptz('observations._extracted_at') }} = events._extracted_at
+where observations.quantity >= 0

@@ -1,0 +1,45 @@
+-- Fulfilments of the chosen (latest) version of each order.
+with
+
+orders as (
+
+    select
+        order_id,
+        updated_at,
+        _partition_date,
+        _extracted_at
+    from {{ ref('stg_shop__orders') }}
+
+),
+
+fulfillments as (
+
+    select
+        order_id,
+        {{ to_timestamptz('order_updated_at') }} as order_updated_at,
+        fulfillment_index,
+        {{ to_timestamptz('created_at') }} as created_at,
+        lower(status) as status,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at
+    from {{ source('shop', 'fulfillments') }}
+
+)
+
+select
+    fulfillments.order_id || '#' || cast(fulfillments.fulfillment_index as varchar) as fulfillment_key,
+    fulfillments.order_id,
+    fulfillments.fulfillment_index,
+    fulfillments.created_at as fulfilled_at,
+    fulfillments.status,
+    coalesce(fulfillments.status not in ('cancelled', 'error', 'failure'), true) as is_effective
+from fulfillments
+inner join orders
+    on
+        fulfillments.order_id = orders.order_id
+        and fulfillments.order_updated_at = orders.updated_at
+        and fulfillments._partition_date = orders._partition_date
+        and fulfillments._extracted_at = orders._extracted_at
+qualify row_number() over (
+    partition by fulfillments.order_id, fulfillments.fulfillment_index order by fulfillments.created_at
+) = 1

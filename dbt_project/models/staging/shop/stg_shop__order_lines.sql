@@ -1,0 +1,93 @@
+-- Line items of the chosen (latest) version of each order, money normalised to excluding tax.
+with
+
+orders as (
+
+    select
+        order_id,
+        updated_at,
+        _partition_date,
+        _extracted_at,
+        taxes_included
+    from {{ ref('stg_shop__orders') }}
+
+),
+
+lines as (
+
+    select
+        order_id,
+        {{ to_timestamptz('order_updated_at') }} as order_updated_at,
+        line_id,
+        nullif(trim(sku), '') as sku,
+        quantity,
+        original_unit_price,
+        discount_amount,
+        tax_amount,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at
+    from {{ source('shop', 'order_lines') }}
+
+),
+
+chosen_lines as (
+
+    select
+        lines.order_id,
+        lines.line_id,
+        lines.sku,
+        lines.quantity,
+        orders.taxes_included,
+        cast(lines.original_unit_price as decimal(18, 4)) as original_unit_price,
+        cast(coalesce(lines.discount_amount, 0) as decimal(18, 4)) as discount_amount,
+        cast(coalesce(lines.tax_amount, 0) as decimal(18, 4)) as tax_amount,
+        cast(lines.original_unit_price * lines.quantity as decimal(18, 4)) as gross_amount
+    from lines
+    inner join orders
+        on
+            lines.order_id = orders.order_id
+            and lines.order_updated_at = orders.updated_at
+            and lines._partition_date = orders._partition_date
+            and lines._extracted_at = orders._extracted_at
+    -- the same version landed twice by one extract: keep one copy
+    qualify row_number() over (partition by lines.line_id order by lines.order_id) = 1
+
+),
+
+net_amounts as (
+
+    select
+        *,
+        -- marts.md: price x quantity - discounts - (tax lines when taxes are included)
+        cast(
+            gross_amount - discount_amount - case when taxes_included then tax_amount else 0 end
+            as decimal(18, 4)
+        ) as net_amount,
+        -- share of a tax-included amount that is not tax (1 when prices exclude tax)
+        case
+            when taxes_included and gross_amount - discount_amount > 0
+                then
+                    cast(gross_amount - discount_amount - tax_amount as double)
+                    / cast(gross_amount - discount_amount as double)
+            else 1.0
+        end as ex_tax_ratio
+    from chosen_lines
+
+)
+
+select
+    order_id,
+    line_id,
+    sku,
+    quantity,
+    taxes_included,
+    original_unit_price,
+    discount_amount,
+    tax_amount,
+    gross_amount,
+    ex_tax_ratio,
+    net_amount,
+    cast(round(original_unit_price * ex_tax_ratio, 4) as decimal(18, 4)) as unit_price_ex_tax,
+    cast(round(gross_amount * ex_tax_ratio, 4) as decimal(18, 4)) as gross_amount_ex_tax,
+    cast(round(gross_amount * ex_tax_ratio, 4) - net_amount as decimal(18, 4)) as discount_amount_ex_tax
+from net_amounts

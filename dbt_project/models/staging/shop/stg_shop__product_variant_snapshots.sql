@@ -1,0 +1,45 @@
+-- One row per sku per catalog snapshot day (the day partition D of the run that read it).
+with
+
+variants as (
+
+    select
+        variant_id,
+        sku,
+        nullif(trim(barcode), '') as barcode,
+        -- normalise to GTIN-14 (the extractor already does; fall back on the barcode)
+        coalesce(nullif(trim(gtin14), ''), lpad(nullif(trim(barcode), ''), 14, '0')) as gtin14,
+        cast(price as decimal(18, 4)) as list_price,
+        product_id,
+        product_title as product_name,
+        vendor as brand,
+        lower(nullif(trim(product_type), '')) as category,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+        coalesce(warehouse_available_qty, 0) as warehouse_available_qty,
+        {{ to_timestamptz('snapshot_at') }} as snapshot_at,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at
+    from {{ source('shop', 'product_variants') }}
+    where sku is not null and trim(sku) <> ''
+
+)
+
+select
+    _partition_date as snapshot_date,
+    sku,
+    variant_id,
+    barcode,
+    gtin14,
+    list_price,
+    product_id,
+    product_name,
+    brand,
+    category,
+    unit_cost,
+    warehouse_available_qty,
+    snapshot_at,
+    _extracted_at
+from variants
+qualify row_number() over (
+    partition by _partition_date, sku order by snapshot_at desc, _extracted_at desc, variant_id
+) = 1

@@ -1,0 +1,42 @@
+-- One row per ticket: its latest version (updated_at, then partition day, then extraction).
+with
+
+ticket_versions as (
+
+    select
+        ticket_id,
+        {{ to_timestamptz('created_at') }} as created_at,
+        {{ to_timestamptz('updated_at') }} as updated_at,
+        lower(status) as status,
+        lower(channel) as channel,
+        lower(nullif(trim(reason_tag), '')) as reason_tag,
+        nullif(trim(order_number), '') as order_number,
+        lower(satisfaction_score) as satisfaction_score,
+        first_reply_minutes,
+        full_resolution_minutes,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at
+    from {{ source('zendesk', 'tickets') }}
+
+)
+
+select
+    ticket_id,
+    created_at,
+    {{ to_shop_date('created_at') }} as created_date,
+    updated_at,
+    status,
+    channel,
+    reason_tag,
+    order_number,
+    satisfaction_score,
+    -- only good / bad are ratings; offered / unoffered are no rating
+    case when satisfaction_score in ('good', 'bad') then satisfaction_score end as satisfaction,
+    first_reply_minutes,
+    full_resolution_minutes,
+    _partition_date,
+    _extracted_at
+from ticket_versions
+qualify row_number() over (
+    partition by ticket_id order by updated_at desc, _partition_date desc, _extracted_at desc
+) = 1

@@ -1,0 +1,145 @@
+"""The dbt project as Dagster sees it, and the manifest it is read from.
+
+`@dbt_assets` needs `dbt_project/target/manifest.json` when the definitions are imported. The
+target folder is not committed, so on a fresh clone (tests, CI, a new deployment) importing the
+definitions runs `dbt parse` once. The manifest is re-parsed whenever it is missing or
+older than a file of the dbt project (`prepare_if_dev()`), so edits to models show up after a
+`dagster dev` reload.
+
+The parse writes into a private folder and then moves `manifest.json` (and dbt's partial-parse
+cache) into place atomically, under a file lock: several processes (pytest-xdist workers, the
+webserver and the daemon) may import the definitions at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+from filelock import FileLock
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt's files whose change alters the manifest (data files like seeds' CSV rows do not, but a
+# new seed does; comparing mtimes is cheap and errs on the side of re-parsing).
+_PROJECT_INPUTS = (
+    "dbt_project.yml",
+    "models",
+    "macros",
+    "seeds",
+    "snapshots",
+    "tests",
+    "analyses",
+    "packages.yml",
+    "dependencies.yml",
+)
+
+
+def dbt_executable() -> str:
+    """The `dbt` next to the running interpreter: the venv's bin is not always on PATH (e.g.
+    `.venv/bin/dagster dev` from a shell without an activated venv)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if not found:
+        raise FileNotFoundError(f"dbt executable not found next to {sys.executable} nor on PATH")
+    return found
+
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _newest_input_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _PROJECT_INPUTS:
+        path = project_dir / name
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for child in path.rglob("*"):
+                if child.is_file():
+                    newest = max(newest, child.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
+    """True when the manifest is missing or older than a file of the dbt project."""
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    return manifest.stat().st_mtime < _newest_input_mtime(project.project_dir)
+
+
+def parse_manifest(project: DbtProject = dbt_project) -> Path:
+    """Run `dbt parse` into a private folder and move the manifest into place atomically.
+
+    The parse needs no database, so it runs against a throwaway WAREHOUSE_DIR: it never opens
+    (nor locks) the real DuckDB file another run may be writing.
+    """
+    target_dir = project.manifest_path.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dbt-parse-", dir=target_dir) as tmp:
+        tmp_path = Path(tmp)
+        env = {
+            **os.environ,
+            "WAREHOUSE_DIR": os.environ.get("WAREHOUSE_DIR") or str(tmp_path / "warehouse"),
+            "DBT_LOG_PATH": str(tmp_path / "logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        command = [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+            "--target-path",
+            str(tmp_path / "target"),
+        ]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"`dbt parse` of {project.project_dir} failed ({result.returncode}):\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+            )
+        for name in ("partial_parse.msgpack", "manifest.json"):  # manifest last: it is the signal
+            produced = tmp_path / "target" / name
+            if produced.exists():
+                os.replace(produced, target_dir / name)
+    return project.manifest_path
+
+
+def prepare_if_dev(project: DbtProject = dbt_project) -> Path:
+    """Make `project.manifest_path` loadable and current; return it.
+
+    Named after dagster-dbt's `DbtProject.prepare_if_dev`, which re-parses on every load under
+    `dagster dev` (that is, in the webserver, the daemon and every run worker). Re-parsing only
+    when the manifest is missing or older than a project file picks up the same edits at a
+    fraction of the cost, and also covers tests and fresh clones. If a re-parse of a stale
+    manifest fails (e.g. a read-only deployment image), the existing manifest is used and the
+    failure logged.
+    """
+    if not manifest_is_stale(project):
+        return project.manifest_path
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(project.manifest_path.with_name(".manifest.lock")))
+    with lock.acquire(timeout=300):
+        if not manifest_is_stale(project):  # another process parsed it while we waited
+            return project.manifest_path
+        try:
+            parse_manifest(project)
+        except Exception:
+            if not project.manifest_path.exists():
+                raise
+            logger.exception("dbt parse failed; using the existing %s", project.manifest_path)
+    return project.manifest_path

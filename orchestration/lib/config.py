@@ -1,0 +1,167 @@
+"""Where the sources are: live URLs and credentials from the environment, or the bundled simulator.
+
+Rules (shared/specs/sources.md): no source URL set -> demo mode, every source reads an in-process
+simulator; every URL set -> live; some set and some not -> refuse to start, naming what is
+missing, because a typo must never publish simulated numbers as real ones.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from orchestration.lib.http import HttpSettings
+
+DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
+DEFAULT_SHOP_API_VERSION = "2025-10"
+DEFAULT_GOOGLE_ADS_API_VERSION = "v21"
+#: The simulator's "Order number" ticket field; a real Zendesk account sets its own id.
+DEFAULT_ZENDESK_ORDER_FIELD_ID = "360000000001"
+
+
+@dataclass(frozen=True)
+class SourceEnv:
+    """The environment variables of one source, and its path under the simulator's base URL."""
+
+    url_var: str
+    credential_vars: tuple[str, ...]
+    demo_path: str
+
+
+SOURCE_ENV: dict[str, SourceEnv] = {
+    "shop": SourceEnv("SHOP_URL", ("SHOP_ACCESS_TOKEN",), "/shop"),
+    "google_ads": SourceEnv(
+        "GOOGLE_ADS_URL",
+        ("GOOGLE_ADS_CUSTOMER_ID", "GOOGLE_ADS_DEVELOPER_TOKEN", "GOOGLE_ADS_ACCESS_TOKEN"),
+        "/google-ads",
+    ),
+    "meta_ads": SourceEnv(
+        "META_ADS_URL", ("META_AD_ACCOUNT_ID", "META_ACCESS_TOKEN"), "/meta/v23.0"
+    ),
+    "rfid": SourceEnv("EPCIS_URL", ("EPCIS_TOKEN",), "/epcis"),
+    "zendesk": SourceEnv("ZENDESK_URL", ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN"), "/zendesk"),
+    "ga4": SourceEnv("GA4_URL", ("GA4_PROPERTY_ID", "GA4_ACCESS_TOKEN"), "/ga4"),
+}
+
+
+class ConfigError(RuntimeError):
+    """The environment describes neither demo mode nor a complete live setup."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    url: str
+    credentials: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    mode: str  # "demo" or "live"
+    sources: Mapping[str, SourceSettings]
+    shop_api_version: str
+    shop_timezone: str
+    warehouse_dir: Path
+    google_ads_api_version: str
+    zendesk_order_field_id: str
+
+
+#: Starts (once) the demo simulator; returns its base URL and its credentials by variable name.
+DemoStarter = Callable[[], tuple[str, Mapping[str, str]]]
+
+
+def resolve_config(env: Mapping[str, str], start_demo: DemoStarter | None = None) -> PipelineConfig:
+    """Environment -> PipelineConfig, or ConfigError naming every missing variable."""
+    urls = {name: env.get(spec.url_var, "").strip() for name, spec in SOURCE_ENV.items()}
+    if any(urls.values()):
+        missing = [spec.url_var for name, spec in SOURCE_ENV.items() if not urls[name]]
+        missing += [
+            v for spec in SOURCE_ENV.values() for v in spec.credential_vars if not env.get(v)
+        ]
+        if missing:
+            raise ConfigError(
+                "Some source URLs are set and others are not, or credentials are missing: "
+                f"set {', '.join(missing)} for live mode, or unset every source URL "
+                f"({', '.join(s.url_var for s in SOURCE_ENV.values())}) for the demo simulator."
+            )
+        mode = "live"
+        sources = {
+            name: SourceSettings(urls[name], {v: env[v] for v in spec.credential_vars})
+            for name, spec in SOURCE_ENV.items()
+        }
+    else:
+        mode = "demo"
+        base_url, credentials = (start_demo or start_demo_simulator)()
+        sources = {
+            name: SourceSettings(
+                base_url.rstrip("/") + spec.demo_path,
+                {v: credentials[v] for v in spec.credential_vars},
+            )
+            for name, spec in SOURCE_ENV.items()
+        }
+    return PipelineConfig(
+        mode=mode,
+        sources=sources,
+        shop_api_version=env.get("SHOP_API_VERSION") or DEFAULT_SHOP_API_VERSION,
+        shop_timezone=env.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE,
+        warehouse_dir=Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve(),
+        google_ads_api_version=env.get("GOOGLE_ADS_API_VERSION") or DEFAULT_GOOGLE_ADS_API_VERSION,
+        zendesk_order_field_id=env.get("ZENDESK_ORDER_FIELD_ID") or DEFAULT_ZENDESK_ORDER_FIELD_ID,
+    )
+
+
+_demo_lock = threading.Lock()
+_demo_server: Any = None
+
+
+def start_demo_simulator() -> tuple[str, Mapping[str, str]]:
+    """The process-wide simulator on 127.0.0.1 (free port), started on first use.
+
+    One per process, so every asset of an in-process run reads the same simulated retailer.
+    """
+    global _demo_server
+    from simulator import DEMO_CREDENTIALS, SimulatorConfig, SimulatorServer
+
+    with _demo_lock:
+        if _demo_server is None:
+            server = SimulatorServer(SimulatorConfig())
+            server.__enter__()
+            atexit.register(server.__exit__, None, None, None)
+            _demo_server = server
+        return _demo_server.url, DEMO_CREDENTIALS
+
+
+class PipelineResource(dg.ConfigurableResource):
+    """The extract assets' view of the environment: sources, warehouse and HTTP retry knobs.
+
+    Resolving at setup makes a mixed demo/live environment fail before any asset runs.
+    """
+
+    max_retries: int = 6
+    backoff_factor: float = 1.0
+    backoff_max: float = 60.0
+    read_timeout: float = 60.0
+    retry_after_max: int = 300
+    chunk_rows: int = 20_000
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.settings()
+
+    def settings(self) -> PipelineConfig:
+        return resolve_config(os.environ)
+
+    def http_settings(self) -> HttpSettings:
+        return HttpSettings(
+            read_timeout=self.read_timeout,
+            max_retries=self.max_retries,
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            backoff_jitter=0.5,
+            retry_after_max=self.retry_after_max,
+        )

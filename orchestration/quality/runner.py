@@ -1,0 +1,185 @@
+"""Run one suite with Great Expectations' own API and summarise what failed.
+
+Each run gets an ephemeral GE context (nothing persisted but the Data Docs HTML), one pandas data
+asset per frame, one validation definition per frame, and a Data Docs site under
+`{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` so the check can link the rendered results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+    ExpectationValidationResult,
+)
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+from orchestration.quality.frames import Window, compute_frames
+from orchestration.quality.suites import SuiteDefinition
+
+DEFAULT_MAX_REJECT_RATE = 0.01
+_DOCS_SITE = "run"
+_SAMPLE_COUNT = 5
+#: suite parameter -> environment variable that overrides it at run time
+PARAMETER_ENV = {"max_reject_rate": "MAX_REJECT_RATE", "min_volume_ratio": "MIN_VOLUME_RATIO"}
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One evaluated expectation, flattened for the check's metadata."""
+
+    frame: str
+    expectation: str
+    column: str
+    blocking: bool
+    success: bool
+    observed: str
+    unexpected_samples: str
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    window: Window
+    outcomes: list[ExpectationOutcome]
+    frame_rows: dict[str, int]
+    data_docs_index: Path
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.failures if o.blocking]
+
+
+def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:
+    """Suite defaults, then environment overrides; the reject-rate ceiling is always set."""
+    parameters = {"max_reject_rate": DEFAULT_MAX_REJECT_RATE, **suite.parameters}
+    for name, env_var in PARAMETER_ENV.items():
+        if os.environ.get(env_var):
+            parameters[name] = float(os.environ[env_var])
+    return parameters
+
+
+def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.add_data_docs_site(
+        site_name=_DOCS_SITE,
+        site_config={
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+        },
+    )
+    return context
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float) and not math.isnan(value):
+        return f"{value:.6g}"
+    return json.dumps(value, default=str) if isinstance(value, list | dict) else str(value)
+
+
+def _observed(result: dict[str, Any]) -> str:
+    """The observed value GE reports, or the unexpected count and share."""
+    if "observed_value" in result:
+        return _short(result["observed_value"])
+    if "unexpected_count" in result:
+        percent = result.get("unexpected_percent") or 0.0
+        return f"{result['unexpected_count']} unexpected of {result.get('element_count')} ({percent:.3g} %)"
+    return ""
+
+
+def _samples(result: dict[str, Any]) -> str:
+    values = result.get("partial_unexpected_list") or []
+    return ", ".join(_short(v) for v in values[:_SAMPLE_COUNT])
+
+
+def _outcome(frame: str, result: ExpectationValidationResult) -> ExpectationOutcome:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    column = kwargs.get("column") or " / ".join(
+        str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs
+    )
+    details = result.result or {}
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        observed = f"error: {result.exception_info.get('exception_message')}"
+    else:
+        observed = _observed(details)
+    return ExpectationOutcome(
+        frame=frame,
+        expectation=config.type,
+        column=column,
+        blocking=bool(config.meta.get("blocking")),
+        success=bool(result.success),
+        observed=observed,
+        unexpected_samples=_samples(details),
+    )
+
+
+def _validate_frame(
+    context: gx.data_context.EphemeralDataContext,
+    suite: SuiteDefinition,
+    frame: str,
+    dataframe: pd.DataFrame,
+    parameters: dict[str, Any],
+) -> ExpectationSuiteValidationResult:
+    gx_suite = context.suites.add(suite.gx_suite(frame))
+    asset = context.data_sources.add_pandas(f"{suite.name}.{frame}").add_dataframe_asset(frame)
+    batch = asset.add_batch_definition_whole_dataframe("whole")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite.name}.{frame}", data=batch, suite=gx_suite)
+    )
+    return definition.run(
+        batch_parameters={"dataframe": dataframe},
+        expectation_parameters=parameters,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": _SAMPLE_COUNT},
+    )
+
+
+def run_suite(
+    suite: SuiteDefinition, warehouse_dir: Path, window: Window, run_id: str
+) -> SuiteOutcome:
+    """Compute the suite's frames in DuckDB, validate them with GE, build the Data Docs."""
+    frames = compute_frames(
+        warehouse_dir, window, {name: frame.sql for name, frame in suite.frames.items()}
+    )
+    docs_dir = warehouse_dir / "quality" / "data_docs" / run_id / suite.name
+    context = _context(docs_dir)
+    parameters = resolve_parameters(suite)
+    outcomes = []
+    for frame, dataframe in frames.items():
+        if not suite.expectations_for(frame):
+            continue
+        validation = _validate_frame(context, suite, frame, dataframe, parameters)
+        outcomes += [_outcome(frame, result) for result in validation.results]
+    context.build_data_docs(site_names=[_DOCS_SITE])
+    return SuiteOutcome(
+        suite=suite.name,
+        window=window,
+        outcomes=outcomes,
+        frame_rows={name: len(df) for name, df in frames.items()},
+        data_docs_index=docs_dir / "index.html",
+    )

@@ -1,0 +1,664 @@
+"""The daily KPI report: one self-contained HTML page per publication, from the published marts.
+
+Why a static page: the e-commerce director reads it in a mail or on a shared drive, often
+offline; it must show exactly the published numbers (no recomputation of a contract KPI), and it
+must say how fresh they are (published_at, run id) and whether they are demo data.
+
+The only numbers computed here are re-aggregations the marts do not publish at that grain:
+weekly KPIs from mart_kpi_daily and 28-day totals from the channel and campaign marts. They are
+recomputed as ratios of sums, with the formulas of marts.md (conversion = orders / sessions over
+the week, never a mean of daily rates).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from orchestration.reports import charts
+from orchestration.reports.charts import TrendKpi
+from orchestration.reports.published import (
+    LOG_QUERY,
+    PUBLICATION_LOG,
+    REPORTS_DIR,
+    Publication,
+    as_date,
+    pick_column,
+    publication_of,
+    published_db_path,
+    read_marts,
+    require_columns,
+    safe_name,
+    write_text_atomic,
+)
+from orchestration.reports.render import (
+    Column,
+    Kind,
+    format_value,
+    html_table,
+    markdown_table,
+    page,
+    status_badge,
+)
+
+TREND_KPIS: tuple[TrendKpi, ...] = (
+    TrendKpi("conversion_rate", "Conversion rate", "pct"),
+    TrendKpi("average_basket", "Average basket", "money"),
+    TrendKpi("cac", "CAC", "money"),
+    TrendKpi("roas", "ROAS", "ratio"),
+    TrendKpi("margin_after_ad_spend", "Contribution margin after ad spend", "money"),
+    TrendKpi("return_rate", "Return rate", "pct"),
+    TrendKpi("csat", "CSAT", "pct"),
+)
+
+# How each scorecard KPI reads; a KPI added to the seed later shows as a plain number.
+KPI_KINDS: dict[str, Kind] = {
+    "conversion_rate": "pct",
+    "csat": "pct",
+    "return_rate": "pct",
+    "cross_sell_rate": "pct",
+    "upsell_rate": "pct",
+    "contact_rate": "pct",
+    "shipped_within_48h_rate": "pct",
+    "repeat_customer_rate": "pct",
+    "average_basket": "money",
+    "margin_after_ad_spend": "money",
+    "net_revenue": "money",
+    "contribution_margin": "money",
+    "ad_spend": "money",
+    "cac": "money",
+    "roas": "ratio",
+    "orders": "int",
+    "sessions": "int",
+    "new_customers": "int",
+}
+KPI_ORDER = ("conversion_rate", "average_basket", "csat", "margin_after_ad_spend")
+
+CHART_IDS = (
+    "chart-trends-monthly",
+    "chart-trends-weekly",
+    "chart-channels",
+    "chart-campaigns",
+    "chart-support-heatmap",
+    "chart-stockout-spend",
+)
+WINDOW_DAYS = 28
+TREND_MONTHS = 13
+TREND_WEEKS = 8
+
+SCORECARD_COLUMNS = ("period_start", "kpi", "owner", "actual", "baseline", "target")
+SCORECARD_COLUMNS += ("attainment", "status")
+DAILY_COLUMNS = ("date", "sessions", "orders", "net_revenue", "new_customers", "ad_spend")
+DAILY_COLUMNS += ("contribution_margin", "margin_after_ad_spend", "units_per_order")
+DAILY_COLUMNS += ("return_rate", "tickets", "csat")
+CHANNEL_COLUMNS = ("date", "channel", "sessions", "orders", "new_customers", "net_revenue")
+CHANNEL_COLUMNS += ("contribution_margin", "ad_spend", "margin_after_ad_spend", "is_unprofitable")
+CAMPAIGN_COLUMNS = ("date", "platform", "campaign_id", "spend", "margin_after_ad_spend")
+CAMPAIGN_COLUMNS += ("is_unprofitable",)
+HOURLY_COLUMNS = ("hour", "tickets", "share_of_tickets", "tickets_per_100_orders")
+STOCKOUT_COLUMNS = ("date", "platform", "campaign_id", "sku", "spend")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows, read from one publication."""
+
+    publication: Publication
+    report_date: date | None
+    scorecard: pd.DataFrame
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    channels: pd.DataFrame
+    campaigns: pd.DataFrame
+    support_hourly: pd.DataFrame
+    stockouts: pd.DataFrame
+    products: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """The files written and what the Dagster asset shows about them."""
+
+    path: Path
+    latest_path: Path
+    publication: Publication
+    report_date: date | None
+    scorecard_markdown: str
+    scorecard_rows: int
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def report_queries(window_days: int = WINDOW_DAYS, daily_days: int = 7 * (TREND_WEEKS + 1)) -> dict:
+    """One query per mart; day windows are anchored on the last day of mart_kpi_daily (D)."""
+    last_day = "(select max(date) from mart_kpi_daily)"
+
+    def window(table: str, days: int) -> str:
+        return (
+            f"select * from {table} where date > {last_day} - interval {days} day "
+            f"and date <= {last_day}"
+        )
+
+    return {
+        "mart_kpi_scorecard": "select * from mart_kpi_scorecard",
+        "mart_kpi_daily": window("mart_kpi_daily", daily_days),
+        "mart_kpi_monthly": "select * from mart_kpi_monthly",
+        "mart_channel_daily": window("mart_channel_daily", window_days),
+        "mart_campaign_daily": window("mart_campaign_daily", window_days),
+        "mart_support_hourly": "select * from mart_support_hourly",
+        "mart_ad_spend_on_stockouts": window("mart_ad_spend_on_stockouts", window_days),
+        "dim_products": "select * from dim_products",
+        PUBLICATION_LOG: LOG_QUERY,
+    }
+
+
+def load_report_data(db_path: Path) -> ReportData:
+    """Read the marts of one publication and check the contract columns the page uses."""
+    frames = read_marts(db_path, report_queries(), optional=frozenset({PUBLICATION_LOG}))
+    log = frames.pop(PUBLICATION_LOG)
+    checks = {
+        "mart_kpi_scorecard": SCORECARD_COLUMNS,
+        "mart_kpi_daily": DAILY_COLUMNS,
+        "mart_channel_daily": CHANNEL_COLUMNS,
+        "mart_campaign_daily": CAMPAIGN_COLUMNS,
+        "mart_support_hourly": HOURLY_COLUMNS,
+        "mart_ad_spend_on_stockouts": STOCKOUT_COLUMNS,
+        "dim_products": ("sku", "product_name"),
+    }
+    for mart, columns in checks.items():
+        require_columns(frames[mart], mart, columns)
+    daily = frames["mart_kpi_daily"]
+    report_date = as_date(daily["date"].max()) if len(daily) else None
+    return ReportData(
+        publication=publication_of(frames, log),
+        report_date=report_date,
+        scorecard=frames["mart_kpi_scorecard"],
+        daily=daily,
+        monthly=frames["mart_kpi_monthly"],
+        channels=frames["mart_channel_daily"],
+        campaigns=frames["mart_campaign_daily"],
+        support_hourly=frames["mart_support_hourly"],
+        stockouts=frames["mart_ad_spend_on_stockouts"],
+        products=frames["dim_products"],
+    )
+
+
+# --------------------------------------------------------------------------- shaping
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce").astype("float64")
+
+
+def ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series | float:
+    """numerator / denominator, null (NaN) where the denominator is 0, as marts.md says."""
+    if isinstance(denominator, pd.Series):
+        return numerator / denominator.where(denominator != 0)
+    return float("nan") if not denominator else numerator / denominator
+
+
+def latest_scorecard(scorecard: pd.DataFrame, report_date: date | None) -> pd.DataFrame:
+    """The latest period of each KPI (up to the report day), in the director's order."""
+    if scorecard.empty:
+        return scorecard.assign(_order=[])
+    frame = scorecard.copy()
+    frame["period_start"] = pd.to_datetime(frame["period_start"])
+    if report_date is not None:
+        frame = frame[frame["period_start"] <= pd.Timestamp(report_date)]
+    latest = frame.sort_values("period_start").groupby("kpi", as_index=False).tail(1)
+    rank = {kpi: i for i, kpi in enumerate(KPI_ORDER)}
+    latest = latest.assign(_order=latest["kpi"].map(lambda k: rank.get(k, len(rank))))
+    return latest.sort_values(["_order", "kpi"]).reset_index(drop=True)
+
+
+def monthly_trend(monthly: pd.DataFrame, report_date: date | None, months: int) -> pd.DataFrame:
+    """The last `months` calendar months up to the report's month, as published."""
+    if monthly.empty:
+        return monthly.assign(label=[])
+    month_col = pick_column(monthly, "mart_kpi_monthly", "month_start", "month", "period_start")
+    frame = monthly.copy()
+    frame["month_start"] = pd.to_datetime(frame[month_col])
+    if report_date is not None:
+        frame = frame[frame["month_start"] <= pd.Timestamp(report_date)]
+    frame = frame.sort_values("month_start").tail(months).reset_index(drop=True)
+    frame["label"] = frame["month_start"].dt.strftime("%b %Y")
+    return frame
+
+
+def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd.DataFrame:
+    """ISO weeks (Monday start) ending with the report day's week, KPIs as ratios of sums.
+
+    mart_kpi_daily publishes rates, not all their numerators, so two numerators are recovered
+    per day before summing: sold units = units_per_order x orders and refunded units =
+    return_rate x sold units (both exact). CSAT needs good / (good + bad) ratings, which the
+    mart does not publish: the week's CSAT is weighted by the day's tickets, exact when the
+    share of rated tickets is the same every day of the week. When the mart publishes the
+    additive counts (`units`, `refunded_units`, `good_ratings`, `bad_ratings`) they are used.
+    """
+    if report_date is None:
+        return pd.DataFrame(columns=["week_start", "label", *[k.column for k in TREND_KPIS]])
+    last_monday = report_date - timedelta(days=report_date.weekday())
+    week_starts = [last_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    frame = daily.copy()
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["week_start"] = frame["date"] - pd.to_timedelta(frame["date"].dt.weekday, unit="D")
+    frame = frame[
+        (frame["week_start"] >= pd.Timestamp(week_starts[0]))
+        & (frame["date"] <= pd.Timestamp(report_date))
+    ]
+    orders = _num(frame, "orders").fillna(0)
+    if {"units", "refunded_units"} <= set(frame.columns):
+        units, refunded = _num(frame, "units"), _num(frame, "refunded_units")
+    else:
+        units = (_num(frame, "units_per_order") * orders).fillna(0)
+        refunded = (_num(frame, "return_rate") * units).fillna(0)
+    if {"good_ratings", "bad_ratings"} <= set(frame.columns):
+        good, rated = _num(frame, "good_ratings"), _num(frame, "good_ratings") + _num(
+            frame, "bad_ratings"
+        )
+    else:
+        rated = _num(frame, "tickets").where(_num(frame, "csat").notna(), 0).fillna(0)
+        good = (_num(frame, "csat") * rated).fillna(0)
+    sums = pd.DataFrame(
+        {
+            "week_start": frame["week_start"],
+            "days": 1,
+            "sessions": _num(frame, "sessions"),
+            "orders": orders,
+            "net_revenue": _num(frame, "net_revenue"),
+            "new_customers": _num(frame, "new_customers"),
+            "ad_spend": _num(frame, "ad_spend"),
+            "margin_after_ad_spend": _num(frame, "margin_after_ad_spend"),
+            "units": units,
+            "refunded_units": refunded,
+            "good": good,
+            "rated": rated,
+        }
+    )
+    weekly = sums.groupby("week_start").sum(min_count=1)
+    weekly = weekly.reindex(pd.to_datetime(week_starts)).rename_axis("week_start").reset_index()
+    weekly["conversion_rate"] = ratio(weekly["orders"], weekly["sessions"])
+    weekly["average_basket"] = ratio(weekly["net_revenue"], weekly["orders"])
+    weekly["cac"] = ratio(weekly["ad_spend"], weekly["new_customers"])
+    weekly["roas"] = ratio(weekly["net_revenue"], weekly["ad_spend"])
+    weekly["return_rate"] = ratio(weekly["refunded_units"], weekly["units"])
+    weekly["csat"] = ratio(weekly["good"], weekly["rated"])
+    weekly["is_partial"] = weekly["days"].fillna(0) < 7
+    weekly["label"] = [
+        f"{ws:%d %b}{' (partial)' if partial else ''}"
+        for ws, partial in zip(weekly["week_start"], weekly["is_partial"], strict=True)
+    ]
+    return weekly
+
+
+def channel_summary(channels: pd.DataFrame) -> pd.DataFrame:
+    """Per channel over the window: sums, then the contract ratios of those sums."""
+    sum_cols = ["sessions", "orders", "new_customers", "net_revenue", "contribution_margin"]
+    sum_cols += ["ad_spend", "margin_after_ad_spend"]
+    frame = channels.assign(**{c: _num(channels, c) for c in sum_cols})
+    frame["unprofitable_days"] = frame["is_unprofitable"].fillna(False).astype(int)
+    out = frame.groupby("channel", as_index=False)[[*sum_cols, "unprofitable_days"]].sum()
+    out["conversion_rate"] = ratio(out["orders"], out["sessions"])
+    out["cac"] = ratio(out["ad_spend"], out["new_customers"])
+    out["roas"] = ratio(out["net_revenue"], out["ad_spend"])
+    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["ad_spend"] > 0)
+    return out.sort_values("net_revenue", ascending=False).reset_index(drop=True)
+
+
+def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Per platform x campaign over the window; unprofitable = the mart's rule on the sums."""
+    revenue = pick_column(campaigns, "mart_campaign_daily", "attributed_net_revenue", "net_revenue")
+    orders = pick_column(campaigns, "mart_campaign_daily", "attributed_orders", "orders")
+    frame = campaigns.assign(
+        spend=_num(campaigns, "spend"),
+        margin_after_ad_spend=_num(campaigns, "margin_after_ad_spend"),
+        attributed_net_revenue=_num(campaigns, revenue),
+        attributed_orders=_num(campaigns, orders),
+        unprofitable_days=campaigns["is_unprofitable"].fillna(False).astype(int),
+    )
+    if "campaign_name" not in frame.columns:
+        frame["campaign_name"] = None
+    out = frame.groupby(["platform", "campaign_id"], as_index=False).agg(
+        campaign_name=("campaign_name", "last"),
+        spend=("spend", "sum"),
+        attributed_orders=("attributed_orders", "sum"),
+        attributed_net_revenue=("attributed_net_revenue", "sum"),
+        margin_after_ad_spend=("margin_after_ad_spend", "sum"),
+        unprofitable_days=("unprofitable_days", "sum"),
+    )
+    out["roas"] = ratio(out["attributed_net_revenue"], out["spend"])
+    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["spend"] > 0)
+    out["campaign_label"] = out["campaign_name"].fillna(out["campaign_id"]).astype(str)
+    return out.sort_values(["margin_after_ad_spend", "campaign_id"]).reset_index(drop=True)
+
+
+def support_grid(hourly: pd.DataFrame) -> pd.DataFrame:
+    """The 7 x 24 grid with weekday_index 0 = Monday (from ISO `isodow` or the weekday name)."""
+    if "isodow" in hourly.columns:
+        weekday_index = _num(hourly, "isodow") - 1
+    else:
+        names = hourly[pick_column(hourly, "mart_support_hourly", "weekday")].astype(str)
+        lookup = {name.lower(): i for i, name in enumerate(charts.WEEKDAYS)}
+        weekday_index = names.str[:3].str.lower().map(lookup)
+    business = (
+        hourly["is_business_hours"]
+        if "is_business_hours" in hourly.columns
+        else (weekday_index < 5) & _num(hourly, "hour").between(9, 16)
+    )
+    return pd.DataFrame(
+        {
+            "weekday_index": weekday_index.astype("Int64"),
+            "hour": _num(hourly, "hour").astype("Int64"),
+            "tickets": _num(hourly, "tickets").fillna(0),
+            "share": _num(hourly, "share_of_tickets"),
+            "per_100_orders": _num(hourly, "tickets_per_100_orders"),
+            "is_business_hours": business.fillna(False).astype(bool),
+        }
+    )
+
+
+def stockout_by_sku(stockouts: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Spend on out-of-stock skus over the window, biggest first, with the product name."""
+    frame = stockouts.assign(spend=_num(stockouts, "spend"))
+    if "campaign_name" not in frame.columns:
+        frame["campaign_name"] = None
+    frame["campaign"] = frame["campaign_name"].fillna(frame["campaign_id"]).astype(str)
+    out = frame.groupby("sku", as_index=False).agg(
+        spend=("spend", "sum"),
+        days=("date", "nunique"),
+        platforms=("platform", lambda s: ", ".join(sorted(set(map(str, s))))),
+        campaigns=("campaign", lambda s: ", ".join(sorted(set(s)))),
+    )
+    names = products[["sku", "product_name"]].drop_duplicates("sku")
+    out = out.merge(names, on="sku", how="left")
+    return out.sort_values(["spend", "sku"], ascending=[False, True]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _scorecard_columns(currency: str) -> list[Column]:
+    def kpi_value(key: str) -> Column:
+        def cell(row: dict) -> str:
+            return html.escape(format_value(row[key], KPI_KINDS.get(row["kpi"], "number"), currency))
+
+        return Column(key, key.capitalize(), "number", cell)
+
+    return [
+        Column("kpi", "KPI"),
+        Column("period_start", "Period", "date"),
+        Column("owner", "Owner"),
+        kpi_value("actual"),
+        kpi_value("target"),
+        kpi_value("baseline"),
+        Column("attainment", "Attainment", "pct"),
+        Column("status", "Status", "text", lambda row: status_badge(str(row["status"]))),
+    ]
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def scorecard_section(data: ReportData, currency: str) -> str:
+    latest = latest_scorecard(data.scorecard, data.report_date)
+    if latest.empty:
+        return '<p class="empty" id="scorecard-table">No scorecard rows in this publication.</p>'
+    rows = _records(latest.assign(period_start=latest["period_start"].dt.date))
+    table = html_table(rows, _scorecard_columns(currency), "scorecard-table", currency=currency)
+    note = (
+        "Latest period of each KPI of the seed <code>kpi_targets</code> "
+        "(mart_kpi_scorecard). Attainment = actual / target."
+    )
+    return f'<p class="note">{note}</p>{table}'
+
+
+def trends_section(data: ReportData, currency: str) -> str:
+    monthly = monthly_trend(data.monthly, data.report_date, TREND_MONTHS)
+    weekly = weekly_kpis(data.daily, data.report_date, TREND_WEEKS)
+    monthly_div = charts.to_div(
+        charts.trend_figure(monthly, "label", TREND_KPIS, currency), "chart-trends-monthly", 560
+    )
+    weekly_div = charts.to_div(
+        charts.trend_figure(weekly, "label", TREND_KPIS, currency), "chart-trends-weekly", 560
+    )
+    note = (
+        "Weekly values are recomputed from mart_kpi_daily as ratios of the week's sums "
+        "(conversion = orders / sessions of the week); CSAT is weighted by the day's tickets "
+        "because the daily mart publishes no rating counts. Monthly values are mart_kpi_monthly "
+        "as published."
+    )
+    return (
+        f"<h3>Last {TREND_MONTHS} months</h3>{monthly_div}"
+        f"<h3>Last {TREND_WEEKS} weeks (Monday start)</h3>{weekly_div}"
+        f'<p class="note">{note}</p>'
+    )
+
+
+def _unprofitable(row: dict) -> str:
+    return "unprofitable" if row.get("is_unprofitable") else ""
+
+
+def channels_section(data: ReportData, currency: str) -> str:
+    channels = channel_summary(data.channels)
+    campaigns = campaign_summary(data.campaigns)
+    channel_table = html_table(
+        _records(channels),
+        [
+            Column("channel", "Channel"),
+            Column("sessions", "Sessions", "int"),
+            Column("orders", "Orders", "int"),
+            Column("conversion_rate", "Conversion", "pct"),
+            Column("new_customers", "New customers", "int"),
+            Column("net_revenue", "Net revenue", "money"),
+            Column("ad_spend", "Ad spend", "money"),
+            Column("cac", "CAC", "money"),
+            Column("roas", "ROAS", "ratio"),
+            Column("margin_after_ad_spend", "Margin after ad spend", "money"),
+            Column("unprofitable_days", "Unprofitable days", "int"),
+        ],
+        "channel-table",
+        _unprofitable,
+        currency,
+    )
+    campaign_table = html_table(
+        _records(campaigns),
+        [
+            Column("platform", "Platform"),
+            Column("campaign_label", "Campaign"),
+            Column("spend", "Spend", "money"),
+            Column("attributed_orders", "Orders", "int"),
+            Column("attributed_net_revenue", "Net revenue", "money"),
+            Column("roas", "ROAS", "ratio"),
+            Column("margin_after_ad_spend", "Margin after ad spend", "money"),
+            Column("unprofitable_days", "Unprofitable days", "int"),
+        ],
+        "campaign-table",
+        _unprofitable,
+        currency,
+    )
+    losing = int(campaigns["is_unprofitable"].sum()) if len(campaigns) else 0
+    lost = -campaigns.loc[campaigns["is_unprofitable"], "margin_after_ad_spend"].sum()
+    summary = (
+        f'<p class="note"><span class="tag">{losing} unprofitable</span> campaign(s) over the '
+        f"window lost {html.escape(format_value(lost, 'money', currency))} after ad spend "
+        "(margin after ad spend &lt; 0 with spend &gt; 0; rows in red).</p>"
+    )
+    return (
+        charts.to_div(charts.channel_figure(channels, currency), "chart-channels", 380)
+        + channel_table
+        + f"<h3>Campaigns, last {WINDOW_DAYS} days</h3>"
+        + summary
+        + charts.to_div(
+            charts.campaign_figure(campaigns, currency),
+            "chart-campaigns",
+            max(300, 60 + 26 * min(len(campaigns), 20)),
+        )
+        + campaign_table
+    )
+
+
+def support_section(data: ReportData) -> str:
+    grid = support_grid(data.support_hourly)
+    total = grid["tickets"].sum()
+    outside = grid.loc[~grid["is_business_hours"], "tickets"].sum()
+    share = format_value(ratio(outside, total), "pct")
+    window = ""
+    if "window_start_date" in data.support_hourly.columns and len(data.support_hourly):
+        start = as_date(data.support_hourly["window_start_date"].min())
+        end = as_date(data.support_hourly["as_of_date"].max())
+        window = f" ({start} – {end})"
+    note = (
+        f"<strong>{share}</strong> of the {int(total):,} tickets of the trailing 90 days"
+        f"{window} arrived outside opening hours (outlined)."
+    )
+    return f'<p class="note">{note}</p>' + charts.to_div(
+        charts.support_heatmap(grid), "chart-support-heatmap", 380
+    )
+
+
+def stockouts_section(data: ReportData, currency: str) -> str:
+    by_sku = stockout_by_sku(data.stockouts, data.products)
+    total = format_value(by_sku["spend"].sum() if len(by_sku) else 0.0, "money", currency)
+    note = (
+        f"<strong>{total}</strong> of product-ad spend over the last {WINDOW_DAYS} days went to "
+        f"{len(by_sku)} sku(s) the warehouse could not ship (mart_ad_spend_on_stockouts)."
+    )
+    table = html_table(
+        _records(by_sku.head(20)),
+        [
+            Column("sku", "SKU"),
+            Column("product_name", "Product"),
+            Column("platforms", "Platform"),
+            Column("campaigns", "Campaigns"),
+            Column("days", "Days out of stock with spend", "int"),
+            Column("spend", "Spend", "money"),
+        ],
+        "stockout-table",
+        currency=currency,
+    )
+    figure = charts.stockout_figure(by_sku, currency)
+    height = max(280, 60 + 26 * min(len(by_sku), 15))
+    return f'<p class="note">{note}</p>' + charts.to_div(figure, "chart-stockout-spend", height) + (
+        table if len(by_sku) else ""
+    )
+
+
+def header(data: ReportData, monthly_from: date | None) -> str:
+    pub = data.publication
+    published = pub.published_at.strftime("%Y-%m-%d %H:%M UTC") if pub.published_at else "–"
+    span = f"{monthly_from or '–'} → {data.report_date or '–'}"
+    banners = ""
+    if pub.is_demo:
+        banners += (
+            '<div class="banner demo" id="demo-banner">DEMO DATA — simulated retailer, '
+            "not real figures</div>"
+        )
+    if not pub.is_consistent:
+        banners += (
+            '<div class="banner warn">The marts read carry different run ids: '
+            f"{html.escape(', '.join(sorted(pub.run_ids)))}</div>"
+        )
+    run_days = (
+        f"{pub.partition_start} → {pub.partition_end}"
+        if pub.partition_start or pub.partition_end
+        else "–"
+    )
+    checks = " · ".join(f"{n} {outcome}" for outcome, n in sorted(pub.check_counts.items()))
+    meta = [
+        ("Source mode", pub.source_mode.upper()),
+        ("Published at", published),
+        ("Run id", pub.run_id),
+        ("Run days", run_days),
+        ("Report day", str(data.report_date or "–")),
+        ("Date range", span),
+        ("Quality checks", checks or "–"),
+        ("Windows", f"{TREND_MONTHS} months · {TREND_WEEKS} weeks · {WINDOW_DAYS} days"),
+    ]
+    items = "".join(
+        f'<dt>{html.escape(k)}</dt><dd data-meta="{html.escape(k.lower().replace(" ", "_"))}">'
+        f"{html.escape(v)}</dd>"
+        for k, v in meta
+    )
+    nav = "".join(
+        f'<a href="#{anchor}">{label}</a>'
+        for anchor, label in SECTIONS
+    )
+    return f"{banners}<h1>Daily KPI report</h1><dl class=\"meta\">{items}</dl><nav>{nav}</nav>"
+
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("scorecard", "Scorecard"),
+    ("trends", "Trends"),
+    ("channels", f"Channels, last {WINDOW_DAYS} days"),
+    ("support", "When customers need help"),
+    ("stockout-spend", "Ad spend on out-of-stock skus"),
+)
+
+
+def render_report(data: ReportData, currency: str = "€") -> str:
+    """The whole page (plotly.js inlined once in the head: no network needed to open it)."""
+    monthly = monthly_trend(data.monthly, data.report_date, TREND_MONTHS)
+    monthly_from = as_date(monthly["month_start"].min()) if len(monthly) else None
+    bodies = {
+        "scorecard": scorecard_section(data, currency),
+        "trends": trends_section(data, currency),
+        "channels": channels_section(data, currency),
+        "support": support_section(data),
+        "stockout-spend": stockouts_section(data, currency),
+    }
+    sections = "".join(
+        f'<section id="{anchor}"><h2>{html.escape(label)}</h2>{bodies[anchor]}</section>'
+        for anchor, label in SECTIONS
+    )
+    footer = (
+        '<p class="note">Built only from the published marts (published/marts.duckdb); '
+        "money excludes tax, rates are fractions shown as percentages, “–” is a null "
+        "(a ratio whose denominator is 0).</p>"
+    )
+    title = f"KPI report {data.report_date or ''} ({data.publication.source_mode})"
+    return page(title, header(data, monthly_from) + sections + footer, charts.plotly_js_tag())
+
+
+def scorecard_markdown(data: ReportData, currency: str = "€") -> tuple[str, int]:
+    """The scorecard as a markdown table for the Dagster UI, with a status dot per row."""
+    dots = {"on_track": "🟢", "at_risk": "🟠", "off_track": "🔴", "no_data": "⚪"}
+    latest = latest_scorecard(data.scorecard, data.report_date)
+    rows: list[Sequence[str]] = []
+    for row in _records(latest):
+        kind = KPI_KINDS.get(row["kpi"], "number")
+        rows.append(
+            [
+                str(row["kpi"]),
+                str(as_date(row["period_start"])),
+                str(row["owner"] or ""),
+                format_value(row["actual"], kind, currency),
+                format_value(row["target"], kind, currency),
+                f"{dots.get(row['status'], '')} {row['status']}",
+            ]
+        )
+    headers = ["kpi", "period", "owner", "actual", "target", "status"]
+    return markdown_table(headers, rows), len(rows)
+
+
+def report_file_name(publication: Publication) -> str:
+    """`{published date}_{run id}.html`: one file per publication, sortable by date."""
+    day = publication.published_at.strftime("%Y-%m-%d") if publication.published_at else "undated"
+    return f"kpi-report_{day}_{safe_name(publication.run_id)}.html"
+
+
+def build_kpi_report(warehouse_dir: Path, currency: str = "€") -> KpiReport:
+    """Read the publication, write the dated report and replace `latest.html`, both atomically."""
+    data = load_report_data(published_db_path(warehouse_dir))
+    text = render_report(data, currency)
+    out_dir = Path(warehouse_dir) / REPORTS_DIR
+    path = write_text_atomic(out_dir / report_file_name(data.publication), text)
+    latest = write_text_atomic(out_dir / "latest.html", text)
+    markdown, count = scorecard_markdown(data, currency)
+    return KpiReport(path, latest, data.publication, data.report_date, markdown, count)

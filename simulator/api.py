@@ -1,0 +1,77 @@
+"""The small request/response model every simulated API speaks (no HTTP details here)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+    now: int  # the simulator's "now", epoch seconds
+    base_url: str  # http://host:port, for absolute "next" links
+
+    @classmethod
+    def parse_query(cls, raw: str) -> dict[str, list[str]]:
+        return parse_qs(raw, keep_blank_values=True)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise BadRequest(f"request body is not JSON: {exc}") from exc
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class BadRequest(Exception):
+    """A client error the API answers with 400 and its own error shape."""
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> ApiResponse:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return ApiResponse(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+def encode_cursor(*parts: int | str) -> str:
+    """An opaque page cursor (clients must not parse it, as with the real APIs)."""
+    raw = ":".join(str(p) for p in parts).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError as exc:
+        raise BadRequest(f"invalid cursor {cursor!r}") from exc
+    parts = raw.split(":")
+    if len(parts) != arity:
+        raise BadRequest(f"invalid cursor {cursor!r}")
+    return parts
+
+
+def cents(value: int) -> str:
+    """Decimal string of an amount in cents: 1250 -> "12.50"."""
+    sign = "-" if value < 0 else ""
+    value = abs(int(value))
+    return f"{sign}{value // 100}.{value % 100:02d}"

@@ -1,0 +1,162 @@
+"""What a simulated retailer looks like: sizes, clock, page sizes and the faults to inject.
+
+Everything the simulator serves is a pure function of one `SimulatorConfig`, so two servers with
+equal configs serve identical bytes (except where `now` is the wall clock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Literal
+
+Scale = Literal["demo", "large"]
+BadDayKind = Literal["negative_prices", "low_volume"]
+
+SOURCES = ("shop", "google_ads", "meta_ads", "epcis", "zendesk", "ga4")
+
+#: Environment variable -> demo value, for every credential variable of sources.md.
+DEMO_CREDENTIALS: dict[str, str] = {
+    "SHOP_ACCESS_TOKEN": "shpat_demo_0123456789abcdef",
+    "GOOGLE_ADS_CUSTOMER_ID": "1234567890",
+    "GOOGLE_ADS_DEVELOPER_TOKEN": "demo-developer-token",
+    "GOOGLE_ADS_ACCESS_TOKEN": "ya29.demo-google-access-token",
+    "META_AD_ACCOUNT_ID": "1029384756",
+    "META_ACCESS_TOKEN": "EAADemoMetaAccessToken",
+    "EPCIS_TOKEN": "demo-epcis-token",
+    "ZENDESK_EMAIL": "support-bot@example.com",
+    "ZENDESK_API_TOKEN": "demo-zendesk-api-token",
+    "GA4_PROPERTY_ID": "987654321",
+    "GA4_ACCESS_TOKEN": "ya29.demo-ga4-access-token",
+}
+
+
+@dataclass
+class FaultConfig:
+    """Faults injected on demand; deterministic (request counters and seeded record hashes).
+
+    `*_every = N` hits the Nth, 2Nth, ... request of each affected source, so a client that
+    retries always gets through. Record faults hit a stable subset of records (by id), so
+    re-fetching a page returns the same corrupted records, as a buggy upstream would.
+    """
+
+    sources: frozenset[str] | None = None  # None = every source
+    rate_limit_every: int = 0  # 429 Retry-After / Shopify THROTTLED / Meta code 17 or 613
+    server_error_every: int = 0  # 503
+    delay_seconds: float = 0.0  # added to every response
+    retry_after_seconds: int = 1
+    malformed_rate: float = 0.0  # share of records made invalid (see faults.py for the kinds)
+    duplicate_rate: float = 0.0  # share of records served twice in the same page
+    extra_fields: bool = False  # every record carries unknown fields
+    bad_days: dict[date, BadDayKind] = field(default_factory=dict)
+
+    def applies_to(self, source: str) -> bool:
+        return self.sources is None or source in self.sources
+
+
+@dataclass
+class PageSizes:
+    """Largest page each API serves (the client may ask for less); small values test paging."""
+
+    shop: int = 250
+    shop_line_items: int = 250
+    google_ads: int = 10_000
+    meta_ads: int = 500
+    epcis: int = 500
+    zendesk: int = 1000
+    ga4: int = 100_000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The resolved size of the simulated retailer."""
+
+    stores: int
+    skus: int
+    orders_per_day: float
+    google_campaigns: int
+    meta_campaigns: int
+    ticket_rate: float
+    store_assortment_share: float
+    product_ads_per_campaign: int
+    rfid_quantity_lists_only: bool
+
+
+PROFILES: dict[str, Sizes] = {
+    "demo": Sizes(
+        stores=8,
+        skus=400,
+        orders_per_day=150.0,
+        google_campaigns=6,
+        meta_campaigns=4,
+        ticket_rate=0.05,
+        store_assortment_share=0.5,
+        product_ads_per_campaign=25,
+        rfid_quantity_lists_only=False,
+    ),
+    "large": Sizes(
+        stores=50,
+        skus=5000,
+        orders_per_day=5000.0,
+        google_campaigns=12,
+        meta_campaigns=8,
+        ticket_rate=0.05,
+        store_assortment_share=0.3,
+        product_ads_per_campaign=300,
+        rfid_quantity_lists_only=True,
+    ),
+}
+
+
+@dataclass
+class SimulatorConfig:
+    """The simulated retailer. `None` sizes take the `scale` profile's value."""
+
+    seed: int = 42
+    scale: Scale = "demo"
+    stores: int | None = None
+    skus: int | None = None
+    orders_per_day: float | None = None
+    google_campaigns: int | None = None
+    meta_campaigns: int | None = None
+    ticket_rate: float | None = None
+    timezone: str = "Europe/Paris"
+    now: datetime | None = None  # UTC; None = wall clock at each request
+    history_start: date = date(2024, 1, 1)  # first day with orders
+    page_sizes: PageSizes = field(default_factory=PageSizes)
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    pii_canary: str | None = None  # written into every ticket's personal fields when set
+    # Shopify's standard leaky bucket. The large profile lifts it (see `shop_bucket`), so the
+    # benchmark measures the pipeline, not a simulated quota.
+    shop_bucket_size: float | None = None
+    shop_restore_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.scale not in PROFILES:
+            raise ValueError(f"unknown scale {self.scale!r}; expected one of {sorted(PROFILES)}")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("SimulatorConfig.now must be timezone-aware (UTC)")
+
+    @property
+    def sizes(self) -> Sizes:
+        profile = PROFILES[self.scale]
+        overrides = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(Sizes)
+            if getattr(self, f.name, None) is not None
+        }
+        return dataclasses.replace(profile, **overrides)
+
+    @property
+    def shop_bucket(self) -> tuple[float, float]:
+        """(maximumAvailable, restoreRate) of the Shopify cost bucket."""
+        default = (2000.0, 100.0) if self.scale == "demo" else (200_000.0, 100_000.0)
+        return (
+            self.shop_bucket_size if self.shop_bucket_size is not None else default[0],
+            self.shop_restore_rate if self.shop_restore_rate is not None else default[1],
+        )
+
+    def current_time(self) -> datetime:
+        """The simulator's "now": nothing after it exists."""
+        return self.now if self.now is not None else datetime.now(UTC)

@@ -1,0 +1,34 @@
+"""Shared fixtures for the extract tests: fast retry settings and an isolated warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.config import SOURCE_ENV
+from orchestration.lib.http import HttpSettings
+
+
+@pytest.fixture
+def fast_http() -> HttpSettings:
+    """Retry settings with millisecond sleeps, so fault tests stay fast."""
+    return HttpSettings(
+        connect_timeout=2.0,
+        read_timeout=2.0,
+        max_retries=4,
+        backoff_factor=0.01,
+        backoff_max=0.05,
+        backoff_jitter=0.0,
+        retry_after_max=2,
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh WAREHOUSE_DIR, and no source variable leaking in from the caller's shell."""
+    for spec in SOURCE_ENV.values():
+        for var in (spec.url_var, *spec.credential_vars):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    return tmp_path / "warehouse"

@@ -1,0 +1,50 @@
+"""Demo / live / mixed resolution of the source environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from orchestration.lib.config import SOURCE_ENV, ConfigError, resolve_config
+
+CREDENTIALS = {v: f"value-of-{v}" for s in SOURCE_ENV.values() for v in s.credential_vars}
+
+
+def _fake_simulator() -> tuple[str, Mapping[str, str]]:
+    return "http://127.0.0.1:9", CREDENTIALS
+
+
+def test_no_url_means_demo_with_simulator_urls() -> None:
+    config = resolve_config({"SHOP_TIMEZONE": "America/New_York"}, _fake_simulator)
+    assert config.mode == "demo"
+    assert config.sources["shop"].url == "http://127.0.0.1:9/shop"
+    assert config.sources["meta_ads"].url == "http://127.0.0.1:9/meta/v23.0"
+    assert config.sources["zendesk"].credentials["ZENDESK_EMAIL"] == "value-of-ZENDESK_EMAIL"
+    assert config.shop_timezone == "America/New_York"
+    assert config.shop_api_version == "2025-10"
+
+
+def test_all_urls_means_live() -> None:
+    env = {s.url_var: f"https://{name}.example" for name, s in SOURCE_ENV.items()} | CREDENTIALS
+    config = resolve_config(env, _fake_simulator)
+    assert config.mode == "live"
+    assert config.sources["rfid"].url == "https://rfid.example"
+    assert config.sources["shop"].credentials == {"SHOP_ACCESS_TOKEN": "value-of-SHOP_ACCESS_TOKEN"}
+
+
+def test_mixed_fails_naming_missing_variables() -> None:
+    env = {"SHOP_URL": "https://x.myshopify.com", "SHOP_ACCESS_TOKEN": "t", "GA4_URL": "https://g"}
+    with pytest.raises(ConfigError) as raised:
+        resolve_config(env, _fake_simulator)
+    message = str(raised.value)
+    for var in ("GOOGLE_ADS_URL", "META_ADS_URL", "EPCIS_URL", "ZENDESK_URL", "GA4_ACCESS_TOKEN"):
+        assert var in message
+    assert "SHOP_ACCESS_TOKEN," not in message and "'t'" not in message
+
+
+def test_live_with_missing_credential_fails() -> None:
+    env = {s.url_var: "https://x" for s in SOURCE_ENV.values()} | CREDENTIALS
+    del env["ZENDESK_API_TOKEN"]
+    with pytest.raises(ConfigError, match="ZENDESK_API_TOKEN"):
+        resolve_config(env, _fake_simulator)

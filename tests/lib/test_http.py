@@ -1,0 +1,217 @@
+"""The shared client over real loopback HTTP: auth, retries, GraphQL errors, fail-fast, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from orchestration.lib import http
+
+TOKEN = "shpat_secret_canary_0001"
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A server that answers concurrently, so a slow handler cannot block the retry."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def _sequence(*responses: Response) -> object:
+    """A handler that plays `responses` in order, then repeats the last one."""
+    queue = list(responses)
+
+    def handler(request: Request) -> Response:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handler
+
+
+def _ok(body: object) -> Response:
+    return Response(json.dumps(body), content_type="application/json")
+
+
+def test_auth_headers_per_source(httpserver: HTTPServer, fast_http: http.HttpSettings) -> None:
+    httpserver.expect_request("/shop", headers={"X-Shopify-Access-Token": TOKEN}).respond_with_json(
+        {"ok": 1}
+    )
+    httpserver.expect_request(
+        "/ads",
+        headers={"developer-token": "dev", "Authorization": "Bearer at"},
+    ).respond_with_json({"ok": 2})
+    httpserver.expect_request(
+        "/zd", headers={"Authorization": "Basic YUBiLmMvdG9rZW46enQ="}
+    ).respond_with_json({"ok": 3})
+    base = httpserver.url_for("")
+    assert http.ApiClient("shop", base, http.shopify_auth(TOKEN), fast_http).get_json("/shop")
+    ads = http.ApiClient("google_ads", base, http.google_ads_auth("dev", "at"), fast_http)
+    assert ads.get_json("/ads") == {"ok": 2}
+    zendesk = http.ApiClient("zendesk", base, http.zendesk_auth("a@b.c", "zt"), fast_http)
+    assert zendesk.get_json("/zd") == {"ok": 3}
+
+
+def test_429_with_retry_after_then_success(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    throttled = Response("slow down", status=429, headers={"Retry-After": "1"})
+    httpserver.expect_request("/x").respond_with_handler(_sequence(throttled, _ok({"n": 1})))
+    client = http.ApiClient("zendesk", httpserver.url_for(""), http.Auth(), fast_http)
+    started = time.monotonic()
+    assert client.get_json("/x") == {"n": 1}
+    assert time.monotonic() - started >= 0.9  # Retry-After honoured
+    assert (client.stats.requests, client.stats.retries) == (2, 1)
+
+
+def test_5xx_on_post_retried(httpserver: HTTPServer, fast_http: http.HttpSettings) -> None:
+    httpserver.expect_request("/x", method="POST").respond_with_handler(
+        _sequence(Response("", status=503), Response("", status=502), _ok({"n": 2}))
+    )
+    client = http.ApiClient("ga4", httpserver.url_for(""), http.Auth(), fast_http)
+    assert client.post_json("/x", {"q": 1}) == {"n": 2}
+    assert client.stats.retries == 2
+
+
+def test_read_timeout_retried(threaded_server: HTTPServer) -> None:
+    calls: list[float] = []
+
+    def handler(request: Request) -> Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(0.6)
+        return _ok({"n": len(calls)})
+
+    threaded_server.expect_request("/slow", method="POST").respond_with_handler(handler)
+    settings = http.HttpSettings(read_timeout=0.3, backoff_factor=0.01, backoff_jitter=0)
+    client = http.ApiClient("ga4", threaded_server.url_for(""), http.Auth(), settings)
+    assert client.post_json("/slow", {}) == {"n": 2}
+    assert client.stats.retries == 1
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_permanent_errors_fail_fast_with_clear_message(
+    httpserver: HTTPServer, fast_http: http.HttpSettings, status: int
+) -> None:
+    httpserver.expect_request("/admin/x").respond_with_data(f"no {TOKEN}", status=status)
+    client = http.ApiClient("shop", httpserver.url_for(""), http.shopify_auth(TOKEN), fast_http)
+    with pytest.raises(http.ApiError) as raised:
+        client.get_json("/admin/x", params={"a": "b"})
+    error = raised.value
+    assert error.permanent and error.status == status
+    assert str(error).startswith(f"shop: GET /admin/x failed (HTTP {status})")
+    assert TOKEN not in str(error) and "a=b" not in str(error)
+    assert client.stats.requests == 1  # no retry
+
+
+def test_retries_exhausted_names_source_and_path(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    httpserver.expect_request("/x").respond_with_data("", status=500)
+    client = http.ApiClient("rfid", httpserver.url_for(""), http.Auth(), fast_http)
+    with pytest.raises(http.ApiError, match=r"rfid: GET /x failed \(HTTP 500\)") as raised:
+        client.get_json("/x")
+    assert not raised.value.permanent
+    assert client.stats.requests == fast_http.max_retries + 1
+
+
+def _cost(available: float) -> dict:
+    return {
+        "cost": {
+            "requestedQueryCost": 50,
+            "actualQueryCost": 10,
+            "throttleStatus": {
+                "maximumAvailable": 1000,
+                "currentlyAvailable": available,
+                "restoreRate": 100,
+            },
+        }
+    }
+
+
+def test_graphql_throttled_waits_for_the_bucket(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    throttled = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": _cost(20),
+    }
+    httpserver.expect_request("/graphql.json", method="POST").respond_with_handler(
+        _sequence(_ok(throttled), _ok({"data": {"x": 1}, "extensions": _cost(900)}))
+    )
+    client = http.ApiClient("shop", httpserver.url_for(""), http.shopify_auth(TOKEN), fast_http)
+    started = time.monotonic()
+    assert client.graphql("/graphql.json", "{x}", {}) == {"x": 1}
+    # (50 - 20) / 100 = 0.3 s until the bucket holds the query cost
+    assert 0.25 <= time.monotonic() - started < 1.5
+    assert client.stats.retries == 1
+
+
+def test_graphql_paces_proactively(httpserver: HTTPServer, fast_http: http.HttpSettings) -> None:
+    httpserver.expect_request("/g", method="POST").respond_with_json(
+        {"data": {}, "extensions": _cost(10)}
+    )
+    client = http.ApiClient("shop", httpserver.url_for(""), http.Auth(), fast_http)
+    client.graphql("/g", "{x}", {})
+    started = time.monotonic()
+    client.graphql("/g", "{x}", {})
+    assert time.monotonic() - started >= 0.35  # (50 - 10) / 100 s before the second query
+    assert client.stats.retries == 0
+
+
+def test_graphql_errors_in_200_are_errors(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    httpserver.expect_request("/g", method="POST").respond_with_json(
+        {"data": None, "errors": [{"message": "Field 'bogus' doesn't exist"}]}
+    )
+    client = http.ApiClient("shop", httpserver.url_for(""), http.Auth(), fast_http)
+    with pytest.raises(http.ApiError, match="shop: POST /g .*Field 'bogus' doesn't exist"):
+        client.graphql("/g", "{bogus}", {})
+
+
+def test_meta_rate_limit_codes_back_off(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    limited = Response(
+        json.dumps({"error": {"code": 17, "message": "User request limit reached"}}), status=400
+    )
+    httpserver.expect_request("/act_1/insights").respond_with_handler(
+        _sequence(limited, _ok({"data": []}))
+    )
+    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.meta_auth(TOKEN), fast_http)
+    page = client.get_json("/act_1/insights", retry_when=http.meta_rate_limit(fast_http))
+    assert page == {"data": []}
+    assert client.stats.retries == 1
+
+
+def test_token_never_logged_nor_sent_in_urls(
+    httpserver: HTTPServer,
+    fast_http: http.HttpSettings,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    next_url = httpserver.url_for("/p2") + f"?after=abc&access_token={TOKEN}"
+    httpserver.expect_request("/p1").respond_with_handler(
+        _sequence(Response("", status=503), _ok({"data": [1], "paging": {"next": next_url}}))
+    )
+    httpserver.expect_request("/p2").respond_with_json({"data": [2]})
+    httpserver.expect_request("/p3").respond_with_data("denied", status=401)
+    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.meta_auth(TOKEN), fast_http)
+    client.get_json("/p1")
+    client.get_json(next_url)
+    with pytest.raises(http.ApiError) as raised:
+        client.get_json(httpserver.url_for("/p3") + f"?access_token={TOKEN}")
+    logging.getLogger("test").error("failed: %s", raised.value)
+    received = [r.query_string.decode() for r, _ in httpserver.log]
+    assert "after=abc" in received and all(TOKEN not in q for q in received)
+    out, err = capfd.readouterr()
+    assert caplog.text and TOKEN not in caplog.text + out + err + str(raised.value)
