@@ -18,26 +18,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 
 
-def default_dagster_home() -> Path:
-    """DAGSTER_HOME if set, else $WAREHOUSE_DIR/dagster_home (WAREHOUSE_DIR default ./warehouse)."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"]).resolve()
-    return Path(os.environ.get("WAREHOUSE_DIR", "warehouse")).resolve() / "dagster_home"
+def prepare_dagster_home(warehouse_dir: Path | None = None) -> Path:
+    """Create the instance directory, give it the repository's dagster.yaml, return it.
 
-
-def prepare_dagster_home(home: Path | None = None) -> Path:
-    """Create the instance directory and copy the repository's dagster.yaml into it.
-
-    The copy is refreshed when the repository's file changed, so settings edits take effect;
-    a dagster.yaml written by an operator in a DAGSTER_HOME they set themselves is left alone.
+    The directory is DAGSTER_HOME when set, else `<warehouse>/dagster_home` (warehouse: the
+    argument, else WAREHOUSE_DIR, else ./warehouse). In that default directory the copy is
+    refreshed whenever the repository's file changes; a DAGSTER_HOME chosen by an operator keeps
+    the dagster.yaml they put there (e.g. with Postgres storage) and only gets one if it has none.
     """
-    home = (home or default_dagster_home()).resolve()
+    warehouse = warehouse_dir or Path(os.environ.get("WAREHOUSE_DIR") or "warehouse")
+    default_home = warehouse.resolve() / "dagster_home"
+    home = Path(os.environ["DAGSTER_HOME"]).resolve() if os.environ.get("DAGSTER_HOME") else None
+    home = home or default_home
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    operator_owned = bool(os.environ.get("DAGSTER_HOME")) and target.exists()
-    if not operator_owned and (
-        not target.exists() or target.read_bytes() != DAGSTER_YAML.read_bytes()
-    ):
+    managed = home == default_home
+    if not target.exists() or (managed and target.read_bytes() != DAGSTER_YAML.read_bytes()):
         shutil.copyfile(DAGSTER_YAML, target)
     return home
 

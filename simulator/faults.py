@@ -3,6 +3,7 @@ duplicates, unknown fields). Deterministic, so a test can predict exactly what i
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -47,6 +48,11 @@ class Faults:
     def request_count(self, source: str) -> int:
         return self._counts[source]
 
+    def affects_records(self, source: str) -> bool:
+        cfg = self.config
+        active = cfg.malformed_rate or cfg.duplicate_rate or cfg.extra_fields
+        return bool(active) and cfg.applies_to(source)
+
     def apply(
         self,
         source: str,
@@ -56,18 +62,17 @@ class Faults:
     ) -> list[Record]:
         """Corrupt, duplicate and decorate records, each decision hashed from the record's key."""
         cfg = self.config
-        if not cfg.applies_to(source) or not (
-            cfg.malformed_rate or cfg.duplicate_rate or cfg.extra_fields
-        ):
+        if not self.affects_records(source):
             return records
         out: list[Record] = []
         for record in records:
             k = text_key(f"{source}:{key(record)}")
             if float(uniform(self.seed, Stream.FAULTS, k, 1)) < cfg.malformed_rate:
                 pick = int(uniform(self.seed, Stream.FAULTS, k, 2) * len(corruptions))
+                record = copy.deepcopy(record)  # records may be cached: never corrupt the cache
                 corruptions[pick](record)
             if cfg.extra_fields:
-                record[EXTRA_FIELD] = {"note": "not in the vendor's schema", "n": k % 97}
+                record = {**record, EXTRA_FIELD: {"note": "not in the vendor's schema", "n": k % 97}}
             out.append(record)
             if float(uniform(self.seed, Stream.FAULTS, k, 3)) < cfg.duplicate_rate:
                 out.append(record)

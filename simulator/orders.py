@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 from typing import Generic, TypeVar
 
@@ -87,6 +88,12 @@ class OrderDay:
 
     def __len__(self) -> int:
         return len(self.number)
+
+    @cached_property
+    def iso_events(self) -> list[list[str]]:
+        """The event matrix as ISO-8601 UTC strings, formatted once per day (vectorised)."""
+        text = np.datetime_as_string(self.events.astype("datetime64[s]"), unit="s")
+        return np.char.add(text, "Z").tolist()
 
     def updated_at(self, now: int) -> np.ndarray:
         """Each order's updatedAt as of `now`: the last of its events that has happened."""

@@ -55,6 +55,7 @@ BRANDS: tuple[tuple[str, str], ...] = (
     ("KAZE", "Kaze"),
 )
 UPC_BRAND = "BRKL"
+OWN_ITEM_REF_START = 10_000  # item refs 1xxxx..: never equal to a store GLN
 
 ADJECTIVES = ("Linen", "Organic", "Classic", "Relaxed", "Slim", "Wool", "Cotton", "Vintage",
               "Essential", "Cropped", "Oversized", "Printed", "Ribbed", "Recycled", "Soft")
@@ -158,7 +159,8 @@ def build_catalog(seed: int, skus: int) -> Catalog:
         size_pop = np.exp(-0.5 * ((np.arange(len(cat.sizes)) - (len(cat.sizes) - 1) / 2) / 1.5) ** 2)
         for s, size in enumerate(cat.sizes):
             prefix = gs1.UPC_COMPANY_PREFIX if code == UPC_BRAND else gs1.COMPANY_PREFIX
-            ref = f"{(item_ref[code] if code == UPC_BRAND else len(rows['sku'])):05d}"
+            own_ref = OWN_ITEM_REF_START + len(rows["sku"])
+            ref = f"{(item_ref[code] if code == UPC_BRAND else own_ref):05d}"
             item_ref[code] += 1
             rows["sku"].append(f"{code}-{cat.code}-{style:04d}-{size}")
             rows["size"].append(size)

@@ -23,7 +23,7 @@ DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
 DEFAULT_SHOP_API_VERSION = "2025-10"
 DEFAULT_GOOGLE_ADS_API_VERSION = "v21"
 #: The simulator's "Order number" ticket field; a real Zendesk account sets its own id.
-DEFAULT_ZENDESK_ORDER_FIELD_ID = "360000000001"
+DEFAULT_ZENDESK_ORDER_FIELD_ID = "360012345678"
 
 
 @dataclass(frozen=True)
@@ -76,27 +76,33 @@ class PipelineConfig:
 DemoStarter = Callable[[], tuple[str, Mapping[str, str]]]
 
 
+def source_mode(env: Mapping[str, str]) -> str:
+    """`demo` when no source URL is set, `live` when all are (with credentials), else an error."""
+    urls = {spec.url_var: env.get(spec.url_var, "").strip() for spec in SOURCE_ENV.values()}
+    if not any(urls.values()):
+        return "demo"
+    missing = [var for var, url in urls.items() if not url]
+    missing += [v for spec in SOURCE_ENV.values() for v in spec.credential_vars if not env.get(v)]
+    if missing:
+        raise ConfigError(
+            "Some source URLs are set and others are not, or credentials are missing: "
+            f"set {', '.join(missing)} for live mode, or unset every source URL "
+            f"({', '.join(urls)}) to run on the demo simulator."
+        )
+    return "live"
+
+
 def resolve_config(env: Mapping[str, str], start_demo: DemoStarter | None = None) -> PipelineConfig:
     """Environment -> PipelineConfig, or ConfigError naming every missing variable."""
-    urls = {name: env.get(spec.url_var, "").strip() for name, spec in SOURCE_ENV.items()}
-    if any(urls.values()):
-        missing = [spec.url_var for name, spec in SOURCE_ENV.items() if not urls[name]]
-        missing += [
-            v for spec in SOURCE_ENV.values() for v in spec.credential_vars if not env.get(v)
-        ]
-        if missing:
-            raise ConfigError(
-                "Some source URLs are set and others are not, or credentials are missing: "
-                f"set {', '.join(missing)} for live mode, or unset every source URL "
-                f"({', '.join(s.url_var for s in SOURCE_ENV.values())}) for the demo simulator."
-            )
-        mode = "live"
+    mode = source_mode(env)
+    if mode == "live":
         sources = {
-            name: SourceSettings(urls[name], {v: env[v] for v in spec.credential_vars})
+            name: SourceSettings(
+                env[spec.url_var].strip(), {v: env[v] for v in spec.credential_vars}
+            )
             for name, spec in SOURCE_ENV.items()
         }
     else:
-        mode = "demo"
         base_url, credentials = (start_demo or start_demo_simulator)()
         sources = {
             name: SourceSettings(

@@ -378,3 +378,25 @@ def parse_count(value: Any, field: str) -> int:
     if number < 0:
         raise InvalidRecord(field, f"negative value {number}")
     return number
+
+
+#: A whitelist of a JSON record: key -> None (keep the value) or a nested whitelist.
+Shape = Mapping[str, "Shape | None"]
+
+
+def pick(record: Any, shape: Shape) -> Any:
+    """Keep only the whitelisted fields of a record (lists are filtered element by element).
+
+    Payload columns are built with this, so a field an API adds tomorrow (or a customer's email)
+    never reaches the landing zone just because it was in the response.
+    """
+    if isinstance(record, list):
+        return [pick(item, shape) for item in record]
+    if not isinstance(record, Mapping):
+        return record
+    return {
+        key: value if sub is None or value is None else pick(value, sub)
+        for key, sub in shape.items()
+        if key in record
+        for value in (record[key],)
+    }

@@ -19,12 +19,13 @@ def graphql_pages(
     query: str,
     variables: Mapping[str, Any],
     connection: Callable[[dict[str, Any]], dict[str, Any]],
+    cursor: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Relay cursor pagination: `$cursor` <- `pageInfo.endCursor` while `hasNextPage`.
 
-    `connection` picks the paginated connection (`{nodes, pageInfo}`) out of `data`.
+    `connection` picks the paginated connection (`{nodes, pageInfo}`) out of `data`; `cursor`
+    resumes after a page already read (an order's first page of line items).
     """
-    cursor: str | None = None
     while True:
         page = connection(client.graphql(path, query, {**variables, "cursor": cursor}))
         client.stats.pages += 1

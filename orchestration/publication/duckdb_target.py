@@ -120,7 +120,8 @@ def build_published_duckdb(
         row_counts = {mart: _copy_mart(con, mart, stamp) for mart in marts}
         con.execute("detach build")
         _carry_log(con, previous_file)
-        con.execute(f"insert into {LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)", stamp.log_row(row_counts))
+        log_row = stamp.log_row(row_counts)
+        con.execute(f"insert into {LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)", log_row)
         for mart in marts:
             target = parquet_dir / f"{mart}.parquet"
             con.execute(

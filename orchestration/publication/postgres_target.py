@@ -81,7 +81,7 @@ def _columns(source: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, st
 def _existing_columns(cur: psycopg.Cursor, schema: str, table: str) -> list[tuple[str, str]]:
     cur.execute(
         "select attname, format_type(atttypid, atttypmod) from pg_attribute "
-        "where attrelid = to_regclass(format('%%I.%%I', %s, %s)) and attnum > 0 "
+        "where attrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) and attnum > 0 "
         "and not attisdropped order by attnum",
         (schema, table),
     )

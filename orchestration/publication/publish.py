@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -47,7 +47,6 @@ class PublicationResult:
     parquet_paths: dict[str, Path]
     postgres_schema: str | None
     duration_seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _clean_leftovers(published_dir: Path) -> None:
@@ -92,14 +91,11 @@ def publish_marts(
     new_file = published_dir / f".{PUBLISHED_DB_NAME}.{stamp.run_id}.tmp"
     staging = published_dir / f".staging-{stamp.run_id}"
     staging.mkdir()
-    timings = {}
     try:
         row_counts = build_published_duckdb(build_db, new_file, target, marts, stamp, staging)
-        timings["duckdb_and_parquet"] = time.monotonic() - started
         if postgres:
             with duckdb.connect(str(new_file), read_only=True) as con:
                 publish_to_postgres(postgres.dsn, postgres.schema, con, marts, stamp, row_counts)
-            timings["postgres"] = time.monotonic() - started - sum(timings.values())
         pause_point_for_tests()
         atomic_replace(new_file, target)
         _replace_parquet(staging, published_dir / "parquet", marts, stamp)
@@ -113,5 +109,4 @@ def publish_marts(
         parquet_paths={m: published_dir / "parquet" / f"{m}.parquet" for m in marts},
         postgres_schema=postgres.schema if postgres else None,
         duration_seconds=time.monotonic() - started,
-        timings=timings,
     )

@@ -6,7 +6,7 @@ expectations only give severity WARN, which Dagster shows but does not stop on. 
 not Python, decides what stops publication.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster inspects the context/config annotations.
 
 import os
 from collections.abc import Sequence
@@ -64,13 +64,17 @@ def failures_table(failures: Sequence[ExpectationOutcome]) -> str:
 def summary(outcome: SuiteOutcome) -> str:
     """One sentence naming each failed expectation and its observed value."""
     if not outcome.failures:
-        return f"{outcome.suite}: all {len(outcome.outcomes)} expectations passed ({outcome.window})"
+        count = len(outcome.outcomes)
+        return f"{outcome.suite}: all {count} expectations passed ({outcome.window})"
     kind = "blocking" if outcome.blocking_failures else "warning"
     failed = outcome.blocking_failures or outcome.failures
     named = "; ".join(
-        f"{o.expectation}({o.column}) on {o.frame}: observed {o.observed}" for o in failed
+        f"{o.expectation}({o.column}) on {o.frame}: observed {o.observed}"
+        + (f", e.g. {o.unexpected_samples}" if o.unexpected_samples else "")
+        for o in failed
     )
-    return f"{outcome.suite}: {len(failed)} {kind} expectation(s) failed ({outcome.window}): {named}"
+    count = len(failed)
+    return f"{outcome.suite}: {count} {kind} expectation(s) failed ({outcome.window}): {named}"
 
 
 def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:

@@ -133,7 +133,8 @@ def _create_volume_table(con: duckdb.DuckDBPyConnection, files: list[LandedFile]
 
 
 _MACROS = """
-create macro in_window(day) as day between getvariable('window_start') and getvariable('window_end');
+create macro in_window(day) as
+    day between getvariable('window_start') and getvariable('window_end');
 
 create macro volume_vs_trailing_median(src, ds) as table
 with daily as (
@@ -224,4 +225,3 @@ def compute_frames(
     """Run each frame's SQL and hand back pandas frames, ready for GE."""
     with frame_session(warehouse_dir, window, list(frame_sql.values())) as con:
         return {name: con.execute(sql).df() for name, sql in frame_sql.items()}
-

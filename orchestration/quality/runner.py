@@ -96,10 +96,20 @@ def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:
     return context
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and tuples of them -> plain Python, so samples read like data."""
+    if isinstance(value, tuple | list):
+        return tuple(_plain(v) for v in value)
+    return value.item() if hasattr(value, "item") else value
+
+
 def _short(value: Any) -> str:
+    value = _plain(value)
     if isinstance(value, float) and not math.isnan(value):
         return f"{value:.6g}"
-    return json.dumps(value, default=str) if isinstance(value, list | dict) else str(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return json.dumps(value, default=str) if isinstance(value, dict) else str(value)
 
 
 def _observed(result: dict[str, Any]) -> str:
@@ -108,7 +118,8 @@ def _observed(result: dict[str, Any]) -> str:
         return _short(result["observed_value"])
     if "unexpected_count" in result:
         percent = result.get("unexpected_percent") or 0.0
-        return f"{result['unexpected_count']} unexpected of {result.get('element_count')} ({percent:.3g} %)"
+        count, total = result["unexpected_count"], result.get("element_count")
+        return f"{count} unexpected of {total} ({percent:.3g} %)"
     return ""
 
 

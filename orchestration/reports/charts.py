@@ -17,7 +17,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from orchestration.reports.render import Kind
+from orchestration.reports.render import TIMES, Kind
 
 GREEN = "#2e7d32"
 RED = "#c62828"
@@ -43,7 +43,9 @@ def plotly_js_tag() -> str:
 def to_div(fig: go.Figure | None, div_id: str, height: int, empty_text: str = "No data") -> str:
     """The figure's offline div; a placeholder with the same id when there is nothing to draw."""
     if fig is None:
-        return f'<div id="{html.escape(div_id)}" class="chart empty">{html.escape(empty_text)}</div>'
+        return (
+            f'<div id="{html.escape(div_id)}" class="chart empty">{html.escape(empty_text)}</div>'
+        )
     fig.update_layout(
         template="plotly_white",
         height=height,
@@ -63,11 +65,11 @@ def to_div(fig: go.Figure | None, div_id: str, height: int, empty_text: str = "N
 
 def _axis_format(kind: Kind, currency: str) -> dict[str, str]:
     if kind == "pct":
-        return {"tickformat": ".1%"}
+        return {"tickformat": ".2~%"}
     if kind == "money":
         return {"tickformat": ",.0f", "tickprefix": currency}
     if kind == "ratio":
-        return {"tickformat": ".2f", "ticksuffix": "×"}
+        return {"tickformat": ".2f", "ticksuffix": TIMES}
     return {}
 
 
@@ -90,7 +92,7 @@ def trend_figure(
         rows=rows,
         cols=cols,
         subplot_titles=[k.label for k in kpis],
-        vertical_spacing=0.2,
+        vertical_spacing=0.28,
         horizontal_spacing=0.06,
     )
     labels = frame[label_column].astype(str).tolist()
@@ -187,26 +189,44 @@ def support_heatmap(grid: pd.DataFrame) -> go.Figure | None:
             x=list(range(24)),
             y=list(range(7)),
             colorscale="Blues",
-            colorbar={"title": {"text": "share"}, "tickformat": ".0%"},
+            colorbar={"title": {"text": "share"}, "tickformat": ".1%"},
             customdata=cells("per_100_orders").to_numpy(),
             hovertemplate="day %{y}, %{x}:00<br>share of tickets %{z:.1%}"
             "<br>tickets per 100 orders %{customdata:.1f}<extra></extra>",
         )
     )
-    open_cells = grid[grid["is_business_hours"].fillna(False).astype(bool)]
-    for weekday, hours in open_cells.groupby("weekday_index")["hour"]:
+    for first, last, start, end in opening_blocks(grid):
         fig.add_shape(
             type="rect",
-            x0=hours.min() - 0.5,
-            x1=hours.max() + 0.5,
-            y0=weekday - 0.5,
-            y1=weekday + 0.5,
+            x0=start - 0.5,
+            x1=end + 0.5,
+            y0=first - 0.5,
+            y1=last + 0.5,
             line={"color": "#f0a202", "width": 3},
         )
     fig.update_yaxes(tickvals=list(range(7)), ticktext=list(WEEKDAYS), autorange="reversed")
     fig.update_xaxes(tickvals=list(range(0, 24, 2)), title="hour of day (shop time)")
-    fig.update_layout(title="Share of support tickets by weekday and hour (outlined: opening hours)")
+    fig.update_layout(
+        title="Share of support tickets by weekday and hour (outlined: opening hours)"
+    )
     return fig
+
+
+def opening_blocks(grid: pd.DataFrame) -> list[tuple[int, int, int, int]]:
+    """Opening hours as rectangles: consecutive weekdays with the same hours form one block.
+
+    Returns (first weekday, last weekday, first hour, last hour); Mon-Fri 9-17 is one box.
+    """
+    open_cells = grid[grid["is_business_hours"]]
+    spans = open_cells.groupby("weekday_index")["hour"].agg(["min", "max"])
+    blocks: list[tuple[int, int, int, int]] = []
+    for weekday, (start, end) in spans.iterrows():
+        day, start, end = int(weekday), int(start), int(end)
+        if blocks and blocks[-1][1] == day - 1 and blocks[-1][2:] == (start, end):
+            blocks[-1] = (blocks[-1][0], day, start, end)
+        else:
+            blocks.append((day, day, start, end))
+    return blocks
 
 
 def stockout_figure(by_sku: pd.DataFrame, currency: str, top: int = 15) -> go.Figure | None:
@@ -214,10 +234,8 @@ def stockout_figure(by_sku: pd.DataFrame, currency: str, top: int = 15) -> go.Fi
     if by_sku.empty:
         return None
     shown = by_sku.head(top).iloc[::-1]
-    labels = (shown["sku"].astype(str) + " · " + shown["product_name"].fillna("").astype(str))
-    fig = go.Figure(
-        go.Bar(x=shown["spend"], y=labels.tolist(), orientation="h", marker_color=RED)
-    )
+    labels = shown["sku"].astype(str) + " · " + shown["product_name"].fillna("").astype(str)
+    fig = go.Figure(go.Bar(x=shown["spend"], y=labels.tolist(), orientation="h", marker_color=RED))
     fig.update_layout(title=f"Ad spend while out of stock, by sku (top {len(shown)})")
     fig.update_xaxes(**_axis_format("money", currency))
     return fig

@@ -37,6 +37,7 @@ from orchestration.reports.published import (
     write_text_atomic,
 )
 from orchestration.reports.render import (
+    NULL_TEXT,
     Column,
     Kind,
     format_value,
@@ -135,7 +136,9 @@ class KpiReport:
 # --------------------------------------------------------------------------- reading
 
 
-def report_queries(window_days: int = WINDOW_DAYS, daily_days: int = 7 * (TREND_WEEKS + 1)) -> dict:
+def report_queries(
+    window_days: int = WINDOW_DAYS, daily_days: int = 7 * (TREND_WEEKS + 1)
+) -> dict[str, str]:
     """One query per mart; day windows are anchored on the last day of mart_kpi_daily (D)."""
     last_day = "(select max(date) from mart_kpi_daily)"
 
@@ -228,6 +231,12 @@ def monthly_trend(monthly: pd.DataFrame, report_date: date | None, months: int) 
         frame = frame[frame["month_start"] <= pd.Timestamp(report_date)]
     frame = frame.sort_values("month_start").tail(months).reset_index(drop=True)
     frame["label"] = frame["month_start"].dt.strftime("%b %Y")
+    if report_date is not None and len(frame):
+        month_end = (pd.Timestamp(report_date) + pd.offsets.MonthEnd(0)).date()
+        if frame["month_start"].iloc[-1] == pd.Timestamp(report_date).replace(day=1) and (
+            report_date < month_end
+        ):
+            frame.loc[frame.index[-1], "label"] += " (to date)"
     return frame
 
 
@@ -259,8 +268,9 @@ def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd
         units = (_num(frame, "units_per_order") * orders).fillna(0)
         refunded = (_num(frame, "return_rate") * units).fillna(0)
     if {"good_ratings", "bad_ratings"} <= set(frame.columns):
-        good, rated = _num(frame, "good_ratings"), _num(frame, "good_ratings") + _num(
-            frame, "bad_ratings"
+        good, rated = (
+            _num(frame, "good_ratings"),
+            _num(frame, "good_ratings") + _num(frame, "bad_ratings"),
         )
     else:
         rated = _num(frame, "tickets").where(_num(frame, "csat").notna(), 0).fillna(0)
@@ -386,7 +396,9 @@ def stockout_by_sku(stockouts: pd.DataFrame, products: pd.DataFrame) -> pd.DataF
 def _scorecard_columns(currency: str) -> list[Column]:
     def kpi_value(key: str) -> Column:
         def cell(row: dict) -> str:
-            return html.escape(format_value(row[key], KPI_KINDS.get(row["kpi"], "number"), currency))
+            return html.escape(
+                format_value(row[key], KPI_KINDS.get(row["kpi"], "number"), currency)
+            )
 
         return Column(key, key.capitalize(), "number", cell)
 
@@ -423,10 +435,10 @@ def trends_section(data: ReportData, currency: str) -> str:
     monthly = monthly_trend(data.monthly, data.report_date, TREND_MONTHS)
     weekly = weekly_kpis(data.daily, data.report_date, TREND_WEEKS)
     monthly_div = charts.to_div(
-        charts.trend_figure(monthly, "label", TREND_KPIS, currency), "chart-trends-monthly", 560
+        charts.trend_figure(monthly, "label", TREND_KPIS, currency), "chart-trends-monthly", 620
     )
     weekly_div = charts.to_div(
-        charts.trend_figure(weekly, "label", TREND_KPIS, currency), "chart-trends-weekly", 560
+        charts.trend_figure(weekly, "label", TREND_KPIS, currency), "chart-trends-weekly", 600
     )
     note = (
         "Weekly values are recomputed from mart_kpi_daily as ratios of the week's sums "
@@ -513,7 +525,7 @@ def support_section(data: ReportData) -> str:
     if "window_start_date" in data.support_hourly.columns and len(data.support_hourly):
         start = as_date(data.support_hourly["window_start_date"].min())
         end = as_date(data.support_hourly["as_of_date"].max())
-        window = f" ({start} – {end})"
+        window = f" ({start} → {end})"
     note = (
         f"<strong>{share}</strong> of the {int(total):,} tickets of the trailing 90 days"
         f"{window} arrived outside opening hours (outlined)."
@@ -545,15 +557,17 @@ def stockouts_section(data: ReportData, currency: str) -> str:
     )
     figure = charts.stockout_figure(by_sku, currency)
     height = max(280, 60 + 26 * min(len(by_sku), 15))
-    return f'<p class="note">{note}</p>' + charts.to_div(figure, "chart-stockout-spend", height) + (
-        table if len(by_sku) else ""
+    return (
+        f'<p class="note">{note}</p>'
+        + charts.to_div(figure, "chart-stockout-spend", height)
+        + (table if len(by_sku) else "")
     )
 
 
 def header(data: ReportData, monthly_from: date | None) -> str:
     pub = data.publication
-    published = pub.published_at.strftime("%Y-%m-%d %H:%M UTC") if pub.published_at else "–"
-    span = f"{monthly_from or '–'} → {data.report_date or '–'}"
+    published = pub.published_at.strftime("%Y-%m-%d %H:%M UTC") if pub.published_at else NULL_TEXT
+    span = f"{monthly_from or NULL_TEXT} → {data.report_date or NULL_TEXT}"
     banners = ""
     if pub.is_demo:
         banners += (
@@ -568,7 +582,7 @@ def header(data: ReportData, monthly_from: date | None) -> str:
     run_days = (
         f"{pub.partition_start} → {pub.partition_end}"
         if pub.partition_start or pub.partition_end
-        else "–"
+        else NULL_TEXT
     )
     checks = " · ".join(f"{n} {outcome}" for outcome, n in sorted(pub.check_counts.items()))
     meta = [
@@ -576,9 +590,9 @@ def header(data: ReportData, monthly_from: date | None) -> str:
         ("Published at", published),
         ("Run id", pub.run_id),
         ("Run days", run_days),
-        ("Report day", str(data.report_date or "–")),
+        ("Report day", str(data.report_date or NULL_TEXT)),
         ("Date range", span),
-        ("Quality checks", checks or "–"),
+        ("Quality checks", checks or NULL_TEXT),
         ("Windows", f"{TREND_MONTHS} months · {TREND_WEEKS} weeks · {WINDOW_DAYS} days"),
     ]
     items = "".join(
@@ -586,11 +600,8 @@ def header(data: ReportData, monthly_from: date | None) -> str:
         f"{html.escape(v)}</dd>"
         for k, v in meta
     )
-    nav = "".join(
-        f'<a href="#{anchor}">{label}</a>'
-        for anchor, label in SECTIONS
-    )
-    return f"{banners}<h1>Daily KPI report</h1><dl class=\"meta\">{items}</dl><nav>{nav}</nav>"
+    nav = "".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in SECTIONS)
+    return f'{banners}<h1>Daily KPI report</h1><dl class="meta">{items}</dl><nav>{nav}</nav>'
 
 
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -619,7 +630,7 @@ def render_report(data: ReportData, currency: str = "€") -> str:
     )
     footer = (
         '<p class="note">Built only from the published marts (published/marts.duckdb); '
-        "money excludes tax, rates are fractions shown as percentages, “–” is a null "
+        f"money excludes tax, rates are fractions shown as percentages, “{NULL_TEXT}” is a null "
         "(a ratio whose denominator is 0).</p>"
     )
     title = f"KPI report {data.report_date or ''} ({data.publication.source_mode})"

@@ -73,8 +73,12 @@ def read_marts(
         raise PublishedMartError(f"no published database at {db_path}: run the publication first")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        present = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
-        present |= {row[0] for row in con.execute("select view_name from duckdb_views()").fetchall()}
+        present = {
+            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+        present |= {
+            row[0] for row in con.execute("select view_name from duckdb_views()").fetchall()
+        }
         frames: dict[str, pd.DataFrame] = {}
         for name, sql in queries.items():
             if name not in present and name in optional:
@@ -120,9 +124,17 @@ def publication_of(
     log_row = _log_row(log, run_ids)
     if stamps:
         latest = max(stamps, key=lambda s: pd.Timestamp(s["_published_at"]))
-        published_at, run_id, mode = latest["_published_at"], latest["_run_id"], latest["_source_mode"]
+        published_at, run_id, mode = (
+            latest["_published_at"],
+            latest["_run_id"],
+            latest["_source_mode"],
+        )
     elif log_row is not None:
-        published_at, run_id, mode = log_row["published_at"], log_row["run_id"], log_row["source_mode"]
+        published_at, run_id, mode = (
+            log_row["published_at"],
+            log_row["run_id"],
+            log_row["source_mode"],
+        )
     else:
         return Publication(published_at=None, run_id="unknown", source_mode="unknown")
     return Publication(

@@ -9,7 +9,6 @@ rendered page with the mart exactly, whatever the display format.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +16,9 @@ from typing import Any, Literal
 import pandas as pd
 
 Kind = Literal["pct", "money", "ratio", "int", "number", "text", "date"]
+
+NULL_TEXT = "\u2013"  # en dash: a null (ratio over 0), never shown as 0
+TIMES = "\u00d7"  # the multiplication sign of ROAS (4.20x)
 
 STATUS_COLOURS: dict[str, str] = {
     "on_track": "#2e7d32",
@@ -75,7 +77,7 @@ def is_null(value: Any) -> bool:
 def format_value(value: Any, kind: Kind, currency: str = "€") -> str:
     """A number as a store manager or director reads it; null is an en dash, never 0."""
     if is_null(value):
-        return "–"
+        return NULL_TEXT
     if kind == "text":
         return str(value)
     if kind == "date":
@@ -88,7 +90,7 @@ def format_value(value: Any, kind: Kind, currency: str = "€") -> str:
         sign = "-" if number < 0 else ""
         return f"{sign}{currency}{abs(number):,.{decimals}f}"
     if kind == "ratio":
-        return f"{number:.2f}×"
+        return f"{number:.2f}{TIMES}"
     if kind == "int":
         return f"{round(number):,}"
     return f"{number:,.2f}"

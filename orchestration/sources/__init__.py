@@ -5,8 +5,7 @@ through `run.day(...)`; `extract_asset` turns it into a partitioned Dagster asse
 policies, and reports rows, rejects, requests and timings without ever touching a token.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the context/resource annotations.
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from orchestration.lib.gs1 import normalize_gtin
 from orchestration.lib.http import ApiClient, shopify_auth
@@ -23,6 +25,7 @@ from orchestration.lib.landing import (
     parse_money,
     parse_optional_utc,
     parse_utc,
+    pick,
     rejects_path,
     required,
     to_json,
@@ -34,9 +37,65 @@ from orchestration.sources import ExtractRun, extract_asset
 SOURCE = "shop"
 # Page sizes keep a query's calculated cost under Shopify's 1,000-point single-query limit
 # (orders x line items multiply); orders with more lines are completed by a follow-up query.
-ORDERS_PAGE = 25
-LINE_ITEMS_PAGE = 25
+ORDERS_PAGE = 50
+LINE_ITEMS_PAGE = 20
 VARIANTS_PAGE = 100
+
+_MONEY_SET = {"shopMoney": {"amount": None}}
+_LINE_ITEM_SHAPE = {
+    "id": None,
+    "sku": None,
+    "quantity": None,
+    "originalUnitPriceSet": _MONEY_SET,
+    "discountAllocations": {"allocatedAmountSet": _MONEY_SET},
+    "taxLines": {"priceSet": _MONEY_SET},
+}
+#: The order fields sources.md lists: the payload keeps these and nothing else.
+ORDER_SHAPE = {
+    **dict.fromkeys(
+        [
+            "id",
+            "name",
+            "createdAt",
+            "updatedAt",
+            "processedAt",
+            "cancelledAt",
+            "test",
+            "currencyCode",
+            "taxesIncluded",
+            "sourceName",
+        ]
+    ),
+    "customer": {"id": None},
+    "customerJourneySummary": {
+        "lastVisit": {
+            "landingPage": None,
+            "utmParameters": dict.fromkeys(("source", "medium", "campaign", "content", "term")),
+        }
+    },
+    "lineItems": {"nodes": _LINE_ITEM_SHAPE, "pageInfo": {"hasNextPage": None}},
+    "refunds": {
+        "id": None,
+        "createdAt": None,
+        "refundLineItems": {
+            "nodes": {"lineItem": {"id": None}, "quantity": None, "subtotalSet": _MONEY_SET}
+        },
+    },
+    "fulfillments": {"createdAt": None, "status": None},
+}
+VARIANT_SHAPE = {
+    "id": None,
+    "sku": None,
+    "barcode": None,
+    "price": None,
+    "product": dict.fromkeys(("id", "title", "vendor", "productType")),
+    "inventoryItem": {
+        "unitCost": {"amount": None},
+        "inventoryLevels": {
+            "nodes": {"location": {"id": None}, "quantities": {"name": None, "quantity": None}}
+        },
+    },
+}
 
 _MONEY = "shopMoney { amount }"
 _LINE_ITEM = (
@@ -115,8 +174,13 @@ def _client(run: ExtractRun) -> ApiClient:
     return run.client(shopify_auth(run.settings.credentials["SHOP_ACCESS_TOKEN"]))
 
 
-def _amount(money_set: Mapping[str, Any] | None, field: str) -> Any:
-    return ((money_set or {}).get("shopMoney") or {}).get("amount", 0) if money_set else 0
+def _amount(money_set: Mapping[str, Any] | None) -> Any:
+    """`{shopMoney: {amount}}` -> the amount string (0 when the set is absent)."""
+    return ((money_set or {}).get("shopMoney") or {}).get("amount", 0)
+
+
+def _total(items: list[Mapping[str, Any]] | None, key: str, field: str) -> Decimal:
+    return sum((parse_money(_amount(i.get(key)), field) for i in items or []), Decimal("0.0000"))
 
 
 def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[str, list[dict]]:
@@ -143,7 +207,7 @@ def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
         "utm_campaign": utm.get("campaign"),
         "utm_content": utm.get("content"),
         "utm_term": utm.get("term"),
-        "payload": to_json(node),
+        "payload": to_json(pick(node, ORDER_SHAPE)),
     }
     parent = {"order_id": order_id, "order_updated_at": updated_at}
     order_lines = [
@@ -153,22 +217,12 @@ def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
             "sku": line.get("sku"),
             "quantity": parse_count(line.get("quantity"), "lineItems.quantity"),
             "original_unit_price": parse_money(
-                _amount(line.get("originalUnitPriceSet"), "x"), "lineItems.originalUnitPriceSet"
+                _amount(line.get("originalUnitPriceSet")), "lineItems.originalUnitPriceSet"
             ),
-            "discount_amount": sum(
-                (
-                    parse_money(_amount(d.get("allocatedAmountSet"), "x"), "discountAllocations")
-                    for d in line.get("discountAllocations") or []
-                ),
-                start=parse_money(0, ""),
+            "discount_amount": _total(
+                line.get("discountAllocations"), "allocatedAmountSet", "discountAllocations"
             ),
-            "tax_amount": sum(
-                (
-                    parse_money(_amount(t.get("priceSet"), "x"), "taxLines")
-                    for t in line.get("taxLines") or []
-                ),
-                start=parse_money(0, ""),
-            ),
+            "tax_amount": _total(line.get("taxLines"), "priceSet", "taxLines"),
         }
         for line in lines
     ]
@@ -179,7 +233,7 @@ def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
             "refund_created_at": parse_utc(required(refund, "createdAt"), "refunds.createdAt"),
             "line_id": required(item.get("lineItem") or {}, "id"),
             "quantity": parse_count(item.get("quantity"), "refundLineItems.quantity"),
-            "subtotal": parse_money(_amount(item.get("subtotalSet"), "x"), "refundLineItems"),
+            "subtotal": parse_money(_amount(item.get("subtotalSet")), "refundLineItems"),
         }
         for refund in node.get("refunds") or []
         for item in ((refund.get("refundLineItems") or {}).get("nodes") or [])
@@ -238,23 +292,15 @@ def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mappin
     try:
         rows = order_rows(node, lines)
     except InvalidRecord as invalid:
-        landing.reject("orders", node.get("id"), invalid.field, invalid.reason, node)
+        payload = pick(node, ORDER_SHAPE)
+        landing.reject("orders", node.get("id"), invalid.field, invalid.reason, payload)
         return
     for dataset, dataset_rows in rows.items():
         for row in dataset_rows:
             landing.write(dataset, row)
 
 
-@extract_asset(
-    "shop_orders",
-    source=SOURCE,
-    group="conversion",
-    description=(
-        "Shopify orders created or updated on the shop day, with their line items, refund lines "
-        "and fulfilments (GraphQL Admin API), landed as Parquet per day."
-    ),
-)
-def shop_orders(run: ExtractRun, days: list[date]) -> None:
+def extract_orders(run: ExtractRun, days: list[date]) -> None:
     client = _client(run)
     for day in days:
         land_orders_day(run, client, day)
@@ -291,7 +337,7 @@ def variant_row(node: Mapping[str, Any], snapshot_at: datetime) -> dict[str, Any
         "unit_cost": None if unit_cost is None else parse_money(unit_cost, "unitCost"),
         "warehouse_available_qty": sum(quantities) if levels else None,
         "snapshot_at": snapshot_at,
-        "payload": to_json(node),
+        "payload": to_json(pick(node, VARIANT_SHAPE)),
     }
 
 
@@ -300,16 +346,7 @@ def variant_nodes(client: ApiClient, path: str) -> Iterator[Mapping[str, Any]]:
         yield from page.get("nodes") or []
 
 
-@extract_asset(
-    "shop_catalog",
-    source=SOURCE,
-    group="conversion",
-    description=(
-        "Shopify product variants with barcode (GTIN-14), price, cost and warehouse stock. The API "
-        "only knows today's stock: every day of a run lands the snapshot taken at run time."
-    ),
-)
-def shop_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
+def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     snapshot_at = datetime.now(UTC)
     invalid_barcodes = 0
     first, *others = days
@@ -318,22 +355,54 @@ def shop_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
             try:
                 row = variant_row(node, snapshot_at)
             except InvalidRecord as invalid:
-                landing.reject("product_variants", node.get("id"), invalid.field, invalid.reason, node)
+                landing.reject(
+                    "product_variants", node.get("id"), invalid.field, invalid.reason, node
+                )
                 continue
             invalid_barcodes += row["barcode"] is not None and row["gtin14"] is None
             landing.write("product_variants", row)
+    landed = run.totals.rows["product_variants"], run.totals.rejects["product_variants"]
     warehouse = run.config.warehouse_dir
     for day in others:  # the same snapshot under every other day of the range
-        for folder in (landing_path, rejects_path):
-            copy_day(folder(warehouse, SOURCE, "product_variants", first), 
-                     folder(warehouse, SOURCE, "product_variants", day), day)
-        run.totals.rows["product_variants"] += run.totals.rows["product_variants"] // len(days)
-    backfilled = [d.isoformat() for d in days if d < snapshot_at.astimezone().date()]
+        for path in (landing_path, rejects_path):
+            source_file = path(warehouse, SOURCE, "product_variants", first)
+            copy_day(source_file, path(warehouse, SOURCE, "product_variants", day), day)
+        run.totals.rows["product_variants"] += landed[0]
+        run.totals.rejects["product_variants"] += landed[1]
+        run.totals.files += 2
+    snapshot_day = snapshot_at.astimezone(ZoneInfo(run.config.shop_timezone)).date()
+    # A daily run lands D = yesterday; any older day gets a stock that is not its own.
+    backfilled = [d for d in days if (snapshot_day - d).days > 1]
     return {
         "snapshot_at": snapshot_at.isoformat(),
         "invalid_barcodes": invalid_barcodes,
+        "backfilled_days_with_current_stock": len(backfilled),
         "snapshot_note": (
-            f"{len(backfilled)} day(s) before the snapshot date carry the stock as of snapshot_at, "
-            "not their historical stock" if backfilled else "snapshot taken on the partition day"
+            f"{len(backfilled)} day(s) older than yesterday carry the stock as of snapshot_at "
+            "(the API only knows current stock), not their historical stock"
+            if backfilled
+            else "stock read on the morning after the partition day"
         ),
     }
+
+
+shop_orders = extract_asset(
+    "shop_orders",
+    source=SOURCE,
+    group="conversion",
+    description=(
+        "Shopify orders created or updated on the shop day, with their line items, refund lines "
+        "and fulfilments (GraphQL Admin API), landed as Parquet per day."
+    ),
+)(extract_orders)
+
+
+shop_catalog = extract_asset(
+    "shop_catalog",
+    source=SOURCE,
+    group="conversion",
+    description=(
+        "Shopify product variants with barcode (GTIN-14), price, cost and warehouse stock. The API "
+        "only knows today's stock: every day of a run lands the snapshot taken at run time."
+    ),
+)(extract_catalog)

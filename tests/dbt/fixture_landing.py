@@ -67,11 +67,38 @@ def ean13(item_ref: str) -> str:
 
 # sku: (item_ref, product_id, title, vendor, category, price, unit_cost, warehouse_available_qty)
 CATALOG: dict[str, tuple[str, str, str, str, str, str, str, int]] = {
-    "DRS-RED-M": ("00101", "11", "Red Wrap Dress", "Maison Rouge", "Dresses", "120.00", "40.00", 10),
-    "DRS-SILK-M": ("00102", "12", "Silk Slip Dress", "Maison Rouge", "Dresses", "180.00", "60.00", 5),
+    "DRS-RED-M": (
+        "00101",
+        "11",
+        "Red Wrap Dress",
+        "Maison Rouge",
+        "Dresses",
+        "120.00",
+        "40.00",
+        10,
+    ),
+    "DRS-SILK-M": (
+        "00102",
+        "12",
+        "Silk Slip Dress",
+        "Maison Rouge",
+        "Dresses",
+        "180.00",
+        "60.00",
+        5,
+    ),
     "SHO-SNK-40": ("00201", "21", "Canvas Sneaker", "Pas Vite", "Shoes", "60.00", "20.00", 8),
     "ACC-SCF-01": ("00301", "31", "Wool Scarf", "Atelier Nord", "Accessories", "36.00", "10.00", 3),
-    "ACC-BAG-01": ("00302", "32", "Leather Bag", "Atelier Nord", "Accessories", "96.00", "30.00", 0),
+    "ACC-BAG-01": (
+        "00302",
+        "32",
+        "Leather Bag",
+        "Atelier Nord",
+        "Accessories",
+        "96.00",
+        "30.00",
+        0,
+    ),
     "ACC-HAT-01": ("00303", "33", "Felt Hat", "Atelier Nord", "Accessories", "24.00", "8.00", 5),
 }
 
@@ -94,7 +121,10 @@ ORDERS: list[dict] = [
         "customer": "1",
         "taxes_included": True,
         "utm": (*GOOGLE, "1100"),
-        "lines": [("DRS-RED-M", 1, "120.00", "0", "20.00"), ("ACC-SCF-01", 1, "36.00", "0", "6.00")],
+        "lines": [
+            ("DRS-RED-M", 1, "120.00", "0", "20.00"),
+            ("ACC-SCF-01", 1, "36.00", "0", "6.00"),
+        ],
         "fulfillments": [paris(2, 4, 10), paris(2, 5, 10)],
     },
     {  # C3's order, cancelled the same day: counts only in cancelled_orders
@@ -112,9 +142,14 @@ ORDERS: list[dict] = [
         "customer": "2",
         "taxes_included": False,
         "utm": (*META, "2300"),
-        "lines": [("SHO-SNK-40", 2, "50.00", "0", "20.00"), ("ACC-BAG-01", 1, "80.00", "10.00", "14.00")],
+        "lines": [
+            ("SHO-SNK-40", 2, "50.00", "0", "20.00"),
+            ("ACC-BAG-01", 1, "80.00", "10.00", "14.00"),
+        ],
         "fulfillments": [paris(2, 6, 15)],
-        "refunds": [("7001", paris(2, 10, 11), 0, 1, "50.00")],  # (id, at, line index, qty, subtotal)
+        "refunds": [
+            ("7001", paris(2, 10, 11), 0, 1, "50.00")
+        ],  # (id, at, line index, qty, subtotal)
     },
     {  # test order: excluded everywhere
         "num": 1004,
@@ -203,10 +238,26 @@ META_ADS = [
 
 # GA4: day -> [(source, medium, campaign, sessions)]; 100 sessions a day
 GA4 = {
-    3: [("google", "cpc", "1100", 40), ("facebook", "paid_social", "2300", 30), ("(direct)", "(none)", "(direct)", 30)],
-    4: [("google", "cpc", "1100", 50), ("facebook", "paid_social", "2300", 25), ("(direct)", "(none)", "(direct)", 25)],
-    5: [("google", "cpc", "1100", 60), ("facebook", "paid_social", "2300", 20), ("(direct)", "(none)", "(direct)", 20)],
-    6: [("google", "cpc", "1100", 40), ("facebook", "paid_social", "2300", 40), ("(direct)", "(none)", "(direct)", 20)],
+    3: [
+        ("google", "cpc", "1100", 40),
+        ("facebook", "paid_social", "2300", 30),
+        ("(direct)", "(none)", "(direct)", 30),
+    ],
+    4: [
+        ("google", "cpc", "1100", 50),
+        ("facebook", "paid_social", "2300", 25),
+        ("(direct)", "(none)", "(direct)", 25),
+    ],
+    5: [
+        ("google", "cpc", "1100", 60),
+        ("facebook", "paid_social", "2300", 20),
+        ("(direct)", "(none)", "(direct)", 20),
+    ],
+    6: [
+        ("google", "cpc", "1100", 40),
+        ("facebook", "paid_social", "2300", 40),
+        ("(direct)", "(none)", "(direct)", 20),
+    ],
 }
 
 # --------------------------------------------------------------------------------------------
@@ -214,24 +265,76 @@ GA4 = {
 # --------------------------------------------------------------------------------------------
 
 TICKETS: list[dict] = [
-    {"id": 501, "created": paris(2, 3, 9), "channel": "email", "reason": "reason_delivery", "order": "#1001",
-     "versions": [(paris(2, 3, 11), "solved", "good", 30, 120)]},
-    {"id": 502, "created": paris(2, 4, 17), "channel": "web", "reason": "reason_product", "order": "#1005",
-     "versions": [(paris(2, 4, 18), "open", "unoffered", 60, None),
-                  (paris(2, 5, 3), "solved", "bad", 60, 600)]},
-    {"id": 503, "created": paris(2, 5, 8, 30), "channel": "chat", "reason": "reason_return", "order": "#1003",
-     "versions": [(paris(2, 5, 8, 40), "open", "unoffered", 10, None),
-                  (paris(2, 6, 8, 30), "solved", "offered", 10, 1440)]},
-    {"id": 504, "created": paris(2, 6, 0, 30), "channel": "email", "reason": "reason_delivery", "order": "#1006",
-     "versions": [(paris(2, 6, 9, 30), "open", "unoffered", 540, None)]},
-    {"id": 505, "created": paris(2, 6, 16, 59), "channel": "email", "reason": "reason_tracking", "order": "#1007",
-     "versions": [(paris(2, 6, 20, 19), "solved", "good", 20, 200)]},
-    {"id": 506, "created": paris(2, 8, 11), "channel": "web", "reason": "reason_payment", "order": None,
-     "versions": [(paris(2, 8, 14), "solved", "good", 120, 180)]},
-    {"id": 507, "created": paris(2, 6, 12), "channel": "email", "reason": "reason_damaged", "order": "#1008",
-     "versions": [(paris(2, 6, 18, 40), "solved", "bad", 100, 400)]},
-    {"id": 508, "created": paris(2, 6, 14), "channel": "chat", "reason": "reason_product", "order": None,
-     "versions": [(paris(2, 6, 14, 45), "solved", "unoffered", 15, 45)]},
+    {
+        "id": 501,
+        "created": paris(2, 3, 9),
+        "channel": "email",
+        "reason": "reason_delivery",
+        "order": "#1001",
+        "versions": [(paris(2, 3, 11), "solved", "good", 30, 120)],
+    },
+    {
+        "id": 502,
+        "created": paris(2, 4, 17),
+        "channel": "web",
+        "reason": "reason_product",
+        "order": "#1005",
+        "versions": [
+            (paris(2, 4, 18), "open", "unoffered", 60, None),
+            (paris(2, 5, 3), "solved", "bad", 60, 600),
+        ],
+    },
+    {
+        "id": 503,
+        "created": paris(2, 5, 8, 30),
+        "channel": "chat",
+        "reason": "reason_return",
+        "order": "#1003",
+        "versions": [
+            (paris(2, 5, 8, 40), "open", "unoffered", 10, None),
+            (paris(2, 6, 8, 30), "solved", "offered", 10, 1440),
+        ],
+    },
+    {
+        "id": 504,
+        "created": paris(2, 6, 0, 30),
+        "channel": "email",
+        "reason": "reason_delivery",
+        "order": "#1006",
+        "versions": [(paris(2, 6, 9, 30), "open", "unoffered", 540, None)],
+    },
+    {
+        "id": 505,
+        "created": paris(2, 6, 16, 59),
+        "channel": "email",
+        "reason": "reason_tracking",
+        "order": "#1007",
+        "versions": [(paris(2, 6, 20, 19), "solved", "good", 20, 200)],
+    },
+    {
+        "id": 506,
+        "created": paris(2, 8, 11),
+        "channel": "web",
+        "reason": "reason_payment",
+        "order": None,
+        "versions": [(paris(2, 8, 14), "solved", "good", 120, 180)],
+    },
+    {
+        "id": 507,
+        "created": paris(2, 6, 12),
+        "channel": "email",
+        "reason": "reason_damaged",
+        "order": "#1008",
+        "versions": [(paris(2, 6, 18, 40), "solved", "bad", 100, 400)],
+    },
+    {
+        "id": 508,
+        "created": paris(2, 6, 14),
+        "channel": "chat",
+        "reason": "reason_product",
+        "order": None,
+        "versions": [(paris(2, 6, 14, 45), "solved", "unoffered", 15, 45)],
+    },
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -240,6 +343,7 @@ TICKETS: list[dict] = [
 
 STORE_PAR = "3012345000017"  # PAR-MARAIS, display_min_qty 2
 STORE_LYO = "3012345000024"  # LYO-PRESQUILE, display_min_qty 1
+STORE_UNKNOWN = "3012345000093"  # store 9: counted by RFID but missing from the seed
 
 
 def snk_lyo_on_hand(day: dt.date) -> int:
@@ -280,15 +384,26 @@ class _Landing:
 
     def write(self, warehouse_dir: Path) -> None:
         for day in _daterange(FIRST_DAY, LAST_DAY):
-            extracted = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(1), PARIS).astimezone(UTC)
+            extracted = dt.datetime.combine(
+                day + dt.timedelta(days=1), dt.time(1), PARIS
+            ).astimezone(UTC)
             for source, datasets in LANDING_DATASETS.items():
                 for dataset, schema in datasets.items():
                     rows = [
-                        {**row, "_partition_date": day, "_extracted_at": extracted, "_source_mode": SOURCE_MODE}
+                        {
+                            **row,
+                            "_partition_date": day,
+                            "_extracted_at": extracted,
+                            "_source_mode": SOURCE_MODE,
+                        }
                         for row in self.rows.get((source, dataset, day), [])
                     ]
-                    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-                    folder = warehouse_dir / "landing" / source / dataset / f"date={day.isoformat()}"
+                    table = (
+                        pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+                    )
+                    folder = (
+                        warehouse_dir / "landing" / source / dataset / f"date={day.isoformat()}"
+                    )
                     folder.mkdir(parents=True, exist_ok=True)
                     pq.write_table(table, folder / "data.parquet")
 
@@ -309,154 +424,237 @@ def _add_orders(landing: _Landing) -> None:
             versions[day] = max(versions.get(day, ts), ts)
         for day, updated in sorted(versions.items()):
             utm = order["utm"]
-            landing.add("shop", "orders", day, {
-                "order_id": order_gid(num),
-                "order_name": f"#{num}",
-                "created_at": order["created"],
-                "updated_at": updated,
-                "processed_at": order["created"],
-                "cancelled_at": cancelled if cancelled and cancelled <= updated else None,
-                "is_test": order.get("test", False),
-                "currency_code": "EUR",
-                "taxes_included": order["taxes_included"],
-                "customer_id": f"gid://shopify/Customer/{order['customer']}",
-                "source_name": "web",
-                "landing_page": (
-                    f"https://shop.example/?utm_source={utm[0]}&utm_medium={utm[1]}&utm_campaign={utm[2]}"
-                    if utm else "https://shop.example/"
-                ),
-                "utm_source": utm[0] if utm else None,
-                "utm_medium": utm[1] if utm else None,
-                "utm_campaign": utm[2] if utm else None,
-                "utm_content": None,
-                "utm_term": None,
-                "payload": json.dumps({"id": order_gid(num), "name": f"#{num}", "updatedAt": updated.isoformat()}),
-            })
+            landing.add(
+                "shop",
+                "orders",
+                day,
+                {
+                    "order_id": order_gid(num),
+                    "order_name": f"#{num}",
+                    "created_at": order["created"],
+                    "updated_at": updated,
+                    "processed_at": order["created"],
+                    "cancelled_at": cancelled if cancelled and cancelled <= updated else None,
+                    "is_test": order.get("test", False),
+                    "currency_code": "EUR",
+                    "taxes_included": order["taxes_included"],
+                    "customer_id": f"gid://shopify/Customer/{order['customer']}",
+                    "source_name": "web",
+                    "landing_page": (
+                        f"https://shop.example/?utm_source={utm[0]}&utm_medium={utm[1]}&utm_campaign={utm[2]}"
+                        if utm
+                        else "https://shop.example/"
+                    ),
+                    "utm_source": utm[0] if utm else None,
+                    "utm_medium": utm[1] if utm else None,
+                    "utm_campaign": utm[2] if utm else None,
+                    "utm_content": None,
+                    "utm_term": None,
+                    "payload": json.dumps(
+                        {"id": order_gid(num), "name": f"#{num}", "updatedAt": updated.isoformat()}
+                    ),
+                },
+            )
             for index, (sku, qty, price, discount, tax) in enumerate(order["lines"]):
-                landing.add("shop", "order_lines", day, {
-                    "order_id": order_gid(num),
-                    "order_updated_at": updated,
-                    "line_id": line_gid(num, index),
-                    "sku": sku,
-                    "quantity": qty,
-                    "original_unit_price": d(price),
-                    "discount_amount": d(discount),
-                    "tax_amount": d(tax),
-                })
-            for index, created in enumerate(f for f in fulfillments if f <= updated):
-                landing.add("shop", "fulfillments", day, {
-                    "order_id": order_gid(num),
-                    "order_updated_at": updated,
-                    "fulfillment_index": index,
-                    "created_at": created,
-                    "status": "SUCCESS",
-                })
-            for refund_id, created, line_index, qty, subtotal in refunds:
-                if created <= updated:
-                    landing.add("shop", "refund_lines", day, {
+                landing.add(
+                    "shop",
+                    "order_lines",
+                    day,
+                    {
                         "order_id": order_gid(num),
                         "order_updated_at": updated,
-                        "refund_id": f"gid://shopify/Refund/{refund_id}",
-                        "refund_created_at": created,
-                        "line_id": line_gid(num, line_index),
+                        "line_id": line_gid(num, index),
+                        "sku": sku,
                         "quantity": qty,
-                        "subtotal": d(subtotal),
-                    })
+                        "original_unit_price": d(price),
+                        "discount_amount": d(discount),
+                        "tax_amount": d(tax),
+                    },
+                )
+            for index, created in enumerate(f for f in fulfillments if f <= updated):
+                landing.add(
+                    "shop",
+                    "fulfillments",
+                    day,
+                    {
+                        "order_id": order_gid(num),
+                        "order_updated_at": updated,
+                        "fulfillment_index": index,
+                        "created_at": created,
+                        "status": "SUCCESS",
+                    },
+                )
+            for refund_id, created, line_index, qty, subtotal in refunds:
+                if created <= updated:
+                    landing.add(
+                        "shop",
+                        "refund_lines",
+                        day,
+                        {
+                            "order_id": order_gid(num),
+                            "order_updated_at": updated,
+                            "refund_id": f"gid://shopify/Refund/{refund_id}",
+                            "refund_created_at": created,
+                            "line_id": line_gid(num, line_index),
+                            "quantity": qty,
+                            "subtotal": d(subtotal),
+                        },
+                    )
 
 
 def _add_catalog(landing: _Landing) -> None:
     for day in _daterange(FIRST_DAY, LAST_DAY):
         snapshot = dt.datetime.combine(day, dt.time(23), PARIS).astimezone(UTC)
         for sku, (ref, pid, title, vendor, category, price, cost, qty) in CATALOG.items():
-            landing.add("shop", "product_variants", day, {
-                "variant_id": f"gid://shopify/ProductVariant/{pid}01",
-                "sku": sku,
-                "barcode": ean13(ref),
-                "gtin14": gtin14(sku),
-                "price": d(price),
-                "product_id": f"gid://shopify/Product/{pid}",
-                "product_title": title,
-                "vendor": vendor,
-                "product_type": category,
-                "unit_cost": d(cost),
-                "warehouse_available_qty": qty,
-                "snapshot_at": snapshot,
-                "payload": json.dumps({"sku": sku}),
-            })
+            landing.add(
+                "shop",
+                "product_variants",
+                day,
+                {
+                    "variant_id": f"gid://shopify/ProductVariant/{pid}01",
+                    "sku": sku,
+                    "barcode": ean13(ref),
+                    "gtin14": gtin14(sku),
+                    "price": d(price),
+                    "product_id": f"gid://shopify/Product/{pid}",
+                    "product_title": title,
+                    "vendor": vendor,
+                    "product_type": category,
+                    "unit_cost": d(cost),
+                    "warehouse_available_qty": qty,
+                    "snapshot_at": snapshot,
+                    "payload": json.dumps({"sku": sku}),
+                },
+            )
 
 
 def _metrics(impressions: int, clicks: int, spend: str) -> dict:
-    return {"impressions": impressions, "clicks": clicks, "spend": d(spend),
-            "conversions": 0.0, "conversions_value": d("0")}
+    return {
+        "impressions": impressions,
+        "clicks": clicks,
+        "spend": d(spend),
+        "conversions": 0.0,
+        "conversions_value": d("0"),
+    }
 
 
 def _add_ads_and_sessions(landing: _Landing) -> None:
     for campaign_id, name, impressions, clicks, spends in GOOGLE_CAMPAIGNS:
         for day_num, spend in spends.items():
             day = dt.date(2025, 2, day_num)
-            landing.add("google_ads", "campaign_stats", day, {
-                "date": day, "campaign_id": campaign_id, "campaign_name": name,
-                "cost_micros": int(d(spend) * 1_000_000), **_metrics(impressions, clicks, spend),
-                "payload": json.dumps({"campaign": {"id": campaign_id}}),
-            })
+            landing.add(
+                "google_ads",
+                "campaign_stats",
+                day,
+                {
+                    "date": day,
+                    "campaign_id": campaign_id,
+                    "campaign_name": name,
+                    "cost_micros": int(d(spend) * 1_000_000),
+                    **_metrics(impressions, clicks, spend),
+                    "payload": json.dumps({"campaign": {"id": campaign_id}}),
+                },
+            )
     for day_num, campaign_id, sku, impressions, clicks, spend in GOOGLE_PRODUCTS:
         day = dt.date(2025, 2, day_num)
-        landing.add("google_ads", "product_stats", day, {
-            "date": day, "campaign_id": campaign_id, "sku": sku,
-            "cost_micros": int(d(spend) * 1_000_000), **_metrics(impressions, clicks, spend),
-            "payload": json.dumps({"segments": {"productItemId": sku}}),
-        })
+        landing.add(
+            "google_ads",
+            "product_stats",
+            day,
+            {
+                "date": day,
+                "campaign_id": campaign_id,
+                "sku": sku,
+                "cost_micros": int(d(spend) * 1_000_000),
+                **_metrics(impressions, clicks, spend),
+                "payload": json.dumps({"segments": {"productItemId": sku}}),
+            },
+        )
     for campaign_id, name, impressions, clicks, spends in META_CAMPAIGNS:
         for day_num, spend in spends.items():
             day = dt.date(2025, 2, day_num)
-            landing.add("meta_ads", "campaign_insights", day, {
-                "date": day, "campaign_id": campaign_id, "campaign_name": name,
-                **_metrics(impressions, clicks, spend),
-                "payload": json.dumps({"campaign_id": campaign_id}),
-            })
+            landing.add(
+                "meta_ads",
+                "campaign_insights",
+                day,
+                {
+                    "date": day,
+                    "campaign_id": campaign_id,
+                    "campaign_name": name,
+                    **_metrics(impressions, clicks, spend),
+                    "payload": json.dumps({"campaign_id": campaign_id}),
+                },
+            )
     for day_num, campaign_id, ad_id, sku, impressions, clicks, spend in META_ADS:
         day = dt.date(2025, 2, day_num)
-        landing.add("meta_ads", "ad_insights", day, {
-            "date": day, "campaign_id": campaign_id, "ad_id": ad_id, "sku": sku,
-            **_metrics(impressions, clicks, spend),
-            "payload": json.dumps({"ad_id": ad_id}),
-        })
+        landing.add(
+            "meta_ads",
+            "ad_insights",
+            day,
+            {
+                "date": day,
+                "campaign_id": campaign_id,
+                "ad_id": ad_id,
+                "sku": sku,
+                **_metrics(impressions, clicks, spend),
+                "payload": json.dumps({"ad_id": ad_id}),
+            },
+        )
     for day_num, rows in GA4.items():
         day = dt.date(2025, 2, day_num)
         for source, medium, campaign, sessions in rows:
-            landing.add("ga4", "sessions", day, {
-                "date": day, "session_source": source, "session_medium": medium,
-                "session_campaign_name": campaign, "sessions": sessions,
-                "total_users": sessions, "add_to_carts": 0,
-                "payload": json.dumps({"sessions": str(sessions)}),
-            })
+            landing.add(
+                "ga4",
+                "sessions",
+                day,
+                {
+                    "date": day,
+                    "session_source": source,
+                    "session_medium": medium,
+                    "session_campaign_name": campaign,
+                    "sessions": sessions,
+                    "total_users": sessions,
+                    "add_to_carts": 0,
+                    "payload": json.dumps({"sessions": str(sessions)}),
+                },
+            )
 
 
 def _add_tickets(landing: _Landing) -> None:
     for ticket in TICKETS:
         for updated, status, score, reply, resolution in ticket["versions"]:
-            landing.add("zendesk", "tickets", paris_date(updated), {
-                "ticket_id": ticket["id"],
-                "created_at": ticket["created"],
-                "updated_at": updated,
-                "status": status,
-                "channel": ticket["channel"],
-                "tags": [ticket["reason"], "fixture"],
-                "reason_tag": ticket["reason"],
-                "order_number": ticket["order"],
-                "satisfaction_score": score,
-                "first_reply_minutes": reply,
-                "full_resolution_minutes": resolution,
-                "payload": json.dumps({"id": ticket["id"], "status": status}),
-            })
+            landing.add(
+                "zendesk",
+                "tickets",
+                paris_date(updated),
+                {
+                    "ticket_id": ticket["id"],
+                    "created_at": ticket["created"],
+                    "updated_at": updated,
+                    "status": status,
+                    "channel": ticket["channel"],
+                    "tags": [ticket["reason"], "fixture"],
+                    "reason_tag": ticket["reason"],
+                    "order_number": ticket["order"],
+                    "satisfaction_score": score,
+                    "first_reply_minutes": reply,
+                    "full_resolution_minutes": resolution,
+                    "payload": json.dumps({"id": ticket["id"], "status": status}),
+                },
+            )
 
 
 def _rfid_stock(day: dt.date) -> dict[str, dict[str, list]]:
     """store -> zone -> observations [(sku, serial or None, quantity)] of that day's count."""
-    scarf = ["S1", "S2", "S3", "S4", "S5", "S6", "S7"] if day < dt.date(2025, 1, 13) else [
-        "S1", "S2", "S3", "S4", "S5", "S6"]
+    scarf = (
+        ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
+        if day < dt.date(2025, 1, 13)
+        else ["S1", "S2", "S3", "S4", "S5", "S6"]
+    )
     par_floor = [("ACC-SCF-01", f"SCF{s}", 1) for s in scarf[:-2]]  # e.g. S1..S5 (7) / S1..S4 (6)
-    par_back = [("ACC-SCF-01", f"SCF{s}", 1) for s in scarf[-3:]]  # overlaps the floor by one serial
+    par_back = [
+        ("ACC-SCF-01", f"SCF{s}", 1) for s in scarf[-3:]
+    ]  # overlaps the floor by one serial
     par_floor += [("DRS-RED-M", f"RED{i}", 1) for i in (1, 2)]
     if day <= dt.date(2025, 1, 31):  # the silk dress pair is no longer seen from 02-01 on
         par_floor += [("DRS-SILK-M", f"SILK{i}", 1) for i in range(1, 6)]
@@ -466,6 +664,8 @@ def _rfid_stock(day: dt.date) -> dict[str, dict[str, list]]:
     return {
         STORE_PAR: {"sales_floor": par_floor, "backroom": par_back},
         STORE_LYO: {"sales_floor": lyo_floor, "backroom": lyo_back},
+        # never sold online: not a picking candidate whatever its store's display minimum
+        STORE_UNKNOWN: {"sales_floor": [("ACC-HAT-01", None, 3)]},
     }
 
 
@@ -475,26 +675,53 @@ def _add_rfid(landing: _Landing) -> None:
         for store, zones in _rfid_stock(day).items():
             for zone, observations in zones.items():
                 event_id = f"ev-{store[-3:]}-{zone}-{day.isoformat()}"
-                _add_rfid_event(landing, day, event_id, at, "cycle_counting", store, zone, observations)
+                _add_rfid_event(
+                    landing, day, event_id, at, "cycle_counting", store, zone, observations
+                )
     # a receiving event must be ignored (only cycle counts make stock)
     _add_rfid_event(
-        landing, LAST_DAY, "ev-lyo-receiving", paris(2, 10, 9), "receiving", STORE_LYO, "backroom",
+        landing,
+        LAST_DAY,
+        "ev-lyo-receiving",
+        paris(2, 10, 9),
+        "receiving",
+        STORE_LYO,
+        "backroom",
         [("SHO-SNK-40", None, 5)],
     )
 
 
 def _add_rfid_event(landing, day, event_id, at, biz_step, store, zone, observations) -> None:
     read_point = f"urn:epc:id:sgln:3012345.{store[7:12]}.{zone}"
-    landing.add("rfid", "events", day, {
-        "event_id": event_id, "event_time": at, "event_time_zone_offset": "+01:00",
-        "biz_step": biz_step, "store_gln": store, "read_point": read_point,
-        "payload": json.dumps({"eventID": event_id, "bizStep": biz_step}),
-    })
+    landing.add(
+        "rfid",
+        "events",
+        day,
+        {
+            "event_id": event_id,
+            "event_time": at,
+            "event_time_zone_offset": "+01:00",
+            "biz_step": biz_step,
+            "store_gln": store,
+            "read_point": read_point,
+            "payload": json.dumps({"eventID": event_id, "bizStep": biz_step}),
+        },
+    )
     for sku, serial, qty in observations:
-        landing.add("rfid", "observations", day, {
-            "event_id": event_id, "event_time": at, "store_gln": store, "read_point": read_point,
-            "gtin14": gtin14(sku), "serial": serial, "quantity": qty,
-        })
+        landing.add(
+            "rfid",
+            "observations",
+            day,
+            {
+                "event_id": event_id,
+                "event_time": at,
+                "store_gln": store,
+                "read_point": read_point,
+                "gtin14": gtin14(sku),
+                "serial": serial,
+                "quantity": qty,
+            },
+        )
 
 
 def build_landing(warehouse_dir: Path) -> Path:

@@ -98,7 +98,11 @@ class _Order:
             gross = product["price"] * qty
             discount = _money(float(gross) * 0.1) if rng.random() < 0.3 else Decimal("0.00")
             after = gross - discount
-            tax = _money(float(after) * 0.2 / 1.2) if self.taxes_included else _money(float(after) * 0.2)
+            tax = (
+                _money(float(after) * 0.2 / 1.2)
+                if self.taxes_included
+                else _money(float(after) * 0.2)
+            )
             sku = product["sku"] if rng.random() > 0.03 else "SKU-UNKNOWN"
             self.lines.append(
                 {
@@ -121,12 +125,20 @@ class _Order:
             if rng.random() < 0.35:
                 line = rng.choice(self.lines)
                 qty = rng.randint(1, line["quantity"])
-                per_unit = (line["original_unit_price"] * line["quantity"] - line["discount_amount"]) / line[
-                    "quantity"
-                ]
+                per_unit = (
+                    line["original_unit_price"] * line["quantity"] - line["discount_amount"]
+                ) / line["quantity"]
                 refunded = created + dt.timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 10))
                 self.events.append(
-                    (refunded, "refund", {"line_id": line["line_id"], "qty": qty, "subtotal": _money(per_unit * qty)})
+                    (
+                        refunded,
+                        "refund",
+                        {
+                            "line_id": line["line_id"],
+                            "qty": qty,
+                            "subtotal": _money(per_unit * qty),
+                        },
+                    )
                 )
 
     def touches(self) -> list[dt.datetime]:
@@ -160,14 +172,18 @@ def _write(root: Path, source: str, dataset: str, day: dt.date, rows: Iterable[d
     ]
     for row in full:
         if "payload" in schema.names and "payload" not in row:
-            row["payload"] = json.dumps({k: str(v) for k, v in row.items() if not k.startswith("_")})
+            row["payload"] = json.dumps(
+                {k: str(v) for k, v in row.items() if not k.startswith("_")}
+            )
     table = pa.Table.from_pylist(full, schema=schema) if full else schema.empty_table()
     out = root / "landing" / source / dataset / f"date={day.isoformat()}"
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out / "data.parquet")
 
 
-def write_landing(root: Path, start: dt.date, days: int, seed: int = 1, orders_per_day: int = 8) -> None:
+def write_landing(
+    root: Path, start: dt.date, days: int, seed: int = 1, orders_per_day: int = 8
+) -> None:
     """Write `days` landed days from `start` (every dataset, every day, late updates included)."""
     rng = random.Random(seed)
     catalog = _catalog()
@@ -232,7 +248,9 @@ def write_landing(root: Path, start: dt.date, days: int, seed: int = 1, orders_p
                 }
             )
             for line in order.lines:
-                l_rows.append({"order_id": order.order_id, "order_updated_at": v["updated_at"], **line})
+                l_rows.append(
+                    {"order_id": order.order_id, "order_updated_at": v["updated_at"], **line}
+                )
             for k, (t, d) in enumerate(v["refunds"]):
                 r_rows.append(
                     {
@@ -315,7 +333,11 @@ def write_landing(root: Path, start: dt.date, days: int, seed: int = 1, orders_p
             if s == 1 and day.toordinal() % 2:
                 continue
             t = dt.datetime.combine(day, dt.time(7, 30 + s), UTC)
-            for zone, step in (("sales_floor", "cycle_counting"), ("backroom", "cycle_counting"), ("door", "receiving")):
+            for zone, step in (
+                ("sales_floor", "cycle_counting"),
+                ("backroom", "cycle_counting"),
+                ("door", "receiving"),
+            ):
                 event_id = f"ev-{day.isoformat()}-{s}-{zone}"
                 e_rows.append(
                     {
@@ -376,7 +398,9 @@ def write_landing(root: Path, start: dt.date, days: int, seed: int = 1, orders_p
                     "order_number": t["order_number"],
                     "satisfaction_score": t["score"] if solved else "unoffered",
                     "first_reply_minutes": t["reply"] if solved else None,
-                    "full_resolution_minutes": int((t["solved_at"] - t["created_at"]).total_seconds() // 60)
+                    "full_resolution_minutes": int(
+                        (t["solved_at"] - t["created_at"]).total_seconds() // 60
+                    )
                     if solved
                     else None,
                 }
@@ -408,12 +432,15 @@ def write_landing(root: Path, start: dt.date, days: int, seed: int = 1, orders_p
 
 # --------------------------------------------------------------------------------------------
 START = dt.date(2026, 3, 1)
-DAYS = 8
+DAYS = 6
 
 
 def _is_run_metadata(column: str) -> bool:
     """Columns that say when/which run published a row: they differ between any two runs."""
-    return column.startswith(("_published", "_run", "_dbt", "_loaded", "_built")) or "invocation" in column
+    return (
+        column.startswith(("_published", "_run", "_dbt", "_loaded", "_built"))
+        or "invocation" in column
+    )
 
 
 def _marts_tables(db: Path) -> dict[str, list[tuple]]:
@@ -460,7 +487,11 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     (incremental / "build").mkdir(parents=True)
     for i, day in enumerate(days):
         _land_day(generated, incremental, day)
-        dbt_vars = {"partition_start": day.isoformat(), "partition_end": day.isoformat(), "lookback_days": 2}
+        dbt_vars = {
+            "partition_start": day.isoformat(),
+            "partition_end": day.isoformat(),
+            "lookback_days": 2,
+        }
         if i == 0:
             run_dbt(["seed"], incremental)
         run_dbt(["run"], incremental, dbt_vars)
@@ -469,7 +500,9 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     (full / "build").mkdir(parents=True)
     shutil.copytree(generated / "landing", full / "landing")
     run_dbt(["seed"], full)
-    run_dbt(["run", "--full-refresh"], full, {"partition_end": days[-1].isoformat(), "lookback_days": 2})
+    run_dbt(
+        ["run", "--full-refresh"], full, {"partition_end": days[-1].isoformat(), "lookback_days": 2}
+    )
 
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")
     want = _marts_tables(full / "build" / "warehouse.duckdb")
@@ -478,4 +511,6 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     refunded_late = [row for row in want["fct_orders"] if row]  # sanity: the data set has rows
     assert refunded_late
     for name in sorted(want):
-        assert got[name] == want[name], f"marts.{name} differs between day-by-day runs and a full refresh"
+        assert got[name] == want[name], (
+            f"marts.{name} differs between day-by-day runs and a full refresh"
+        )

@@ -20,7 +20,9 @@
     {{ safe_divide(cross_sell_orders, orders) }}
 {%- endmacro %}
 
-{% macro kpi_upsell_rate(upsell_orders='upsell_orders', returning_customer_orders='returning_customer_orders') -%}
+{% macro kpi_upsell_rate(
+    upsell_orders='upsell_orders', returning_customer_orders='returning_customer_orders'
+) -%}
     {{ safe_divide(upsell_orders, returning_customer_orders) }}
 {%- endmacro %}
 
@@ -59,7 +61,9 @@
     {{ safe_divide(good_ratings, '(' ~ good_ratings ~ ' + ' ~ bad_ratings ~ ')') }}
 {%- endmacro %}
 
-{% macro kpi_repeat_customer_rate(repeat_customers='repeat_customers', active_customers='active_customers') -%}
+{% macro kpi_repeat_customer_rate(
+    repeat_customers='repeat_customers', active_customers='active_customers'
+) -%}
     {{ safe_divide(repeat_customers, active_customers) }}
 {%- endmacro %}
 

@@ -22,7 +22,7 @@ pair_history as (
         arg_max(store_stock.on_hand_qty, store_stock.count_date) as on_hand_qty,
         coalesce(
             sum(store_stock.depletion_qty)
-                filter (where store_stock.count_date > candidates.as_of_date - {{ window_days }}),
+            filter (where store_stock.count_date > candidates.as_of_date - {{ window_days }}),
             0
         ) as depletion_28d
     from candidates
@@ -30,7 +30,7 @@ pair_history as (
         on
             candidates.store_id = store_stock.store_id
             and candidates.sku = store_stock.sku
-            and store_stock.count_date <= candidates.as_of_date
+            and candidates.as_of_date >= store_stock.count_date
     group by candidates.store_id, candidates.sku
 ),
 
@@ -55,20 +55,22 @@ checks as (
                 then 'on_hand_qty is not the latest count'
             when candidates.last_count_date != pair_history.last_count_date
                 then 'last_count_date is not the latest count date'
-            when pair_history.last_count_date <= candidates.as_of_date - {{ var('picking_recent_count_days') }}
+            when
+                pair_history.last_count_date <= candidates.as_of_date - {{ var('picking_recent_count_days') }}
                 then 'not counted in the last picking_recent_count_days days'
             when candidates.depletion_28d != pair_history.depletion_28d
                 then 'depletion_28d differs from the counts'
             when candidates.transferable_qty < 1
                 then 'transferable_qty < 1'
-            when not (
-                candidates.days_of_cover >= {{ var('picking_min_days_of_cover') }}
-                or (
-                    pair_history.depletion_28d = 0
-                    and pair_history.first_count_date
-                    <= candidates.as_of_date - {{ var('picking_min_counted_days') }}
+            when
+                not (
+                    candidates.days_of_cover >= {{ var('picking_min_days_of_cover') }}
+                    or (
+                        pair_history.depletion_28d = 0
+                        and pair_history.first_count_date
+                        <= candidates.as_of_date - {{ var('picking_min_counted_days') }}
+                    )
                 )
-            )
                 then 'not slow in store'
             when candidates.online_units_sold_28d < {{ var('picking_min_online_units') }}
                 then 'does not sell online'

@@ -20,7 +20,7 @@ tickets as (
 
 order_days as (
     select
-        order_date as date,
+        order_date as date,  -- noqa: RF04
         {{ order_measures() }}
     from orders
     group by order_date
@@ -28,7 +28,7 @@ order_days as (
 
 session_days as (
     select
-        session_date as date,
+        session_date as date,  -- noqa: RF04
         {{ session_measures() }}
     from web_sessions
     group by session_date
@@ -36,7 +36,7 @@ session_days as (
 
 ad_spend_days as (
     select
-        spend_date as date,
+        spend_date as date,  -- noqa: RF04
         {{ ad_spend_measures() }}
     from ad_spend
     group by spend_date
@@ -44,7 +44,7 @@ ad_spend_days as (
 
 ticket_days as (
     select
-        created_date as date,
+        created_date as date,  -- noqa: RF04
         {{ ticket_measures() }}
     from tickets
     group by created_date
@@ -70,7 +70,7 @@ spine_bounds as (
 ),
 
 spine as (
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date
+    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date  -- noqa: RF04
     from spine_bounds
     where first_day is not null
 )

@@ -23,11 +23,11 @@ order_category_prices as (
         counted_orders.customer_id,
         counted_orders.order_id,
         counted_orders.customer_order_number,
-        lines.category,
-        max(lines.unit_price_ex_tax) as max_unit_price
-    from {{ ref('int_order_lines_enriched') }} as lines
-    inner join counted_orders on lines.order_id = counted_orders.order_id
-    where lines.category is not null
+        order_lines.category,
+        max(order_lines.unit_price_ex_tax) as max_unit_price
+    from {{ ref('int_order_lines_enriched') }} as order_lines
+    inner join counted_orders on order_lines.order_id = counted_orders.order_id
+    where order_lines.category is not null
     group by all
 
 ),

@@ -38,7 +38,7 @@ orders as (
         order_name
     from {{ ref('stg_shop__orders') }}
     where order_name is not null
-    qualify row_number() over (partition by order_name order by created_at desc, order_id) = 1
+    qualify row_number() over (partition by order_name order by created_at desc, order_id asc) = 1
 
 ),
 
@@ -79,10 +79,10 @@ select
     first_reply_minutes,
     full_resolution_minutes,
     satisfaction,
-    not (
-        created_isodow in ({{ var('business_days') | join(', ') }})
-        and created_hour >= {{ var('business_hours_start') }}
-        and created_hour < {{ var('business_hours_end') }}
+    (
+        created_isodow not in ({{ var('business_days') | join(', ') }})
+        or created_hour < {{ var('business_hours_start') }}
+        or created_hour >= {{ var('business_hours_end') }}
     ) as is_out_of_hours,
     _partition_date
 from flagged

@@ -20,34 +20,36 @@ changed_orders as (
 )
 
 select
-    lines.line_id,
-    lines.order_id,
-    lines.customer_id,
-    lines.ordered_at,
-    lines.order_date,
-    lines.is_cancelled,
-    lines.is_counted,
-    lines.sku,
-    lines.category,
-    lines.quantity,
-    lines.taxes_included,
-    lines.original_unit_price,
-    lines.unit_price_ex_tax as unit_price,
-    lines.gross_revenue,
-    lines.discount_amount,
-    lines.net_revenue,
-    lines.tax_amount,
-    lines.unit_cost,
-    lines.cogs,
-    lines.refunded_qty,
-    lines.refunded_revenue,
-    lines.refunded_cost,
+    order_lines.line_id,
+    order_lines.order_id,
+    order_lines.customer_id,
+    order_lines.ordered_at,
+    order_lines.order_date,
+    order_lines.is_cancelled,
+    order_lines.is_counted,
+    order_lines.sku,
+    order_lines.category,
+    order_lines.quantity,
+    order_lines.taxes_included,
+    order_lines.original_unit_price,
+    order_lines.unit_price_ex_tax as unit_price,
+    order_lines.gross_revenue,
+    order_lines.discount_amount,
+    order_lines.net_revenue,
+    order_lines.tax_amount,
+    order_lines.unit_cost,
+    order_lines.cogs,
+    order_lines.refunded_qty,
+    order_lines.refunded_revenue,
+    order_lines.refunded_cost,
     cast(
-        lines.net_revenue - lines.refunded_revenue - (coalesce(lines.cogs, 0) - coalesce(lines.refunded_cost, 0))
+        order_lines.net_revenue
+        - order_lines.refunded_revenue
+        - (coalesce(order_lines.cogs, 0) - coalesce(order_lines.refunded_cost, 0))
         as decimal(18, 4)
     ) as contribution_margin,
-    lines.first_refunded_at
-from {{ ref('int_order_lines_enriched') }} as lines
+    order_lines.first_refunded_at
+from {{ ref('int_order_lines_enriched') }} as order_lines
 where
-    not lines.is_test
-    and lines.order_id in (select changed_orders.order_id from changed_orders)
+    not order_lines.is_test
+    and order_lines.order_id in (select changed_orders.order_id from changed_orders)

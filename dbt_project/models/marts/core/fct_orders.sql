@@ -18,7 +18,6 @@ orders as (
 
 ),
 
-{% if is_incremental() and landing_window_start() is not none %}
 changed_orders as (
 
     select
@@ -42,14 +41,6 @@ orders_to_rebuild as (
         )
 
 ),
-{% else %}
-orders_to_rebuild as (
-
-    select *
-    from orders
-
-),
-{% endif %}
 
 sequenced as (
 

@@ -62,13 +62,12 @@ stockout_days as (
 
 spend_on_stockouts as (
     select
-        product_ad_spend.spend_date as date,
+        product_ad_spend.spend_date as date,  -- noqa: RF04
         product_ad_spend.platform,
         product_ad_spend.campaign_id,
         product_ad_spend.sku,
         stockout_days.stock_snapshot_date,
         stockout_days.warehouse_available_qty,
-        count(distinct product_ad_spend.ad_id) as ads,
         cast(coalesce(sum(product_ad_spend.impressions), 0) as bigint) as impressions,
         cast(coalesce(sum(product_ad_spend.clicks), 0) as bigint) as clicks,
         coalesce(sum(product_ad_spend.spend), 0) as spend
@@ -77,7 +76,13 @@ spend_on_stockouts as (
         on
             product_ad_spend.spend_date = stockout_days.spend_date
             and product_ad_spend.sku = stockout_days.sku
-    group by 1, 2, 3, 4, 5, 6
+    group by
+        product_ad_spend.spend_date,
+        product_ad_spend.platform,
+        product_ad_spend.campaign_id,
+        product_ad_spend.sku,
+        stockout_days.stock_snapshot_date,
+        stockout_days.warehouse_available_qty
 )
 
 select
@@ -89,7 +94,6 @@ select
     products.product_name,
     spend_on_stockouts.stock_snapshot_date,
     spend_on_stockouts.warehouse_available_qty,
-    spend_on_stockouts.ads,
     spend_on_stockouts.impressions,
     spend_on_stockouts.clicks,
     spend_on_stockouts.spend

@@ -25,7 +25,7 @@ campaigns as (
 
 campaign_spend_days as (
     select
-        spend_date as date,
+        spend_date as date,  -- noqa: RF04
         platform,
         campaign_id,
         cast(coalesce(sum(impressions), 0) as bigint) as impressions,
@@ -39,7 +39,7 @@ campaign_order_days as (
     select
         campaigns.platform,
         campaigns.campaign_id,
-        attributable_orders.order_date as date,
+        attributable_orders.order_date as date,  -- noqa: RF04
         {{ order_measures() }}
     from attributable_orders
     inner join campaigns on attributable_orders.utm_campaign = campaigns.campaign_id
@@ -47,9 +47,17 @@ campaign_order_days as (
 ),
 
 campaign_days as (
-    select date, platform, campaign_id from campaign_spend_days
+    select
+        date,
+        platform,
+        campaign_id
+    from campaign_spend_days
     union
-    select date, platform, campaign_id from campaign_order_days
+    select
+        date,
+        platform,
+        campaign_id
+    from campaign_order_days
 ),
 
 campaign_measures as (

@@ -18,7 +18,7 @@ ad_spend as (
 
 order_channel_days as (
     select
-        order_date as date,
+        order_date as date,  -- noqa: RF04
         coalesce(channel, 'other') as channel,
         {{ order_measures() }}
     from orders
@@ -27,7 +27,7 @@ order_channel_days as (
 
 session_channel_days as (
     select
-        session_date as date,
+        session_date as date,  -- noqa: RF04
         coalesce(channel, 'other') as channel,
         {{ session_measures() }}
     from web_sessions
@@ -36,7 +36,7 @@ session_channel_days as (
 
 ad_spend_channel_days as (
     select
-        spend_date as date,
+        spend_date as date,  -- noqa: RF04
         coalesce(channel, 'other') as channel,
         {{ ad_spend_measures() }}
     from ad_spend
@@ -44,11 +44,20 @@ ad_spend_channel_days as (
 ),
 
 channel_days as (
-    select date, channel from order_channel_days
+    select
+        date,
+        channel
+    from order_channel_days
     union
-    select date, channel from session_channel_days
+    select
+        date,
+        channel
+    from session_channel_days
     union
-    select date, channel from ad_spend_channel_days
+    select
+        date,
+        channel
+    from ad_spend_channel_days
 ),
 
 channel_measures as (

@@ -51,7 +51,7 @@ session_months as (
         cast(date_trunc('month', session_date) as date) as month_start,
         {{ session_measures() }}
     from web_sessions
-    group by 1
+    group by cast(date_trunc('month', session_date) as date)
 ),
 
 ad_spend_months as (
@@ -59,7 +59,7 @@ ad_spend_months as (
         cast(date_trunc('month', spend_date) as date) as month_start,
         {{ ad_spend_measures() }}
     from ad_spend
-    group by 1
+    group by cast(date_trunc('month', spend_date) as date)
 ),
 
 ticket_months as (
@@ -67,7 +67,7 @@ ticket_months as (
         cast(date_trunc('month', created_date) as date) as month_start,
         {{ ticket_measures() }}
     from tickets
-    group by 1
+    group by cast(date_trunc('month', created_date) as date)
 ),
 
 monthly_measures as (

@@ -22,10 +22,6 @@ kpi_targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-last_data_day as (
-    select max(date) as last_day from daily_measures
-),
-
 period_days as (
     select
         'month' as grain,
@@ -120,14 +116,7 @@ scorecard_periods as (
         periods.period_last_data_day,
         kpi_actuals.actual
     from kpi_targets
-    inner join (
-        select
-            grain,
-            period_start,
-            period_first_data_day,
-            period_last_data_day
-        from period_measures
-    ) as periods
+    inner join period_measures as periods
         on kpi_targets.grain = periods.grain
     left join kpi_actuals
         on
@@ -145,7 +134,9 @@ with_baseline as (
             when 'pop_growth'
                 then
                     scorecard_periods.period_start
-                    - case scorecard_periods.grain when 'quarter' then interval 3 month else interval 1 month end
+                    - case scorecard_periods.grain
+                        when 'quarter' then interval 3 month else interval 1 month
+                    end
         end as baseline_period_start
     from scorecard_periods
 ),
@@ -158,7 +149,7 @@ with_target as (
             when with_baseline.comparison in ('yoy_growth', 'pop_growth')
                 then baseline_actuals.actual + abs(baseline_actuals.actual) * with_baseline.target_value
             else with_baseline.target_value
-        end as target
+        end as target  -- noqa: RF04
     from with_baseline
     left join kpi_actuals as baseline_actuals
         on

@@ -37,7 +37,7 @@ pair_history as (
         min(store_stock.count_date) as first_count_date,
         cast(coalesce(
             sum(store_stock.depletion_qty)
-                filter (where store_stock.count_date > run_day.as_of_date - {{ window_days }}),
+            filter (where store_stock.count_date > run_day.as_of_date - {{ window_days }}),
             0
         ) as bigint) as depletion_28d,
         max(store_stock.count_date) filter (where store_stock.depletion_qty > 0) as last_depletion_date

@@ -8,7 +8,7 @@ tickets as (
 
 ticket_groups as (
     select
-        created_date as date,
+        created_date as date,  -- noqa: RF04
         coalesce(channel, 'unknown') as channel,
         coalesce(reason_group, 'other') as reason_group,
         {{ ticket_measures() }},

@@ -28,7 +28,7 @@ run_window as (
 slots as (
     select
         cast(isodow.range as integer) as isodow,
-        cast(hour_of_day.range as integer) as hour
+        cast(hour_of_day.range as integer) as hour  -- noqa: RF04
     from range(1, 8) as isodow
     cross join range(0, 24) as hour_of_day
 ),
@@ -36,7 +36,7 @@ slots as (
 ticket_slots as (
     select
         tickets.created_isodow as isodow,
-        tickets.created_hour as hour,
+        tickets.created_hour as hour,  -- noqa: RF04
         count(*) as tickets
     from tickets
     inner join run_window
@@ -47,7 +47,7 @@ ticket_slots as (
 order_slots as (
     select
         orders.order_isodow as isodow,
-        orders.order_hour as hour,
+        orders.order_hour as hour,  -- noqa: RF04
         count(*) as orders
     from orders
     inner join run_window
@@ -73,7 +73,7 @@ select
     as_of_date,
     window_start_date,
     isodow,
-    {{ reporting_weekday_name('isodow') }} as weekday,
+    {{ reporting_weekday_name('isodow') }} as weekday,  -- noqa: RF04
     hour,
     {{ reporting_is_business_hours('isodow', 'hour') }} as is_business_hours,
     tickets,

@@ -41,5 +41,5 @@ select
     _extracted_at
 from variants
 qualify row_number() over (
-    partition by _partition_date, sku order by snapshot_at desc, _extracted_at desc, variant_id
+    partition by _partition_date, sku order by snapshot_at desc, _extracted_at desc, variant_id asc
 ) = 1

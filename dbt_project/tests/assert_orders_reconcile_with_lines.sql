@@ -1,0 +1,27 @@
+-- fct_orders totals equal the sum of their fct_order_lines (formulas computed once).
+with
+
+line_totals as (
+
+    select
+        order_id,
+        sum(net_revenue) as net_revenue,
+        sum(quantity) as items_qty,
+        sum(refunded_qty) as refunded_qty,
+        sum(refunded_revenue) as refunded_revenue
+    from {{ ref('fct_order_lines') }}
+    group by order_id
+
+)
+
+select
+    orders.order_id,
+    orders.net_revenue,
+    line_totals.net_revenue as lines_net_revenue
+from {{ ref('fct_orders') }} as orders
+left join line_totals on orders.order_id = line_totals.order_id
+where
+    coalesce(line_totals.net_revenue, 0) <> orders.net_revenue
+    or coalesce(line_totals.items_qty, 0) <> orders.items_qty
+    or coalesce(line_totals.refunded_qty, 0) <> orders.refunded_qty
+    or coalesce(line_totals.refunded_revenue, 0) <> orders.refunded_revenue

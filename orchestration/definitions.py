@@ -1,0 +1,33 @@
+"""The Dagster code location: assembles what the modules define (kept short on purpose)."""
+
+import dagster as dg
+
+from orchestration.dbt.assets import dbt_models, dbt_resource
+from orchestration.jobs import daily_pipeline_job
+from orchestration.lib.config import PipelineResource
+from orchestration.schedules import daily_pipeline_schedule
+from orchestration.sensors import run_failure_alert
+from orchestration.sources.ga4 import ga4_sessions
+from orchestration.sources.google_ads import google_ads
+from orchestration.sources.meta_ads import meta_ads
+from orchestration.sources.rfid import rfid_counts
+from orchestration.sources.shop import shop_catalog, shop_orders
+from orchestration.sources.zendesk import zendesk_tickets
+
+extract_assets = [
+    shop_orders,
+    shop_catalog,
+    google_ads,
+    meta_ads,
+    rfid_counts,
+    zendesk_tickets,
+    ga4_sessions,
+]
+
+defs = dg.Definitions(
+    assets=[*extract_assets, dbt_models],
+    jobs=[daily_pipeline_job],
+    schedules=[daily_pipeline_schedule],
+    sensors=[run_failure_alert],
+    resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
+)

@@ -1,0 +1,113 @@
+"""Meta Marketing API insights: daily campaign rows, and ad rows with the catalog product.
+
+Particular to Meta: Graph API paging (`paging.next`), every value a string, purchases hidden in
+the `actions` / `action_values` lists, and rate limits signalled as HTTP 400 with error codes.
+Ad rows break down the campaign rows: they never add to totals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from orchestration.lib.http import meta_auth, meta_rate_limit
+from orchestration.lib.landing import (
+    Dedupe,
+    InvalidRecord,
+    parse_count,
+    parse_money,
+    required,
+    to_json,
+)
+from orchestration.lib.pagination import graph_api_pages
+from orchestration.sources import ExtractRun, extract_asset
+
+SOURCE = "meta_ads"
+PAGE_SIZE = 500
+#: Ads Manager's "Purchases" is one of these, in this order; summing them would double count.
+PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
+_METRICS = "spend,impressions,clicks,actions,action_values,date_start"
+LEVELS = {
+    "campaign_insights": {"level": "campaign", "fields": f"campaign_id,campaign_name,{_METRICS}"},
+    "ad_insights": {
+        "level": "ad",
+        "fields": f"campaign_id,ad_id,{_METRICS}",
+        "breakdowns": "product_id",
+    },
+}
+DATASETS = {
+    "campaign_insights": Dedupe(("date", "campaign_id")),
+    "ad_insights": Dedupe(("date", "campaign_id", "ad_id", "sku")),
+}
+
+
+def purchase_value(actions: list[Mapping[str, Any]] | None) -> str | None:
+    """The first purchase action type present (see PURCHASE_ACTIONS), as Meta's string."""
+    by_type = {a.get("action_type"): a.get("value") for a in actions or []}
+    return next((by_type[t] for t in PURCHASE_ACTIONS if t in by_type), None)
+
+
+def insight_row(record: Mapping[str, Any], level: str) -> dict[str, Any]:
+    raw_date = required(record, "date_start")
+    try:
+        day = date.fromisoformat(raw_date)
+    except ValueError:
+        raise InvalidRecord("date_start", f"not a date: {raw_date!r}") from None
+    spend = parse_money(required(record, "spend"), "spend")
+    if spend < 0:
+        raise InvalidRecord("spend", f"negative value {spend}")
+    conversions = purchase_value(record.get("actions"))
+    value = purchase_value(record.get("action_values"))
+    row = {
+        "date": day,
+        "campaign_id": str(required(record, "campaign_id")),
+        "impressions": parse_count(record.get("impressions", 0), "impressions"),
+        "clicks": parse_count(record.get("clicks", 0), "clicks"),
+        "spend": spend,
+        "conversions": float(Decimal(conversions)) if conversions else 0.0,
+        "conversions_value": parse_money(value or 0, "action_values"),
+        "payload": to_json(record),
+    }
+    if level == "campaign":
+        return {**row, "campaign_name": record.get("campaign_name")}
+    return {**row, "ad_id": str(required(record, "ad_id")), "sku": record.get("product_id")}
+
+
+def extract_meta_ads(run: ExtractRun, days: list[date]) -> None:
+    credentials = run.settings.credentials
+    client = run.client(meta_auth(credentials["META_ACCESS_TOKEN"]))
+    path = f"/act_{credentials['META_AD_ACCOUNT_ID'].removeprefix('act_')}/insights"
+    rate_limit = meta_rate_limit(run.http)
+    for day in days:
+        time_range = json.dumps({"since": day.isoformat(), "until": day.isoformat()})
+        with run.day(day, DATASETS) as landing:
+            for dataset, level_params in LEVELS.items():
+                params = {
+                    **level_params,
+                    "time_range": time_range,
+                    "time_increment": 1,
+                    "limit": PAGE_SIZE,
+                }
+                for page in graph_api_pages(client, path, params, rate_limit):
+                    for record in page.get("data") or []:
+                        try:
+                            landing.write(dataset, insight_row(record, level_params["level"]))
+                        except InvalidRecord as invalid:
+                            record_id = record.get("ad_id") or record.get("campaign_id")
+                            landing.reject(
+                                dataset, record_id, invalid.field, invalid.reason, record
+                            )
+
+
+meta_ads = extract_asset(
+    "meta_ads",
+    source=SOURCE,
+    group="acquisition",
+    description=(
+        "Meta (Facebook/Instagram) daily insights per campaign, and per ad with the catalog "
+        "product (sku) of catalog ads (Marketing API act_{id}/insights)."
+    ),
+)(extract_meta_ads)

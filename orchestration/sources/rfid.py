@@ -1,0 +1,160 @@
+"""RFID store stock (GS1 EPCIS 2.0 query interface): the stores' daily cycle counts.
+
+Particular to EPCIS: `Link: rel="next"` paging, events whose items are SGTIN URNs, Digital Link
+URIs or class-level quantity lists (all converted to GTIN-14 here), stores named by SGLN, and
+other business steps (receiving, shipping) that are not stock counts and are ignored. A GTIN
+that is not in the latest landed catalog is rejected; a valid store SGLN is landed even when the
+`stores` seed does not list it (dbt's dim_stores shows it with a warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from orchestration.lib.gs1 import epc_class_to_gtin14, epc_to_gtin14, sgln_to_gln13
+from orchestration.lib.http import bearer_auth
+from orchestration.lib.landing import (
+    DayLanding,
+    Dedupe,
+    InvalidRecord,
+    latest_landed,
+    parse_count,
+    parse_utc,
+    required,
+    to_json,
+)
+from orchestration.lib.pagination import link_header_pages
+from orchestration.lib.partitions import day_bounds_utc, iso_utc
+from orchestration.sources import ExtractRun, extract_asset
+
+SOURCE = "rfid"
+PAGE_SIZE = 500
+CYCLE_COUNTING = "cycle_counting"
+CBV_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
+DATASETS = {
+    "events": Dedupe(("event_id",)),
+    "observations": Dedupe(("event_id", "gtin14", "serial")),
+}
+
+
+def catalog_gtins(warehouse_dir: Path) -> set[str]:
+    """GTIN-14s of the latest landed catalog: what a counted item must be to be known."""
+    path = latest_landed(warehouse_dir, "shop", "product_variants")
+    if path is None:
+        raise RuntimeError(
+            "rfid: no landed catalog under landing/shop/product_variants: "
+            "materialise landing/shop_catalog first"
+        )
+    column = pq.read_table(path, columns=["gtin14"]).column("gtin14")
+    return {gtin for gtin in column.to_pylist() if gtin}
+
+
+def biz_step(event: Mapping[str, Any]) -> str:
+    """`cycle_counting` whether the event spells it short or as a CBV URN."""
+    return str(event.get("bizStep") or "").removeprefix(CBV_BIZSTEP)
+
+
+def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    location = required(event.get("bizLocation") or {}, "id")
+    try:
+        store_gln = sgln_to_gln13(location)
+    except ValueError as error:
+        raise InvalidRecord("bizLocation.id", str(error)) from None
+    return {
+        "event_id": required(event, "eventID"),
+        "event_time": parse_utc(required(event, "eventTime"), "eventTime"),
+        "event_time_zone_offset": event.get("eventTimeZoneOffset"),
+        "biz_step": biz_step(event),
+        "store_gln": store_gln,
+        "read_point": (event.get("readPoint") or {}).get("id"),
+        "payload": to_json(event),
+    }
+
+
+def observations(
+    event: Mapping[str, Any], parent: Mapping[str, Any], known: set[str]
+) -> Iterator[dict[str, Any] | InvalidRecord]:
+    """The event's items as observation rows, or an InvalidRecord for each item that cannot land."""
+    base = {k: parent[k] for k in ("event_id", "event_time", "store_gln", "read_point")}
+    for epc in event.get("epcList") or []:
+        try:
+            gtin, serial = epc_to_gtin14(str(epc))
+        except ValueError as error:
+            yield InvalidRecord("epcList", str(error))
+            continue
+        if gtin not in known:
+            yield InvalidRecord("epcList", f"unknown GTIN {gtin} ({epc}): not in the catalog")
+            continue
+        yield {**base, "gtin14": gtin, "serial": serial, "quantity": 1}
+    for item in event.get("quantityList") or []:
+        epc_class = str(item.get("epcClass"))
+        try:
+            gtin = epc_class_to_gtin14(epc_class)
+            quantity = parse_count(item.get("quantity"), "quantityList.quantity")
+        except InvalidRecord as invalid:
+            yield invalid
+            continue
+        except ValueError as error:
+            yield InvalidRecord("quantityList.epcClass", str(error))
+            continue
+        if gtin not in known:
+            yield InvalidRecord("quantityList.epcClass", f"unknown GTIN {gtin} ({epc_class})")
+            continue
+        yield {**base, "gtin14": gtin, "serial": None, "quantity": quantity}
+
+
+def land_event(landing: DayLanding, event: Mapping[str, Any], known: set[str]) -> None:
+    try:
+        parent = event_row(event)
+    except InvalidRecord as invalid:
+        landing.reject("events", event.get("eventID"), invalid.field, invalid.reason, event)
+        return
+    landing.write("events", parent)
+    for observation in observations(event, parent, known):
+        if isinstance(observation, InvalidRecord):
+            reason = observation.reason
+            landing.reject("observations", parent["event_id"], observation.field, reason, event)
+        else:
+            landing.write("observations", observation)
+
+
+def extract_rfid_counts(run: ExtractRun, days: list[date]) -> dict[str, Any]:
+    client = run.client(bearer_auth(run.settings.credentials["EPCIS_TOKEN"]))
+    known = catalog_gtins(run.config.warehouse_dir)
+    ignored = 0
+    for day in days:
+        start, end = day_bounds_utc(day, run.config.shop_timezone)
+        params = {
+            "eventType": "ObjectEvent",
+            "EQ_bizStep": CYCLE_COUNTING,
+            "GE_eventTime": iso_utc(start),
+            "LT_eventTime": iso_utc(end),
+            "perPage": PAGE_SIZE,
+        }
+        headers = {"GS1-EPCIS-Version": "2.0.0"}
+        with run.day(day, DATASETS) as landing:
+            for page in link_header_pages(client, "/events", params, headers):
+                body = (page.get("epcisBody") or {}).get("queryResults") or {}
+                for event in (body.get("resultsBody") or {}).get("eventList") or []:
+                    if biz_step(event) != CYCLE_COUNTING:
+                        ignored += 1
+                        continue
+                    land_event(landing, event, known)
+    return {"ignored_other_biz_steps": ignored, "catalog_gtins": len(known)}
+
+
+rfid_counts = extract_asset(
+    "rfid_counts",
+    source=SOURCE,
+    group="stores",
+    description=(
+        "RFID cycle counts of the stores (GS1 EPCIS 2.0 ObjectEvents): one row per event and "
+        "one per item seen, EPCs converted to GTIN-14 and store SGLNs to GLN-13."
+    ),
+    deps=[["landing", "shop_catalog"]],
+)(extract_rfid_counts)

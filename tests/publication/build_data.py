@@ -1,0 +1,59 @@
+"""A stand-in build database for the publication tests (the dbt models are built elsewhere)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.publication import Stamp
+
+MARTS = ["mart_kpi_daily", "dim_stores"]
+
+
+def write_build_marts(warehouse: Path, version: int) -> None:
+    """Two small marts whose values say which build they come from (`version`)."""
+    build_db = warehouse / "build" / "warehouse.duckdb"
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            "create or replace table mart_kpi_daily as select "
+            "(date '2025-03-01' + i::integer)::date as date, (100 + i) * ? as orders, "
+            "(1234.5 * ?)::decimal(18, 4) as net_revenue, 0.032 as conversion_rate, "
+            "['a', 'b'] as tags from range(10) as t(i)",
+            [version, version],
+        )
+        con.execute(
+            "create or replace table dim_stores as select i as store_id, "
+            "'Store ' || i as store_name, '3012345' || lpad(i::varchar, 6, '0') as gln, "
+            "now() as loaded_at from range(1, 1 + 3 * ?) as t(i)",
+            [version],
+        )
+
+
+def read_published(path: Path) -> dict[str, object]:
+    """What a BI user would see: rows per mart, the run id, and the publication log."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            "orders": con.execute("select sum(orders) from mart_kpi_daily").fetchone()[0],
+            "stores": con.execute("select count(*) from dim_stores").fetchone()[0],
+            "run_ids": {
+                r[0] for r in con.execute("select distinct _run_id from mart_kpi_daily").fetchall()
+            },
+            "log": con.execute(
+                "select run_id from publication_log order by published_at"
+            ).fetchall(),
+        }
+
+
+def stamp(run_id: str) -> Stamp:
+    """A publication stamp as the asset would make it."""
+    return Stamp(
+        published_at=datetime.now(UTC),
+        run_id=run_id,
+        source_mode="demo",
+        partition_start=date(2025, 3, 1),
+        partition_end=date(2025, 3, 10),
+        checks={"mart_kpi_daily:ge_mart_kpi_daily": "passed"},
+    )

@@ -1,0 +1,108 @@
+"""Publication to a real PostgreSQL server (started by scripts/postgres_for_tests.sh).
+
+Skipped only on a developer machine without the server; in CI (CI=true) a missing server fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from orchestration.publication import PostgresTarget, publish_marts
+from orchestration.publication import postgres_target as pg_target
+from tests.publication.build_data import MARTS, read_published, stamp, write_build_marts
+
+DSN_ENV = "TEST_POSTGRES_DSN"
+
+
+@pytest.fixture
+def target() -> Iterator[PostgresTarget]:
+    dsn = os.environ.get(DSN_ENV)
+    if not dsn:
+        message = f"{DSN_ENV} is not set: run scripts/postgres_for_tests.sh start DIR first"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"marts_{uuid.uuid4().hex[:8]}"
+    yield PostgresTarget(dsn=dsn, schema=schema)
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f'drop schema if exists "{schema}" cascade')
+
+
+def _state(target: PostgresTarget) -> dict[str, object]:
+    with psycopg.connect(target.dsn) as con:
+        s = target.schema
+        return {
+            "orders": con.execute(f'select sum(orders) from "{s}".mart_kpi_daily').fetchone()[0],
+            "stores": con.execute(f'select count(*) from "{s}".dim_stores').fetchone()[0],
+            "run_ids": con.execute(f'select distinct _run_id from "{s}".dim_stores').fetchall(),
+            "log": con.execute(
+                f'select run_id, row_counts from "{s}".publication_log order by published_at'
+            ).fetchall(),
+        }
+
+
+def test_publishes_marts_and_log_to_postgres(tmp_path: Path, target: PostgresTarget) -> None:
+    write_build_marts(tmp_path, version=1)
+    publish_marts(tmp_path, MARTS, stamp("run-1"), target)
+    with psycopg.connect(target.dsn) as con:  # a BI user's view on a published mart
+        con.execute(
+            f'create view "{target.schema}".big_days as select * from '
+            f'"{target.schema}".mart_kpi_daily where orders > 100'
+        )
+    write_build_marts(tmp_path, version=2)
+    publish_marts(tmp_path, MARTS, stamp("run-2"), target)
+
+    with psycopg.connect(target.dsn) as con:  # the view survived and sees the new data
+        assert con.execute(f'select count(*) from "{target.schema}".big_days').fetchone() == (10,)
+    state = _state(target)
+    assert state["orders"] == 2090
+    assert state["stores"] == 6
+    assert state["run_ids"] == [("run-2",)]
+    assert [run for run, _ in state["log"]] == ["run-1", "run-2"]
+    assert state["log"][-1][1] == {"dim_stores": 6, "mart_kpi_daily": 10}
+    with psycopg.connect(target.dsn) as con:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = %s and table_name = 'mart_kpi_daily'",
+                (target.schema,),
+            ).fetchall()
+        )
+    assert types["net_revenue"] == "numeric"
+    assert types["date"] == "date"
+    assert types["_published_at"] == "timestamp with time zone"
+    assert types["tags"] == "text"  # a DuckDB list travels as its text form
+
+
+def test_a_failure_mid_publication_leaves_the_previous_tables(
+    tmp_path: Path, target: PostgresTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_build_marts(tmp_path, version=1)
+    publish_marts(tmp_path, MARTS, stamp("run-1"), target)
+    before = _state(target)
+
+    copied = []
+    real_copy_rows = pg_target.copy_rows
+
+    def copy_then_fail(cur, source, schema, mart, columns) -> None:
+        real_copy_rows(cur, source, schema, mart, columns)
+        copied.append(mart)
+        if len(copied) == 2:  # the first mart is already truncated and refilled
+            raise RuntimeError("connection lost in the middle of the publication")
+
+    monkeypatch.setattr(pg_target, "copy_rows", copy_then_fail)
+    write_build_marts(tmp_path, version=2)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        publish_marts(tmp_path, MARTS, stamp("run-2"), target)
+
+    assert copied == MARTS
+    assert _state(target) == before
+    # PostgreSQL failed before any local file was replaced: the files still say run-1
+    assert read_published(tmp_path / "published" / "marts.duckdb")["run_ids"] == {"run-1"}
+    assert not [p for p in (tmp_path / "published").iterdir() if p.name.startswith(".")]

@@ -1,0 +1,127 @@
+"""Publication to local files: complete, atomic, and harmless to readers that hold the old file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from orchestration.publication import publish_marts
+from orchestration.publication.files import PAUSE_ENV
+from tests.publication.build_data import MARTS, read_published, stamp, write_build_marts
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _snapshot(published: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(published)): p.read_bytes() for p in published.rglob("*") if p.is_file()
+    }
+
+
+def test_publication_writes_duckdb_parquet_and_log(tmp_path: Path) -> None:
+    write_build_marts(tmp_path, version=1)
+    first = publish_marts(tmp_path, MARTS, stamp("run-1"))
+    write_build_marts(tmp_path, version=2)
+    second = publish_marts(tmp_path, MARTS, stamp("run-2"))
+
+    assert second.row_counts == {"mart_kpi_daily": 10, "dim_stores": 6}
+    assert first.duckdb_path == second.duckdb_path == tmp_path / "published" / "marts.duckdb"
+    seen = read_published(second.duckdb_path)
+    assert seen["run_ids"] == {"run-2"}
+    assert seen["log"] == [("run-1",), ("run-2",)]
+    with duckdb.connect(str(second.duckdb_path), read_only=True) as con:
+        columns = dict(con.execute("describe mart_kpi_daily").fetchall()[i][:2] for i in range(8))
+        log = con.execute(
+            "select row_counts, checks, partition_start from publication_log"
+        ).fetchall()
+    assert columns["_published_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert columns["_source_mode"] == "VARCHAR"
+    assert json.loads(log[-1][0]) == {"dim_stores": 6, "mart_kpi_daily": 10}
+    assert json.loads(log[-1][1]) == {"mart_kpi_daily:ge_mart_kpi_daily": "passed"}
+
+    parquet = pq.read_table(second.parquet_paths["mart_kpi_daily"])
+    assert parquet.num_rows == 10
+    assert set(parquet.column("_run_id").to_pylist()) == {"run-2"}
+    manifest = json.loads((tmp_path / "published" / "parquet" / "_manifest.json").read_text())
+    assert manifest["run_id"] == "run-2"
+    # nothing of the work in progress is left next to what BI reads
+    assert sorted(p.name for p in (tmp_path / "published").iterdir()) == ["marts.duckdb", "parquet"]
+
+
+def test_a_reader_holding_the_published_file_is_not_interrupted(tmp_path: Path) -> None:
+    write_build_marts(tmp_path, version=1)
+    published = publish_marts(tmp_path, MARTS, stamp("run-1")).duckdb_path
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, duckdb
+                con = duckdb.connect({str(published)!r}, read_only=True)
+                query = "select sum(orders) from mart_kpi_daily"
+                print(con.execute(query).fetchone()[0], flush=True)
+                sys.stdin.readline()  # hold the file open until the test says so
+                print(con.execute(query).fetchone()[0], flush=True)
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    before = reader.stdout.readline().strip()
+
+    write_build_marts(tmp_path, version=2)
+    publish_marts(tmp_path, MARTS, stamp("run-2"))
+
+    out, _ = reader.communicate("go\n", timeout=30)
+    assert reader.returncode == 0
+    assert out.strip() == before == "1045"  # the old inode, read to the end
+    assert read_published(published)["orders"] == 2090  # a new connection sees the new data
+
+
+def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_path: Path) -> None:
+    write_build_marts(tmp_path, version=1)
+    publish_marts(tmp_path, MARTS, stamp("run-1"))
+    published = tmp_path / "published"
+    before = _snapshot(published)
+
+    write_build_marts(tmp_path, version=2)
+    signal_file = tmp_path / "paused"
+    publisher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from orchestration.publication import publish_marts; "
+            "from tests.publication.build_data import MARTS, stamp; "
+            f"publish_marts(Path({str(tmp_path)!r}), MARTS, stamp('run-2'))",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, PAUSE_ENV: str(signal_file)},
+    )
+    deadline = time.monotonic() + 60
+    while not signal_file.exists():
+        assert publisher.poll() is None, "the publisher ended before its pause point"
+        assert time.monotonic() < deadline, "the publisher never reached its pause point"
+        time.sleep(0.05)
+    assert any(p.name.endswith(".tmp") for p in published.iterdir())  # new file fully written
+    publisher.send_signal(signal.SIGKILL)
+    publisher.wait(timeout=10)
+
+    left = _snapshot(published)
+    assert {k: v for k, v in left.items() if not k.startswith(".")} == before
+    assert read_published(published / "marts.duckdb")["run_ids"] == {"run-1"}
+
+    publish_marts(tmp_path, MARTS, stamp("run-3"))  # the next publication cleans up and succeeds
+    assert read_published(published / "marts.duckdb")["log"] == [("run-1",), ("run-3",)]
+    assert not [p for p in published.iterdir() if p.name.startswith(".")]

@@ -1,0 +1,82 @@
+"""Suites run with GE on small landing zones: what passes, what blocks, what only warns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.quality import load_suite
+from orchestration.quality.checks import check_result
+from orchestration.quality.frames import Window
+from orchestration.quality.runner import SuiteOutcome, run_suite
+from orchestration.quality.suites import DEFAULT_SUITES_DIR
+from tests.quality.landing_data import (
+    LAST_DAY,
+    write_shop_orders_history,
+)
+
+WINDOW = Window(LAST_DAY, LAST_DAY)
+
+
+def _run(warehouse: Path, suite: str) -> SuiteOutcome:
+    path = DEFAULT_SUITES_DIR / ("marts" if suite.startswith("mart_") else "landing")
+    return run_suite(load_suite(path / f"{suite}.json"), warehouse, WINDOW, "test-run")
+
+
+def test_clean_orders_pass_and_data_docs_are_built(tmp_path: Path) -> None:
+    write_shop_orders_history(tmp_path)
+    outcome = _run(tmp_path, "shop_orders")
+    assert outcome.failures == []
+    assert outcome.data_docs_index.is_file()
+    assert outcome.data_docs_index.is_relative_to(tmp_path / "quality" / "data_docs" / "test-run")
+    assert check_result(outcome).passed
+
+
+def test_negative_prices_fail_blocking_with_the_observed_values(tmp_path: Path) -> None:
+    write_shop_orders_history(tmp_path, bad_price_day=LAST_DAY)
+    result = check_result(_run(tmp_path, "shop_orders"))
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    assert "expect_column_values_to_be_between(original_unit_price)" in result.description
+    assert "-12.5" in result.description
+    table = result.metadata["failures"].value
+    assert (
+        "| yes | order_lines | expect_column_values_to_be_between | original_unit_price |" in table
+    )
+
+
+def test_a_day_with_5_percent_of_the_volume_blocks(tmp_path: Path) -> None:
+    write_shop_orders_history(tmp_path, low_volume_day=LAST_DAY)
+    outcome = _run(tmp_path, "shop_orders")
+    blocking = outcome.blocking_failures
+    assert [(o.frame, o.column) for o in blocking] == [("volume", "volume_ratio")]
+    assert blocking[0].unexpected_samples == "0.05"
+
+
+@pytest.mark.parametrize(
+    ("rejected", "max_rate", "severity"),
+    [
+        (0, None, None),
+        (1, "0.05", dg.AssetCheckSeverity.WARN),  # 1 of 41 records = 2.4 %: under 5 %
+        (1, None, dg.AssetCheckSeverity.ERROR),  # ... but over the 1 % default
+    ],
+)
+def test_quarantine_policy(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rejected: int,
+    max_rate: str | None,
+    severity: dg.AssetCheckSeverity | None,
+) -> None:
+    if max_rate:
+        monkeypatch.setenv("MAX_REJECT_RATE", max_rate)
+    else:
+        monkeypatch.delenv("MAX_REJECT_RATE", raising=False)
+    write_shop_orders_history(tmp_path, rejected_orders={LAST_DAY: rejected})
+    result = check_result(_run(tmp_path, "shop_orders"))
+    assert result.passed is (severity is None)
+    if severity:
+        assert result.severity == severity
+        assert "reject_rate" in result.metadata["failures"].value
