@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--scale", choices=sorted(PROFILES), default="demo")
     args = parser.parse_args(argv)
-    server = SimulatorServer(SimulatorConfig(seed=args.seed, scale=args.scale), args.host, args.port)
+    server = SimulatorServer(
+        SimulatorConfig(seed=args.seed, scale=args.scale), args.host, args.port
+    )
     with server:
         print(f"Simulator serving on {server.url} (seed {args.seed}, scale {args.scale})")
         print("Export these to point the pipeline at it:")

@@ -16,10 +16,22 @@ from simulator.rng import Stream, generator
 from simulator.stock import warehouse_available
 from simulator.world import Campaign, World
 
-CPC_EUR = {"search": (0.6, 1.2), "shopping": (0.35, 0.7), "pmax": (0.4, 0.8),
-           "prospecting": (0.3, 0.6), "retargeting": (0.4, 0.9), "catalog": (0.3, 0.7)}  # fmt: skip
-CTR = {"search": 0.045, "shopping": 0.012, "pmax": 0.01, "prospecting": 0.008,
-       "retargeting": 0.015, "catalog": 0.011}  # fmt: skip
+CPC_EUR = {
+    "search": (0.6, 1.2),
+    "shopping": (0.35, 0.7),
+    "pmax": (0.4, 0.8),
+    "prospecting": (0.3, 0.6),
+    "retargeting": (0.4, 0.9),
+    "catalog": (0.3, 0.7),
+}
+CTR = {
+    "search": 0.045,
+    "shopping": 0.012,
+    "pmax": 0.01,
+    "prospecting": 0.008,
+    "retargeting": 0.015,
+    "catalog": 0.011,
+}
 ADS_PER_META_CAMPAIGN = 3
 
 
@@ -53,8 +65,9 @@ def _attributed(book: OrderBook, day: date, campaign_index: int) -> tuple[int, i
     d = book.day(day)
     groups = np.array([g.campaign_index for g in book.world.traffic])
     hit = (groups[d.group] == campaign_index) & ~d.test & (d.events[:, CANCELLED] == NONE)
-    net = np.bincount(np.repeat(np.arange(len(d)), np.diff(d.line_start)),
-                      weights=d.line_net, minlength=len(d))  # fmt: skip
+    net = np.bincount(
+        np.repeat(np.arange(len(d)), np.diff(d.line_start)), weights=d.line_net, minlength=len(d)
+    )
     return int(hit.sum()), int(net[hit].sum())
 
 
@@ -66,8 +79,13 @@ def _split(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def _breakdown(world: World, rng: np.random.Generator, campaign: Campaign, day: date,
-               totals: tuple[int, int, int, float, int]) -> list[Breakdown]:  # fmt: skip
+def _breakdown(
+    world: World,
+    rng: np.random.Generator,
+    campaign: Campaign,
+    day: date,
+    totals: tuple[int, int, int, float, int],
+) -> list[Breakdown]:
     cost, impressions, clicks, conversions, value = totals
     cat = world.catalog
     if campaign.has_products:
@@ -85,8 +103,10 @@ def _breakdown(world: World, rng: np.random.Generator, campaign: Campaign, day: 
     w = rng.dirichlet(np.ones(len(sku)) * 2)
     parts = [_split(x, w) for x in (cost, impressions, clicks, value)]
     conv = np.round(conversions * w, 2)
-    return [Breakdown(int(a), int(s), int(c), int(i), int(cl), float(cv), int(v))
-            for a, s, c, i, cl, cv, v in zip(ads, sku, *parts[:3], conv, parts[3], strict=True)]  # fmt: skip
+    return [
+        Breakdown(int(a), int(s), int(c), int(i), int(cl), float(cv), int(v))
+        for a, s, c, i, cl, cv, v in zip(ads, sku, *parts[:3], conv, parts[3], strict=True)
+    ]
 
 
 def generate_campaign_days(world: World, book: OrderBook, day: date) -> list[CampaignDay]:
@@ -105,8 +125,9 @@ def generate_campaign_days(world: World, book: OrderBook, day: date) -> list[Cam
         value = max(0, int(net * inflation))
         totals = (cost_micros, impressions, clicks, conversions, value)
         breakdown = _breakdown(world, rng, c, day, totals)
-        out.append(CampaignDay(c, day, cost_micros, impressions, clicks, conversions, value,
-                               breakdown))  # fmt: skip
+        out.append(
+            CampaignDay(c, day, cost_micros, impressions, clicks, conversions, value, breakdown)
+        )
     return out
 
 

@@ -17,7 +17,14 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from simulator.api import ApiRequest, ApiResponse, BadRequest, decode_cursor, encode_cursor, json_response
+from simulator.api import (
+    ApiRequest,
+    ApiResponse,
+    BadRequest,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+)
 from simulator.faults import Faults, Record
 from simulator.gs1 import COMPANY_PREFIX
 from simulator.orders import LruCache
@@ -62,8 +69,21 @@ class EpcisApi:
             for z, (zone, disposition) in enumerate(ZONES):
                 t = int(self.world.calendar.local_to_epoch(day, np.array([start + z * 1500]))[0])
                 body = self._observations(shelf, ordinal, z)
-                events.append((t, self._event(store.number, t, "cycle_counting", "OBSERVE",
-                                              store.sgln, zone, disposition, body)))  # fmt: skip
+                events.append(
+                    (
+                        t,
+                        self._event(
+                            store.number,
+                            t,
+                            "cycle_counting",
+                            "OBSERVE",
+                            store.sgln,
+                            zone,
+                            disposition,
+                            body,
+                        ),
+                    )
+                )
             events.extend(self._other_events(shelf, day))
         events.sort(key=lambda e: (e[0], e[1]["eventID"]))
         return [e for _, e in events]
@@ -74,7 +94,9 @@ class EpcisApi:
         u = float(uniform(self.world.config.seed, Stream.STORE_DAY, store, ordinal, 3))
         return "sgtin" if u < 0.5 else ("digital_link" if u < 0.75 else "quantity")
 
-    def _units(self, shelf: StoreShelf, ordinal: int, zone: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _units(
+        self, shelf: StoreShelf, ordinal: int, zone: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sku, cycle, unit) of every tag the zone's readers see on that morning."""
         seed = self.world.config.seed
         cycle, _ = shelf.cycle(ordinal)
@@ -94,18 +116,31 @@ class EpcisApi:
         serial = _serials(shelf.store, cycle, unit).tolist()
         fmt = self._format(shelf.store, ordinal)
         if fmt == "sgtin":
-            return {"epcList": [cat.sgtin_prefix[k] + str(s) for k, s in zip(sku.tolist(), serial, strict=True)]}
+            return {
+                "epcList": [
+                    cat.sgtin_prefix[k] + str(s) for k, s in zip(sku.tolist(), serial, strict=True)
+                ]
+            }
         if fmt == "digital_link":
-            return {"epcList": [f"https://id.gs1.org/01/{cat.gtin14[k]}/21/{s}"
-                                for k, s in zip(sku.tolist(), serial, strict=True)]}  # fmt: skip
+            return {
+                "epcList": [
+                    f"https://id.gs1.org/01/{cat.gtin14[k]}/21/{s}"
+                    for k, s in zip(sku.tolist(), serial, strict=True)
+                ]
+            }
         skus, qty = np.unique(sku, return_counts=True)
         digital = shelf.store % 4 == 0
-        return {"quantityList": [
-            {"epcClass": f"https://id.gs1.org/01/{cat.gtin14[k]}" if digital
-             else cat.sgtin_prefix[k].replace(":id:sgtin:", ":idpat:sgtin:") + "*",
-             "quantity": int(q)}
-            for k, q in zip(skus.tolist(), qty.tolist(), strict=True)
-        ]}  # fmt: skip
+        return {
+            "quantityList": [
+                {
+                    "epcClass": f"https://id.gs1.org/01/{cat.gtin14[k]}"
+                    if digital
+                    else cat.sgtin_prefix[k].replace(":id:sgtin:", ":idpat:sgtin:") + "*",
+                    "quantity": int(q),
+                }
+                for k, q in zip(skus.tolist(), qty.tolist(), strict=True)
+            ]
+        }
 
     def _other_events(self, shelf: StoreShelf, day: date) -> list[tuple[int, Record]]:
         """Receipts on refill days, and now and then a transfer out: noise for the extractor."""
@@ -115,34 +150,79 @@ class EpcisApi:
         store = self.world.stores[shelf.store - 1]
         out = []
         if len(refilled) and day.weekday() != 6:
-            epcs = [cat.sgtin_prefix[int(shelf.sku[p])] + str(int(_serials(shelf.store, cycle[p], j)))
-                    for p in refilled[:20] for j in range(int(shelf.capacity[p]))]  # fmt: skip
+            epcs = [
+                cat.sgtin_prefix[int(shelf.sku[p])] + str(int(_serials(shelf.store, cycle[p], j)))
+                for p in refilled[:20]
+                for j in range(int(shelf.capacity[p]))
+            ]
             when = int(self.world.calendar.local_to_epoch(day, np.array([11 * 3600]))[0])
-            out.append((when, self._event(store.number, when, "receiving", "ADD", store.sgln,
-                                          "BACKROOM", "in_progress", {"epcList": epcs})))  # fmt: skip
+            out.append(
+                (
+                    when,
+                    self._event(
+                        store.number,
+                        when,
+                        "receiving",
+                        "ADD",
+                        store.sgln,
+                        "BACKROOM",
+                        "in_progress",
+                        {"epcList": epcs},
+                    ),
+                )
+            )
         if float(uniform(seed, Stream.STORE_DAY, shelf.store, ordinal, 4)) < 0.1 and len(shelf.sku):
             p = int(uniform(seed, Stream.STORE_DAY, shelf.store, ordinal, 5) * len(shelf.sku))
-            epc = cat.sgtin_prefix[int(shelf.sku[p])] + str(int(_serials(shelf.store, cycle[p], 99)))
+            epc = cat.sgtin_prefix[int(shelf.sku[p])] + str(
+                int(_serials(shelf.store, cycle[p], 99))
+            )
             when = int(self.world.calendar.local_to_epoch(day, np.array([15 * 3600]))[0])
-            out.append((when, self._event(store.number, when, "shipping", "OBSERVE", store.sgln,
-                                          "BACKROOM", "in_transit", {"epcList": [epc]})))  # fmt: skip
+            out.append(
+                (
+                    when,
+                    self._event(
+                        store.number,
+                        when,
+                        "shipping",
+                        "OBSERVE",
+                        store.sgln,
+                        "BACKROOM",
+                        "in_transit",
+                        {"epcList": [epc]},
+                    ),
+                )
+            )
         return out
 
-    def _event(self, store: int, epoch: int, step: str, action: str, sgln: str, zone: str,
-               disposition: str, body: Record) -> Record:  # fmt: skip
+    def _event(
+        self,
+        store: int,
+        epoch: int,
+        step: str,
+        action: str,
+        sgln: str,
+        zone: str,
+        disposition: str,
+        body: Record,
+    ) -> Record:
         local = datetime.fromtimestamp(epoch, UTC).astimezone(self.world.calendar.tz)
         offset = local.strftime("%z")
         offset = f"{offset[:3]}:{offset[3:]}"
         use_local = store % 2 == 0
-        event_time = (local.isoformat(timespec="milliseconds") if use_local
-                      else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"))  # fmt: skip
+        event_time = (
+            local.isoformat(timespec="milliseconds")
+            if use_local
+            else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        )
         h = int(hash64(self.world.config.seed, store, epoch, len(step))[()])
         return {
             "type": "ObjectEvent",
             "eventID": f"urn:uuid:{uuid.UUID(int=(h << 64) | (h ^ 0x5DEECE66D), version=4)}",
             "eventTime": event_time,
             "eventTimeZoneOffset": offset,
-            "recordTime": datetime.fromtimestamp(epoch + 240, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "recordTime": datetime.fromtimestamp(epoch + 240, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z"
+            ),
             "action": action,
             "bizStep": CBV_BIZSTEP + step if store % 3 == 0 else step,
             "disposition": disposition,
@@ -155,7 +235,9 @@ class EpcisApi:
 
     def events(self, request: ApiRequest) -> ApiResponse:
         event_types = (request.arg("eventType") or "ObjectEvent").split(",")
-        steps = {s.removeprefix(CBV_BIZSTEP) for s in (request.arg("EQ_bizStep") or "").split(",") if s}
+        steps = {
+            s.removeprefix(CBV_BIZSTEP) for s in (request.arg("EQ_bizStep") or "").split(",") if s
+        }
         lo = _parse_time(request.arg("GE_eventTime"), 0)
         hi = min(_parse_time(request.arg("LT_eventTime"), 2**62), request.now + 1)
         matches = self._matching(lo, hi, steps) if "ObjectEvent" in event_types else []
@@ -163,7 +245,9 @@ class EpcisApi:
         per_page = min(int(request.arg("perPage") or cap), cap)
         token = request.arg("nextPageToken")
         offset = int(decode_cursor(token, 1)[0]) if token else 0
-        page = self.faults.apply("epcis", matches[offset : offset + per_page], _event_key, CORRUPTIONS)
+        page = self.faults.apply(
+            "epcis", matches[offset : offset + per_page], _event_key, CORRUPTIONS
+        )
         headers = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
         if offset + per_page < len(matches):
             params = {k: v[0] for k, v in request.query.items() if k != "nextPageToken"}
@@ -190,9 +274,13 @@ class EpcisApi:
             "type": "EPCISQueryDocument",
             "schemaVersion": "2.0",
             "creationDate": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
-                                           "resultsBody": {"eventList": events}}},
-        }  # fmt: skip
+            "epcisBody": {
+                "queryResults": {
+                    "queryName": "SimpleEventQuery",
+                    "resultsBody": {"eventList": events},
+                }
+            },
+        }
 
 
 def _parse_time(raw: str | None, default: int) -> int:
@@ -215,8 +303,9 @@ def _add_unknown_gtin(event: Record) -> None:
     if "epcList" in event:
         event["epcList"].append(UNKNOWN_EPC)
     else:
-        event["quantityList"].append({"epcClass": f"urn:epc:idpat:sgtin:{COMPANY_PREFIX}.099999.*",
-                                      "quantity": 4})  # fmt: skip
+        event["quantityList"].append(
+            {"epcClass": f"urn:epc:idpat:sgtin:{COMPANY_PREFIX}.099999.*", "quantity": 4}
+        )
 
 
 def _negative_quantity(event: Record) -> None:

@@ -72,7 +72,10 @@ class Faults:
                 record = copy.deepcopy(record)  # records may be cached: never corrupt the cache
                 corruptions[pick](record)
             if cfg.extra_fields:
-                record = {**record, EXTRA_FIELD: {"note": "not in the vendor's schema", "n": k % 97}}
+                record = {
+                    **record,
+                    EXTRA_FIELD: {"note": "not in the vendor's schema", "n": k % 97},
+                }
             out.append(record)
             if float(uniform(self.seed, Stream.FAULTS, k, 3)) < cfg.duplicate_rate:
                 out.append(record)

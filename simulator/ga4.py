@@ -40,16 +40,25 @@ class Ga4Api:
         rng = generator(self.world.config.seed, day.toordinal(), Stream.SESSIONS)
         total_share = sum(g.order_share for g in traffic)
         expected = cal.expected[cal.index(day)]
-        lam = np.array([expected * g.order_share / total_share / g.conversion_rate for g in traffic])
+        lam = np.array(
+            [expected * g.order_share / total_share / g.conversion_rate for g in traffic]
+        )
         sessions = rng.poisson(lam * rng.lognormal(0, 0.08, size=len(traffic)))
         users = np.round(sessions * rng.uniform(0.78, 0.9, size=len(traffic))).astype(np.int64)
         carts = rng.binomial(sessions, 0.08)
         return [
-            {"date": day.strftime("%Y%m%d"), "sessionSource": g.source, "sessionMedium": g.medium,
-             "sessionCampaignName": g.campaign, "sessions": int(s), "totalUsers": int(u),
-             "addToCarts": int(c)}
-            for g, s, u, c in zip(traffic, sessions, users, carts, strict=True) if s > 0
-        ]  # fmt: skip
+            {
+                "date": day.strftime("%Y%m%d"),
+                "sessionSource": g.source,
+                "sessionMedium": g.medium,
+                "sessionCampaignName": g.campaign,
+                "sessions": int(s),
+                "totalUsers": int(u),
+                "addToCarts": int(c),
+            }
+            for g, s, u, c in zip(traffic, sessions, users, carts, strict=True)
+            if s > 0
+        ]
 
     def run_report(self, request: ApiRequest, property_id: str) -> ApiResponse:
         if property_id != self.property_id:
@@ -67,10 +76,12 @@ class Ga4Api:
         offset = int(body.get("offset") or 0)
         limit = min(int(body.get("limit") or 10_000), self.world.config.page_sizes.ga4)
         page = [
-            {"dimensionValues": [{"value": v} for v in key],
-             "metricValues": [{"value": str(v)} for v in values]}
+            {
+                "dimensionValues": [{"value": v} for v in key],
+                "metricValues": [{"value": str(v)} for v in values],
+            }
             for key, values in rows[offset : offset + limit]
-        ]  # fmt: skip
+        ]
         page = self.faults.apply("ga4", page, _row_key, CORRUPTIONS)
         payload: dict[str, Any] = {
             "dimensionHeaders": [{"name": d} for d in dims],
@@ -90,11 +101,15 @@ class Ga4Api:
         for r in body.get("dateRanges") or []:
             first, last = _date(r.get("startDate"), today), _date(r.get("endDate"), today)
             first = max(first, self.world.config.history_start)
-            days += [first + timedelta(days=i) for i in range((min(last, today - timedelta(days=1)) - first).days + 1)]
+            days += [
+                first + timedelta(days=i)
+                for i in range((min(last, today - timedelta(days=1)) - first).days + 1)
+            ]
         return sorted(set(days))
 
-    def _aggregate(self, days: list[date], dims: list[str],
-                   mets: list[str]) -> list[tuple[tuple[str, ...], list[int]]]:  # fmt: skip
+    def _aggregate(
+        self, days: list[date], dims: list[str], mets: list[str]
+    ) -> list[tuple[tuple[str, ...], list[int]]]:
         totals: defaultdict[tuple[str, ...], list[int]] = defaultdict(lambda: [0] * len(mets))
         for day in days:
             for row in self.day_rows(day):

@@ -11,7 +11,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from simulator.ads import AdBook, CampaignDay
-from simulator.api import ApiRequest, ApiResponse, BadRequest, decode_cursor, encode_cursor, json_response
+from simulator.api import (
+    ApiRequest,
+    ApiResponse,
+    BadRequest,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+)
 from simulator.faults import Faults, Record
 
 RESOURCES = ("campaign", "shopping_performance_view")
@@ -85,9 +92,12 @@ class GoogleAdsApi:
         gaql = str(body.get("query") or "")
         select = _SELECT.search(gaql)
         if select is None or select.group(2).lower() not in RESOURCES:
-            return google_error(400, "INVALID_ARGUMENT",
-                                "Query error: the simulator serves FROM campaign and "
-                                "FROM shopping_performance_view.")  # fmt: skip
+            return google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "Query error: the simulator serves FROM campaign and "
+                "FROM shopping_performance_view.",
+            )
         fields = [f.strip() for f in select.group(1).split(",") if f.strip()]
         resource = select.group(2).lower()
         first, last = parse_dates(gaql)
@@ -127,9 +137,14 @@ class GoogleAdsApi:
         }
 
     def _campaign_row(self, cd: CampaignDay) -> Record:
-        metrics = _metrics(cd.cost_micros, cd.impressions, cd.clicks, cd.conversions, cd.value_cents)
-        return {"campaign": self._campaign_json(cd), "metrics": metrics,
-                "segments": {"date": cd.day.isoformat()}}  # fmt: skip
+        metrics = _metrics(
+            cd.cost_micros, cd.impressions, cd.clicks, cd.conversions, cd.value_cents
+        )
+        return {
+            "campaign": self._campaign_json(cd),
+            "metrics": metrics,
+            "segments": {"date": cd.day.isoformat()},
+        }
 
     def _product_rows(self, cd: CampaignDay) -> list[Record]:
         cat = self.ads.world.catalog
@@ -138,20 +153,22 @@ class GoogleAdsApi:
             {
                 "campaign": self._campaign_json(cd),
                 "shoppingPerformanceView": view,
-                "metrics": _metrics(b.cost_micros, b.impressions, b.clicks, b.conversions,
-                                    b.value_cents),
+                "metrics": _metrics(
+                    b.cost_micros, b.impressions, b.clicks, b.conversions, b.value_cents
+                ),
                 "segments": {"date": cd.day.isoformat(), "productItemId": cat.sku[b.sku]},
             }
             for b in cd.breakdown
-        ]  # fmt: skip
+        ]
 
 
 def _camel_path(field: str) -> str:
     return ".".join(_camel(p) for p in field.split("."))
 
 
-def _metrics(cost_micros: int, impressions: int, clicks: int, conversions: float,
-             value_cents: int) -> Record:  # fmt: skip
+def _metrics(
+    cost_micros: int, impressions: int, clicks: int, conversions: float, value_cents: int
+) -> Record:
     return {
         "costMicros": str(cost_micros),
         "impressions": str(impressions),
@@ -174,8 +191,10 @@ def _set(row: Record, path: tuple[str, str], value: Any) -> None:
 CORRUPTIONS = (
     lambda r: r.get("campaign", {}).pop("id", None),
     lambda r: _set(r, ("metrics", "costMicros"), "-1000000"),
-    lambda r: _set(r, ("segments", "productItemId"), UNKNOWN_SKU)
-    if "productItemId" in r.get("segments", {})
-    else _set(r, ("metrics", "clicks"), "-5"),
+    lambda r: (
+        _set(r, ("segments", "productItemId"), UNKNOWN_SKU)
+        if "productItemId" in r.get("segments", {})
+        else _set(r, ("metrics", "clicks"), "-5")
+    ),
     lambda r: _set(r, ("segments", "date"), "2025-02-30"),
 )

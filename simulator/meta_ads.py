@@ -12,15 +12,28 @@ from typing import Any
 from urllib.parse import urlencode
 
 from simulator.ads import AdBook, Breakdown, CampaignDay
-from simulator.api import ApiRequest, ApiResponse, BadRequest, cents, decode_cursor, encode_cursor, json_response
+from simulator.api import (
+    ApiRequest,
+    ApiResponse,
+    BadRequest,
+    cents,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+)
 from simulator.faults import Faults, Record
 
 ALWAYS = ("date_start", "date_stop", "product_id")
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
 
 
-def meta_error(status: int, code: int, message: str, error_type: str = "OAuthException",
-               headers: dict[str, str] | None = None) -> ApiResponse:  # fmt: skip
+def meta_error(
+    status: int,
+    code: int,
+    message: str,
+    error_type: str = "OAuthException",
+    headers: dict[str, str] | None = None,
+) -> ApiResponse:
     error = {"message": message, "type": error_type, "code": code, "fbtrace_id": "AsimulatorTrace"}
     return json_response(status, {"error": error}, headers)
 
@@ -42,8 +55,10 @@ def _actions(clicks: int, conversions: float, value_cents: int) -> dict[str, lis
     actions = [{"action_type": "link_click", "value": str(clicks)}]
     out: dict[str, list[Record]] = {"actions": actions}
     if purchases:
-        actions += [{"action_type": "purchase", "value": str(purchases)},
-                    {"action_type": "offsite_conversion.fb_pixel_purchase", "value": str(purchases)}]  # fmt: skip
+        actions += [
+            {"action_type": "purchase", "value": str(purchases)},
+            {"action_type": "offsite_conversion.fb_pixel_purchase", "value": str(purchases)},
+        ]
         out["action_values"] = [{"action_type": "purchase", "value": cents(value_cents)}]
     return out
 
@@ -54,7 +69,9 @@ class MetaAdsApi:
 
     def insights(self, request: ApiRequest, account_id: str) -> ApiResponse:
         if account_id != self.account_id:
-            return meta_error(404, 803, f"(#803) Some of the aliases you requested do not exist: act_{account_id}")
+            return meta_error(
+                404, 803, f"(#803) Some of the aliases you requested do not exist: act_{account_id}"
+            )
         level = request.arg("level", "campaign")
         if level not in ("campaign", "ad"):
             raise BadRequest(f"the simulator serves level=campaign and level=ad, not {level!r}")
@@ -73,7 +90,9 @@ class MetaAdsApi:
             paging: dict[str, Any] = {"cursors": {"before": encode_cursor(offset), "after": after}}
             if offset + limit < len(rows):
                 params = {k: v[0] for k, v in request.query.items() if k != "after"}
-                paging["next"] = f"{request.base_url}{request.path}?{urlencode({**params, 'after': after})}"
+                paging["next"] = (
+                    f"{request.base_url}{request.path}?{urlencode({**params, 'after': after})}"
+                )
             payload["paging"] = paging
         return json_response(200, payload)
 
@@ -84,14 +103,29 @@ class MetaAdsApi:
                 if cd.campaign.platform != "meta_ads":
                     continue
                 if level == "campaign":
-                    rows.append(self._row(cd, cd.cost_micros, cd.impressions, cd.clicks,
-                                          cd.conversions, cd.value_cents))  # fmt: skip
+                    rows.append(
+                        self._row(
+                            cd,
+                            cd.cost_micros,
+                            cd.impressions,
+                            cd.clicks,
+                            cd.conversions,
+                            cd.value_cents,
+                        )
+                    )
                 else:
                     rows.extend(self._ad_row(cd, b) for b in cd.breakdown)
         return rows
 
-    def _row(self, cd: CampaignDay, cost_micros: int, impressions: int, clicks: int,
-             conversions: float, value_cents: int) -> Record:  # fmt: skip
+    def _row(
+        self,
+        cd: CampaignDay,
+        cost_micros: int,
+        impressions: int,
+        clicks: int,
+        conversions: float,
+        value_cents: int,
+    ) -> Record:
         return {
             "account_id": self.account_id,
             "campaign_id": cd.campaign.id,
@@ -107,15 +141,19 @@ class MetaAdsApi:
     def _ad_row(self, cd: CampaignDay, b: Breakdown) -> Record:
         base = int(cd.campaign.id) + 1000
         row = self._row(cd, b.cost_micros, b.impressions, b.clicks, b.conversions, b.value_cents)
-        row.update(adset_id=str(base), adset_name=f"{cd.campaign.name} | FR 18-65",
-                   ad_id=str(base + 10 + b.ad), ad_name=f"{cd.campaign.name} | ad {b.ad + 1}")  # fmt: skip
+        row.update(
+            adset_id=str(base),
+            adset_name=f"{cd.campaign.name} | FR 18-65",
+            ad_id=str(base + 10 + b.ad),
+            ad_name=f"{cd.campaign.name} | ad {b.ad + 1}",
+        )
         if b.sku >= 0:
             row["product_id"] = self.ads.world.catalog.sku[b.sku]
         return row
 
 
 def _row_key(row: Record) -> str:
-    return f"{row.get('campaign_id')}:{row.get('ad_id')}:{row.get('product_id')}:{row.get('date_start')}"
+    return ":".join(str(row.get(k)) for k in ("campaign_id", "ad_id", "product_id", "date_start"))
 
 
 CORRUPTIONS = (

@@ -11,8 +11,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -20,8 +20,34 @@ import numpy as np
 from simulator.rng import Stream, generator, uniform
 from simulator.world import CATEGORIES, VAT_RATE, World
 
-HOURLY = np.array([0.6, 0.35, 0.2, 0.15, 0.12, 0.2, 0.5, 1.2, 2.0, 2.6, 3.0, 3.3,
-                   3.8, 3.6, 3.2, 3.2, 3.4, 3.7, 4.2, 5.0, 6.0, 6.4, 5.2, 2.6])  # fmt: skip
+HOURLY = np.array(
+    [
+        0.6,
+        0.35,
+        0.2,
+        0.15,
+        0.12,
+        0.2,
+        0.5,
+        1.2,
+        2.0,
+        2.6,
+        3.0,
+        3.3,
+        3.8,
+        3.6,
+        3.2,
+        3.2,
+        3.4,
+        3.7,
+        4.2,
+        5.0,
+        6.0,
+        6.4,
+        5.2,
+        2.6,
+    ]
+)
 LINES_P = np.array([0.28, 0.30, 0.22, 0.20])  # 1-4 lines: ~2.3 lines per order
 QTY_P = np.array([0.90, 0.08, 0.02])
 SOURCE_NAMES = ("web", "iphone", "android", "shopify_draft_order")
@@ -130,8 +156,9 @@ def _customers(world: World, index: int, number: np.ndarray) -> tuple[np.ndarray
     return customer, found
 
 
-def _discount_pct(rng: np.random.Generator, regime: str, order_of_line: np.ndarray,
-                  n: int, returning: np.ndarray) -> np.ndarray:  # fmt: skip
+def _discount_pct(
+    rng: np.random.Generator, regime: str, order_of_line: np.ndarray, n: int, returning: np.ndarray
+) -> np.ndarray:
     """Discount share per line: markdowns in sales, a sitewide code on Black Friday, else a
     welcome code for a few new customers."""
     m = len(order_of_line)
@@ -183,26 +210,50 @@ def generate_day(world: World, day: date) -> OrderDay:
     f1 = np.where(shipping & split_ship, f0 + rng.integers(12 * 3600, 48 * 3600, size=n), NONE)
     last_ship = np.maximum(f0, f1)
     refund_base = np.maximum(created + refund_delay.astype(np.int64), last_ship + DAY)
-    r0 = np.where(_any_line(order_of_line, (line_returned > 0) & (line_refund == 0), n),
-                  refund_base, NONE)  # fmt: skip
-    r1 = np.where(_any_line(order_of_line, (line_returned > 0) & (line_refund == 1), n),
-                  refund_base + second_refund_delay, NONE)  # fmt: skip
+    r0 = np.where(
+        _any_line(order_of_line, (line_returned > 0) & (line_refund == 0), n), refund_base, NONE
+    )
+    r1 = np.where(
+        _any_line(order_of_line, (line_returned > 0) & (line_refund == 1), n),
+        refund_base + second_refund_delay,
+        NONE,
+    )
     events = np.stack([created, np.where(cancelled, cancel_at, NONE), f0, f1, r0, r1], axis=1)
     result = OrderDay(
-        day=day, number=number, created=created, events=events.astype(np.int64), test=test,
-        taxes_included=taxes_included, source_name=source_name, customer=customer,
-        returning=returning, group=group, line_start=line_start, line_sku=lines["sku"],
-        line_qty=lines["qty"], line_unit=lines["unit"], line_discount=lines["discount"],
-        line_tax=lines["tax"], line_returned=line_returned, line_refund=line_refund,
+        day=day,
+        number=number,
+        created=created,
+        events=events.astype(np.int64),
+        test=test,
+        taxes_included=taxes_included,
+        source_name=source_name,
+        customer=customer,
+        returning=returning,
+        group=group,
+        line_start=line_start,
+        line_sku=lines["sku"],
+        line_qty=lines["qty"],
+        line_unit=lines["unit"],
+        line_discount=lines["discount"],
+        line_tax=lines["tax"],
+        line_returned=line_returned,
+        line_refund=line_refund,
         line_net=line_net,
-    )  # fmt: skip
+    )
     if cfg.faults.bad_days.get(day) == "low_volume":
         result = _subset(result, uniform(cfg.seed, Stream.FAULTS, number) < 0.05)
     return result
 
 
-def _generate_lines(world: World, day: date, n: int, n_lines: np.ndarray, customer: np.ndarray,
-                    returning: np.ndarray, taxes_included: np.ndarray) -> dict[str, np.ndarray]:  # fmt: skip
+def _generate_lines(
+    world: World,
+    day: date,
+    n: int,
+    n_lines: np.ndarray,
+    customer: np.ndarray,
+    returning: np.ndarray,
+    taxes_included: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Lines: first line often in the customer's favourite category (returning customers lean
     to pricier items there: upsell), further lines anywhere (cross-sell)."""
     cfg, cat = world.config, world.catalog
@@ -230,8 +281,16 @@ def _generate_lines(world: World, day: date, n: int, n_lines: np.ndarray, custom
     tax = np.where(incl, np.round(net * VAT_RATE / (1 + VAT_RATE)), np.round(net * VAT_RATE))
     return_rate = np.array([c.return_rate for c in CATEGORIES])[cat.category[sku]]
     returned = rng.binomial(qty, return_rate)
-    return {"order": order, "sku": sku, "qty": qty, "unit": unit, "discount": discount,
-            "tax": tax.astype(np.int64), "net": net, "returned": returned}  # fmt: skip
+    return {
+        "order": order,
+        "sku": sku,
+        "qty": qty,
+        "unit": unit,
+        "discount": discount,
+        "tax": tax.astype(np.int64),
+        "net": net,
+        "returned": returned,
+    }
 
 
 def _any_line(order_of_line: np.ndarray, flag: np.ndarray, n: int) -> np.ndarray:
@@ -245,15 +304,26 @@ def _subset(d: OrderDay, keep: np.ndarray) -> OrderDay:
     keep_line = np.repeat(keep, counts)
     line_start = np.concatenate(([0], np.cumsum(counts[keep])))
     return OrderDay(
-        day=d.day, number=d.number[keep], created=d.created[keep], events=d.events[keep],
-        test=d.test[keep], taxes_included=d.taxes_included[keep],
-        source_name=d.source_name[keep], customer=d.customer[keep],
-        returning=d.returning[keep], group=d.group[keep], line_start=line_start,
-        line_sku=d.line_sku[keep_line], line_qty=d.line_qty[keep_line],
-        line_unit=d.line_unit[keep_line], line_discount=d.line_discount[keep_line],
-        line_tax=d.line_tax[keep_line], line_returned=d.line_returned[keep_line],
-        line_refund=d.line_refund[keep_line], line_net=d.line_net[keep_line],
-    )  # fmt: skip
+        day=d.day,
+        number=d.number[keep],
+        created=d.created[keep],
+        events=d.events[keep],
+        test=d.test[keep],
+        taxes_included=d.taxes_included[keep],
+        source_name=d.source_name[keep],
+        customer=d.customer[keep],
+        returning=d.returning[keep],
+        group=d.group[keep],
+        line_start=line_start,
+        line_sku=d.line_sku[keep_line],
+        line_qty=d.line_qty[keep_line],
+        line_unit=d.line_unit[keep_line],
+        line_discount=d.line_discount[keep_line],
+        line_tax=d.line_tax[keep_line],
+        line_returned=d.line_returned[keep_line],
+        line_refund=d.line_refund[keep_line],
+        line_net=d.line_net[keep_line],
+    )
 
 
 class OrderBook:
@@ -285,17 +355,28 @@ class OrderBook:
             return None
         return day, int(pos)
 
-    def window(self, field: str, lo: int, hi: int, now: int) -> list[tuple[int, int, OrderDay, int]]:
+    def window(
+        self, field: str, lo: int, hi: int, now: int
+    ) -> list[tuple[int, int, OrderDay, int]]:
         """Orders whose `field` (updated_at or created_at) as of now is in [lo, hi), sorted by
         (that value, number): (value, number, day, position) tuples."""
         cal = self.world.calendar
-        first = cal.local_date(lo) - timedelta(days=MAX_EVENT_LAG_DAYS if field == "updated_at" else 1)
+        first = cal.local_date(lo) - timedelta(
+            days=MAX_EVENT_LAG_DAYS if field == "updated_at" else 1
+        )
         last = cal.local_date(min(hi, now)) + timedelta(days=1)
         out: list[tuple[int, int, OrderDay, int]] = []
         for day in self.days_between(first, last, now):
             value = day.updated_at(now) if field == "updated_at" else day.created
             hit = np.flatnonzero((day.created <= now) & (value >= lo) & (value < hi))
-            out.extend(zip(value[hit].tolist(), day.number[hit].tolist(), [day] * len(hit),
-                           hit.tolist(), strict=True))  # fmt: skip
+            out.extend(
+                zip(
+                    value[hit].tolist(),
+                    day.number[hit].tolist(),
+                    [day] * len(hit),
+                    hit.tolist(),
+                    strict=True,
+                )
+            )
         out.sort(key=lambda t: (t[0], t[1]))
         return out

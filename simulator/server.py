@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -69,18 +70,38 @@ class Simulator:
         self.ga4 = Ga4Api(world, self.faults, creds["GA4_PROPERTY_ID"])
         self.world, self.book = world, book
         self.routes = [
-            Route("shop", "POST", re.compile(r"/shop/admin/api/[\w-]+/graphql\.json"),
-                  lambda r, m: self.shop.graphql(r)),
-            Route("google_ads", "POST", re.compile(r"/google-ads/v\d+/customers/(\d+)/googleAds:search"),
-                  lambda r, m: self.google.search(r, m.group(1))),
-            Route("meta_ads", "GET", re.compile(r"/meta/v\d+\.0/act_(\d+)/insights"),
-                  lambda r, m: self.meta.insights(r, m.group(1))),
+            Route(
+                "shop",
+                "POST",
+                re.compile(r"/shop/admin/api/[\w-]+/graphql\.json"),
+                lambda r, m: self.shop.graphql(r),
+            ),
+            Route(
+                "google_ads",
+                "POST",
+                re.compile(r"/google-ads/v\d+/customers/(\d+)/googleAds:search"),
+                lambda r, m: self.google.search(r, m.group(1)),
+            ),
+            Route(
+                "meta_ads",
+                "GET",
+                re.compile(r"/meta/v\d+\.0/act_(\d+)/insights"),
+                lambda r, m: self.meta.insights(r, m.group(1)),
+            ),
             Route("epcis", "GET", re.compile(r"/epcis/events"), lambda r, m: self.epcis.events(r)),
-            Route("zendesk", "GET", re.compile(r"/zendesk/api/v2/incremental/tickets/cursor\.json"),
-                  lambda r, m: self.zendesk.incremental(r)),
-            Route("ga4", "POST", re.compile(r"/ga4/v1beta/properties/(\d+):runReport"),
-                  lambda r, m: self.ga4.run_report(r, m.group(1))),
-        ]  # fmt: skip
+            Route(
+                "zendesk",
+                "GET",
+                re.compile(r"/zendesk/api/v2/incremental/tickets/cursor\.json"),
+                lambda r, m: self.zendesk.incremental(r),
+            ),
+            Route(
+                "ga4",
+                "POST",
+                re.compile(r"/ga4/v1beta/properties/(\d+):runReport"),
+                lambda r, m: self.ga4.run_report(r, m.group(1)),
+            ),
+        ]
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Swap the faults; bad days change generated data, so the world is rebuilt."""
@@ -121,8 +142,10 @@ class Simulator:
         if source == "shop":
             return h.get("X-Shopify-Access-Token") == c["SHOP_ACCESS_TOKEN"]
         if source == "google_ads":
-            return (h.get("developer-token") == c["GOOGLE_ADS_DEVELOPER_TOKEN"]
-                    and _bearer(request) == c["GOOGLE_ADS_ACCESS_TOKEN"])  # fmt: skip
+            return (
+                h.get("developer-token") == c["GOOGLE_ADS_DEVELOPER_TOKEN"]
+                and _bearer(request) == c["GOOGLE_ADS_ACCESS_TOKEN"]
+            )
         if source == "meta_ads":
             return c["META_ACCESS_TOKEN"] in (request.arg("access_token"), _bearer(request))
         if source == "zendesk":
@@ -138,11 +161,22 @@ class Simulator:
             return self.shop.throttled()
         if source == "meta_ads":
             code = 17 if self.faults.request_count(source) % 2 else 613
-            usage = {DEMO_CREDENTIALS["META_AD_ACCOUNT_ID"]: [{
-                "type": "ads_insights", "call_count": 100, "total_cputime": 35, "total_time": 40,
-                "estimated_time_to_regain_access": 0}]}  # fmt: skip
-            message = ("(#17) User request limit reached" if code == 17
-                       else "(#613) Calls to this api have exceeded the rate limit.")  # fmt: skip
+            usage = {
+                DEMO_CREDENTIALS["META_AD_ACCOUNT_ID"]: [
+                    {
+                        "type": "ads_insights",
+                        "call_count": 100,
+                        "total_cputime": 35,
+                        "total_time": 40,
+                        "estimated_time_to_regain_access": 0,
+                    }
+                ]
+            }
+            message = (
+                "(#17) User request limit reached"
+                if code == 17
+                else "(#613) Calls to this api have exceeded the rate limit."
+            )
             headers = {"X-Business-Use-Case-Usage": json.dumps(usage)}
             return meta_error(400, code, message, headers=headers)
         if source in ("google_ads", "ga4"):
@@ -150,28 +184,48 @@ class Simulator:
             response.headers.update(retry)
             return response
         if source == "zendesk":
-            body = {"error": "APIRateLimitExceeded",
-                    "description": "Number of allowed incremental export requests per minute exceeded"}  # fmt: skip
+            body = {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed incremental export requests per minute exceeded",
+            }
             return json_response(429, body, retry)
-        return json_response(429, {"type": "epcisException:TooManyRequests", "title": "Too Many Requests",
-                                   "status": 429}, retry)  # fmt: skip
+        return json_response(
+            429,
+            {"type": "epcisException:TooManyRequests", "title": "Too Many Requests", "status": 429},
+            retry,
+        )
 
 
 UNAUTHORIZED: dict[str, Callable[[], ApiResponse]] = {
-    "shop": lambda: json_response(401, {"errors": "[API] Invalid API key or access token "
-                                                  "(unrecognized login or wrong password)"}),
-    "google_ads": lambda: google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."),
-    "meta_ads": lambda: meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token"),
-    "epcis": lambda: json_response(401, {"type": "epcisException:SecurityException",
-                                         "title": "Unauthorized", "status": 401}),
+    "shop": lambda: json_response(
+        401,
+        {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+    ),
+    "google_ads": lambda: google_error(
+        401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+    ),
+    "meta_ads": lambda: meta_error(
+        401, 190, "Invalid OAuth access token - Cannot parse access token"
+    ),
+    "epcis": lambda: json_response(
+        401, {"type": "epcisException:SecurityException", "title": "Unauthorized", "status": 401}
+    ),
     "zendesk": lambda: json_response(401, {"error": "Couldn't authenticate you"}),
-    "ga4": lambda: ga4_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."),
-}  # fmt: skip
+    "ga4": lambda: ga4_error(
+        401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+    ),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse one connection per session
     server: _Server
+
+    def setup(self) -> None:
+        """Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and the
+        client's delayed ACK stall every keep-alive response by ~40 ms."""
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
@@ -210,8 +264,9 @@ class _Server(ThreadingHTTPServer):
 class SimulatorServer:
     """`with SimulatorServer(config) as sim: requests.post(sim.url + "/shop/...")`."""
 
-    def __init__(self, config: SimulatorConfig | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self, config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.config = config or SimulatorConfig()
         self.app = Simulator(self.config)
         self._host, self._port = host, port
@@ -230,8 +285,9 @@ class SimulatorServer:
             self._httpd = _Server((self._host, self._port), _Handler)
             self._httpd.app = self.app
             self._httpd.base_host = "{}:{}".format(*self._httpd.server_address[:2])
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="simulator",
-                                            daemon=True)  # fmt: skip
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name="simulator", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -244,8 +300,12 @@ class SimulatorServer:
     def __enter__(self) -> SimulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def set_faults(self, faults: FaultConfig) -> None:

@@ -152,8 +152,11 @@ class LeakyBucket:
                 "currentlyAvailable": int(self.available),
                 "restoreRate": self.restore_rate,
             }
-        return {"requestedQueryCost": requested, "actualQueryCost": actual,
-                "throttleStatus": status}  # fmt: skip
+        return {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": status,
+        }
 
 
 class ShopApi:
@@ -165,10 +168,13 @@ class ShopApi:
         cat = world.catalog
         self._sku_price = [cents(c) for c in cat.price_cents]
         self._handles = [
-            f"{t.lower().replace(' ', '-')}-{s}" for t, s in zip(cat.product_title, cat.style, strict=True)
+            f"{t.lower().replace(' ', '-')}-{s}"
+            for t, s in zip(cat.product_title, cat.style, strict=True)
         ]
-        self._sku_json = [f'"sku":{json.dumps(k)},"title":{json.dumps(t)}'
-                          for k, t in zip(cat.sku, cat.product_title, strict=True)]  # fmt: skip
+        self._sku_json = [
+            f'"sku":{json.dumps(k)},"title":{json.dumps(t)}'
+            for k, t in zip(cat.sku, cat.product_title, strict=True)
+        ]
         self._utm = [_utm_json(g.utm) for g in world.traffic]
 
     # --- HTTP entry points -------------------------------------------------------------------
@@ -179,22 +185,52 @@ class ShopApi:
         variables = body.get("variables") or {}
         root = _ROOT.search(text)
         if root is None:
-            return json_response(200, {"errors": [{"message": "Unsupported query: the simulator "
-                                                   "serves orders, order and productVariants"}]})  # fmt: skip
+            return json_response(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "Unsupported query: the simulator "
+                            "serves orders, order and productVariants"
+                        }
+                    ]
+                },
+            )
         args = _arguments(text, root.end(), variables)
         lines_args = _nested(text[root.end() :], "lineItems", variables)
         line_first = int(lines_args.get("first") or 0)
         first = int(args.get("first") or (1 if root.group(1) == "order" else 0))
         if not 0 < first <= 250 or line_first > 250:
-            return json_response(200, {"errors": [{"message": "first must be between 1 and 250",
-                                                   "extensions": {"code": "BAD_REQUEST"}}]})  # fmt: skip
+            return json_response(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "first must be between 1 and 250",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ]
+                },
+            )
         requested = 2 + first * (2 + math.ceil(max(line_first, 10) / 50))
         if requested > MAX_SINGLE_QUERY_COST:
-            return json_response(200, {"errors": [{
-                "message": f"Query cost is {requested}, which exceeds the single query max cost "
-                           f"limit ({MAX_SINGLE_QUERY_COST}).",
-                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                               "maxCost": MAX_SINGLE_QUERY_COST}}]})  # fmt: skip
+            return json_response(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": f"Query cost is {requested}, which exceeds the single query "
+                            "max cost "
+                            f"limit ({MAX_SINGLE_QUERY_COST}).",
+                            "extensions": {
+                                "code": "MAX_COST_EXCEEDED",
+                                "cost": requested,
+                                "maxCost": MAX_SINGLE_QUERY_COST,
+                            },
+                        }
+                    ]
+                },
+            )
         if not self.bucket.take(requested):
             return self.throttled(requested)
         line_page = min(line_first or 250, self.world.config.page_sizes.shop_line_items)
@@ -214,17 +250,24 @@ class ShopApi:
     def throttled(self, requested: int = 0) -> ApiResponse:
         """The answer to a query the bucket cannot pay for: HTTP 200 with a THROTTLED error."""
         payload = {
-            "errors": [{"message": "Throttled", "extensions": {
-                "code": "THROTTLED",
-                "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {
+                        "code": "THROTTLED",
+                        "documentation": "https://shopify.dev/api/usage/rate-limits",
+                    },
+                }
+            ],
             "extensions": {"cost": self.bucket.cost(requested, 0)},
-        }  # fmt: skip
+        }
         return json_response(200, payload)
 
     # --- orders ----------------------------------------------------------------------------
 
-    def _orders(self, request: ApiRequest, args: dict[str, Any], first: int,
-                line_page: int) -> tuple[str, int]:  # fmt: skip
+    def _orders(
+        self, request: ApiRequest, args: dict[str, Any], first: int, line_page: int
+    ) -> tuple[str, int]:
         field, lo, hi = parse_filter(args.get("query"), self.world)
         matches = self._windows.get(
             (field, lo, hi, request.now),
@@ -236,25 +279,30 @@ class ShopApi:
             start = _bisect_after(matches, (value, number))
         page_size = min(first, self.world.config.page_sizes.shop)
         page = matches[start : start + page_size]
-        nodes = self._with_faults([self.order_json(day, j, request.now, line_page, 0)
-                                   for _, _, day, j in page])  # fmt: skip
-        page_info = json.dumps({
-            "hasNextPage": start + page_size < len(matches),
-            "endCursor": encode_cursor(page[-1][0], page[-1][1]) if page else None,
-            "hasPreviousPage": start > 0,
-        })  # fmt: skip
+        nodes = self._with_faults(
+            [self.order_json(day, j, request.now, line_page, 0) for _, _, day, j in page]
+        )
+        page_info = json.dumps(
+            {
+                "hasNextPage": start + page_size < len(matches),
+                "endCursor": encode_cursor(page[-1][0], page[-1][1]) if page else None,
+                "hasPreviousPage": start > 0,
+            }
+        )
         return f'{{"orders":{{"nodes":[{",".join(nodes)}],"pageInfo":{page_info}}}}}', len(nodes)
 
     def _with_faults(self, nodes: list[str]) -> list[str]:
         """Record faults work on parsed copies; the fast path never parses."""
         if not self.faults.affects_records("shop"):
             return nodes
-        records = self.faults.apply("shop", [json.loads(n) for n in nodes], _order_key,
-                                    ORDER_CORRUPTIONS)  # fmt: skip
+        records = self.faults.apply(
+            "shop", [json.loads(n) for n in nodes], _order_key, ORDER_CORRUPTIONS
+        )
         return [json.dumps(r, ensure_ascii=False) for r in records]
 
-    def _order(self, request: ApiRequest, args: dict[str, Any], lines_args: dict[str, Any],
-               line_page: int) -> tuple[str, int]:  # fmt: skip
+    def _order(
+        self, request: ApiRequest, args: dict[str, Any], lines_args: dict[str, Any], line_page: int
+    ) -> tuple[str, int]:
         gid = str(args.get("id") or "")
         match = re.fullmatch(r"gid://shopify/Order/(\d+)", gid)
         found = self.book.find(int(match.group(1)) - ORDER_GID) if match else None
@@ -264,8 +312,7 @@ class ShopApi:
         offset = int(decode_cursor(lines_args["after"], 1)[0]) if lines_args.get("after") else 0
         return f'{{"order":{self.order_json(day, j, request.now, line_page, offset)}}}', 1
 
-    def order_json(self, day: OrderDay, j: int, now: int, line_page: int,
-                   line_offset: int) -> str:  # fmt: skip
+    def order_json(self, day: OrderDay, j: int, now: int, line_page: int, line_offset: int) -> str:
         """An order as Shopify's GraphQL API shows it at `now`, rendered straight to JSON text
         (the benchmark serves millions of orders: no intermediate dicts)."""
         ev, iso = day.events[j].tolist(), day.iso_events[j]
@@ -274,7 +321,9 @@ class ShopApi:
         gid_lines = LINE_GID + number * 8
         first_line = lo + line_offset
         last_line = min(hi, first_line + line_page)
-        lines = ",".join(self._line_json(day, i, gid_lines + i - lo) for i in range(first_line, last_line))
+        lines = ",".join(
+            self._line_json(day, i, gid_lines + i - lo) for i in range(first_line, last_line)
+        )
         created = iso[CREATED]
         cancelled = 0 <= ev[CANCELLED] <= now
         cancelled_at = f'"{iso[CANCELLED]}"' if cancelled else "null"
@@ -283,8 +332,9 @@ class ShopApi:
         fulfillments = ",".join(
             f'{{"id":"gid://shopify/Fulfillment/{FULFILLMENT_GID + number * 2 + k}",'
             f'"createdAt":"{iso[col]}","status":"SUCCESS"}}'
-            for k, col in enumerate((FULFILLED_0, FULFILLED_1)) if 0 <= ev[col] <= now
-        )  # fmt: skip
+            for k, col in enumerate((FULFILLED_0, FULFILLED_1))
+            if 0 <= ev[col] <= now
+        )
         return (
             f'{{"id":"gid://shopify/Order/{ORDER_GID + number}","name":"#{number}",'
             f'"createdAt":"{created}","updatedAt":"{iso[_last_event(ev, now)]}",'
@@ -299,7 +349,7 @@ class ShopApi:
             f'"pageInfo":{{"hasNextPage":{_bool(last_line < hi)},"endCursor":{end_cursor}}}}},'
             f'"refunds":[{self._refunds_json(day, j, now, lo, hi, gid_lines)}],'
             f'"fulfillments":[{fulfillments}]}}'
-        )  # fmt: skip
+        )
 
     def _line_json(self, day: OrderDay, i: int, gid: int) -> str:
         sku = int(day.line_sku[i])
@@ -311,7 +361,7 @@ class ShopApi:
             f'"originalUnitPriceSet":{_money(int(day.line_unit[i]))},'
             f'"discountAllocations":[{allocations}],'
             f'"taxLines":[{{"title":"TVA","rate":{VAT_RATE},"priceSet":{_money(int(day.line_tax[i]))}}}]}}'
-        )  # fmt: skip
+        )
 
     def _journey_json(self, day: OrderDay, j: int, first_line: int) -> str:
         """The last visit: landing page (a product page, UTMs in its query) and UTM parameters."""
@@ -320,11 +370,14 @@ class ShopApi:
         if group.utm is None and day.number[j] % 3 == 0:
             page = f"{SHOP_DOMAIN}/"
         utm_query, utm_json = self._utm[day.group[j]]
-        return (f'{{"ready":true,"lastVisit":{{"landingPage":{json.dumps(page + utm_query)},'
-                f'"utmParameters":{utm_json}}}}}')  # fmt: skip
+        return (
+            f'{{"ready":true,"lastVisit":{{"landingPage":{json.dumps(page + utm_query)},'
+            f'"utmParameters":{utm_json}}}}}'
+        )
 
-    def _refunds_json(self, day: OrderDay, j: int, now: int, lo: int, hi: int,
-                      gid_lines: int) -> str:  # fmt: skip
+    def _refunds_json(
+        self, day: OrderDay, j: int, now: int, lo: int, hi: int, gid_lines: int
+    ) -> str:
         refunds = []
         for k, col in enumerate((REFUNDED_0, REFUNDED_1)):
             if not 0 <= day.events[j][col] <= now:
@@ -339,18 +392,17 @@ class ShopApi:
                         f'"quantity":{returned},'
                         f'"subtotalSet":{_money(round(int(day.line_net[i]) * share))},'
                         f'"totalTaxSet":{_money(round(int(day.line_tax[i]) * share))}}}'
-                    )  # fmt: skip
+                    )
             refunds.append(
                 f'{{"id":"gid://shopify/Refund/{REFUND_GID + int(day.number[j]) * 2 + k}",'
                 f'"createdAt":"{day.iso_events[j][col]}","refundLineItems":{{"nodes":[{",".join(items)}],'
                 f'"pageInfo":{{"hasNextPage":false}}}}}}'
-            )  # fmt: skip
+            )
         return ",".join(refunds)
 
     # --- catalog and stock -------------------------------------------------------------------
 
-    def _variants(self, request: ApiRequest, args: dict[str, Any],
-                  first: int) -> tuple[str, int]:  # fmt: skip
+    def _variants(self, request: ApiRequest, args: dict[str, Any], first: int) -> tuple[str, int]:
         cat, seed = self.world.catalog, self.world.config.seed
         start = int(decode_cursor(args["after"], 1)[0]) if args.get("after") else 0
         stop = min(len(cat), start + min(first, self.world.config.page_sizes.shop))
@@ -358,11 +410,15 @@ class ShopApi:
         today = self.world.calendar.local_date(request.now).toordinal()
         available = warehouse_available(seed, idx, today)
         second = warehouse_split(seed, idx, available)
-        nodes = [self._variant_node(int(i), int(a), int(s))
-                 for i, a, s in zip(idx, available, second, strict=True)]  # fmt: skip
+        nodes = [
+            self._variant_node(int(i), int(a), int(s))
+            for i, a, s in zip(idx, available, second, strict=True)
+        ]
         nodes = self.faults.apply("shop", nodes, lambda r: str(r.get("sku")), VARIANT_CORRUPTIONS)
-        page_info = {"hasNextPage": stop < len(cat),
-                     "endCursor": encode_cursor(stop) if stop > start else None}  # fmt: skip
+        page_info = {
+            "hasNextPage": stop < len(cat),
+            "endCursor": encode_cursor(stop) if stop > start else None,
+        }
         return json.dumps({"productVariants": {"nodes": nodes, "pageInfo": page_info}}), len(nodes)
 
     def _variant_node(self, i: int, available: int, second: int) -> Record:
@@ -386,13 +442,17 @@ class ShopApi:
                 "id": f"gid://shopify/InventoryItem/{int(cat.variant_num[i]) + 1_000_000}",
                 "unitCost": {"amount": cents(int(cat.cost_cents[i])), "currencyCode": CURRENCY},
                 "inventoryLevels": {
-                    "nodes": [{"location": {"id": loc},
-                               "quantities": [{"name": "available", "quantity": qty}]}
-                              for loc, qty in levels],
+                    "nodes": [
+                        {
+                            "location": {"id": loc},
+                            "quantities": [{"name": "available", "quantity": qty}],
+                        }
+                        for loc, qty in levels
+                    ],
                     "pageInfo": {"hasNextPage": False},
                 },
             },
-        }  # fmt: skip
+        }
 
 
 def _utm_json(utm: tuple[str, str, str | None, str | None, str | None] | None) -> tuple[str, str]:
@@ -437,5 +497,7 @@ ORDER_CORRUPTIONS = (
 VARIANT_CORRUPTIONS = (
     lambda r: r.pop("id"),
     lambda r: r.update(barcode="12345"),
-    lambda r: r["inventoryItem"]["inventoryLevels"]["nodes"][0]["quantities"][0].update(quantity=-3),
+    lambda r: r["inventoryItem"]["inventoryLevels"]["nodes"][0]["quantities"][0].update(
+        quantity=-3
+    ),
 )

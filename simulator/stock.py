@@ -76,7 +76,9 @@ def build_shelf(world: World, store: int) -> StoreShelf:
     u = [uniform(seed, Stream.STORE, store, sku, k) for k in (1, 2, 3, 4)]
     slow = u[0] < 0.25
     capacity = np.where(slow, 3 + (u[1] * 6).astype(np.int64), 2 + (u[1] * 9).astype(np.int64))
-    cycle_days = np.where(slow, 300 + (u[2] * 200).astype(np.int64), 14 + (u[2] * 21).astype(np.int64))
+    cycle_days = np.where(
+        slow, 300 + (u[2] * 200).astype(np.int64), 14 + (u[2] * 21).astype(np.int64)
+    )
     phase = (u[3] * cycle_days).astype(np.int64)
     return StoreShelf(store, sku, slow, capacity, cycle_days, phase)
 

@@ -38,7 +38,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("t-shirts", "TSH", ("XS", "S", "M", "L", "XL", "XXL"), (19, 45), 0.15, 1.3),
     Category("knitwear", "KNT", ("XS", "S", "M", "L", "XL"), (49, 129), 0.22, 0.9),
     Category("jackets", "JKT", ("S", "M", "L", "XL"), (89, 249), 0.25, 0.7),
-    Category("shoes", "SHO", ("37", "38", "39", "40", "41", "42", "43", "44"), (69, 189), 0.30, 0.6),
+    Category(
+        "shoes", "SHO", ("37", "38", "39", "40", "41", "42", "43", "44"), (69, 189), 0.30, 0.6
+    ),
     Category("accessories", "ACC", ("OS",), (15, 79), 0.08, 1.0),
     Category("shirts", "SHT", ("S", "M", "L", "XL", "XXL"), (39, 89), 0.20, 0.8),
     Category("skirts", "SKT", ("XS", "S", "M", "L"), (39, 99), 0.26, 0.6),
@@ -57,13 +59,34 @@ BRANDS: tuple[tuple[str, str], ...] = (
 UPC_BRAND = "BRKL"
 OWN_ITEM_REF_START = 10_000  # item refs 1xxxx..: never equal to a store GLN
 
-ADJECTIVES = ("Linen", "Organic", "Classic", "Relaxed", "Slim", "Wool", "Cotton", "Vintage",
-              "Essential", "Cropped", "Oversized", "Printed", "Ribbed", "Recycled", "Soft")
+ADJECTIVES = (
+    "Linen",
+    "Organic",
+    "Classic",
+    "Relaxed",
+    "Slim",
+    "Wool",
+    "Cotton",
+    "Vintage",
+    "Essential",
+    "Cropped",
+    "Oversized",
+    "Printed",
+    "Ribbed",
+    "Recycled",
+    "Soft",
+)
 NOUNS = {
-    "dresses": "Dress", "jeans": "Jeans", "t-shirts": "Tee", "knitwear": "Sweater",
-    "jackets": "Jacket", "shoes": "Sneakers", "accessories": "Bag", "shirts": "Shirt",
+    "dresses": "Dress",
+    "jeans": "Jeans",
+    "t-shirts": "Tee",
+    "knitwear": "Sweater",
+    "jackets": "Jacket",
+    "shoes": "Sneakers",
+    "accessories": "Bag",
+    "shirts": "Shirt",
     "skirts": "Skirt",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -145,8 +168,22 @@ def _category_assignment(rng: np.random.Generator, skus: int) -> list[int]:
 def build_catalog(seed: int, skus: int) -> Catalog:
     rng = generator(seed, 0, Stream.CATALOG)
     style_cats = _category_assignment(rng, skus)
-    rows: dict[str, list] = {k: [] for k in ("sku", "size", "style", "category", "brand",
-                                             "title", "price", "cost", "pop", "gtin", "sgtin")}  # fmt: skip
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "sku",
+            "size",
+            "style",
+            "category",
+            "brand",
+            "title",
+            "price",
+            "cost",
+            "pop",
+            "gtin",
+            "sgtin",
+        )
+    }
     item_ref = {code: 0 for code, _ in BRANDS}
     for style, c in enumerate(style_cats):
         cat = CATEGORIES[c]
@@ -155,8 +192,12 @@ def build_catalog(seed: int, skus: int) -> Catalog:
         price = (round(float(rng.uniform(lo, hi))) * 100) - 10  # x9.90 price points
         margin_share = float(rng.uniform(0.35, 0.5))
         style_pop = float(rng.lognormal(0.0, 0.8))
-        title = f"{vendor} {ADJECTIVES[int(rng.integers(len(ADJECTIVES)))]} {NOUNS[cat.product_type]}"
-        size_pop = np.exp(-0.5 * ((np.arange(len(cat.sizes)) - (len(cat.sizes) - 1) / 2) / 1.5) ** 2)
+        title = (
+            f"{vendor} {ADJECTIVES[int(rng.integers(len(ADJECTIVES)))]} {NOUNS[cat.product_type]}"
+        )
+        size_pop = np.exp(
+            -0.5 * ((np.arange(len(cat.sizes)) - (len(cat.sizes) - 1) / 2) / 1.5) ** 2
+        )
         for s, size in enumerate(cat.sizes):
             prefix = gs1.UPC_COMPANY_PREFIX if code == UPC_BRAND else gs1.COMPANY_PREFIX
             own_ref = OWN_ITEM_REF_START + len(rows["sku"])
@@ -203,11 +244,20 @@ def build_catalog(seed: int, skus: int) -> Catalog:
     )
 
 
-GOOGLE_KINDS = (("search", "Search | Brand"), ("shopping", "Shopping | All products"),
-                ("search", "Search | Generic"), ("pmax", "PMax | Best sellers"),
-                ("shopping", "Shopping | New in"), ("search", "Search | Competitors"))  # fmt: skip
-META_KINDS = (("catalog", "DPA | Catalog retargeting"), ("prospecting", "Prospecting | Broad"),
-              ("retargeting", "Retargeting | Visitors 30d"), ("catalog", "Advantage+ Catalog"))  # fmt: skip
+GOOGLE_KINDS = (
+    ("search", "Search | Brand"),
+    ("shopping", "Shopping | All products"),
+    ("search", "Search | Generic"),
+    ("pmax", "PMax | Best sellers"),
+    ("shopping", "Shopping | New in"),
+    ("search", "Search | Competitors"),
+)
+META_KINDS = (
+    ("catalog", "DPA | Catalog retargeting"),
+    ("prospecting", "Prospecting | Broad"),
+    ("retargeting", "Retargeting | Visitors 30d"),
+    ("catalog", "Advantage+ Catalog"),
+)
 
 
 def build_campaigns(seed: int, google: int, meta: int, orders_per_day: float) -> list[Campaign]:
@@ -217,26 +267,31 @@ def build_campaigns(seed: int, google: int, meta: int, orders_per_day: float) ->
     campaigns = []
     for i in range(google):
         kind, name = GOOGLE_KINDS[i % len(GOOGLE_KINDS)]
-        campaigns.append(Campaign(
-            platform="google_ads",
-            id=str(20_871_000_000 + int(rng.integers(1_000_000)) * 10 + i),
-            name=f"FR | {name}" + (f" {i // len(GOOGLE_KINDS) + 1}" if i >= len(GOOGLE_KINDS) else ""),
-            kind=kind,
-            daily_budget_cents=int(rng.uniform(80, 260) * 100 * budget_scale),
-            efficiency=float(rng.uniform(0.6, 1.4)) * (2.0 if name.endswith("Brand") else 1.0),
-            has_products=kind in ("shopping", "pmax"),
-        ))  # fmt: skip
+        campaigns.append(
+            Campaign(
+                platform="google_ads",
+                id=str(20_871_000_000 + int(rng.integers(1_000_000)) * 10 + i),
+                name=f"FR | {name}"
+                + (f" {i // len(GOOGLE_KINDS) + 1}" if i >= len(GOOGLE_KINDS) else ""),
+                kind=kind,
+                daily_budget_cents=int(rng.uniform(80, 260) * 100 * budget_scale),
+                efficiency=float(rng.uniform(0.6, 1.4)) * (2.0 if name.endswith("Brand") else 1.0),
+                has_products=kind in ("shopping", "pmax"),
+            )
+        )
     for i in range(meta):
         kind, name = META_KINDS[i % len(META_KINDS)]
-        campaigns.append(Campaign(
-            platform="meta_ads",
-            id=str(120_210_000_000_000_000 + int(rng.integers(1_000_000_000)) * 10 + i),
-            name=name + (f" {i // len(META_KINDS) + 1}" if i >= len(META_KINDS) else ""),
-            kind=kind,
-            daily_budget_cents=int(rng.uniform(80, 220) * 100 * budget_scale),
-            efficiency=float(rng.uniform(0.7, 1.3)) * (0.25 if kind == "prospecting" else 1.0),
-            has_products=kind == "catalog",
-        ))  # fmt: skip
+        campaigns.append(
+            Campaign(
+                platform="meta_ads",
+                id=str(120_210_000_000_000_000 + int(rng.integers(1_000_000_000)) * 10 + i),
+                name=name + (f" {i // len(META_KINDS) + 1}" if i >= len(META_KINDS) else ""),
+                kind=kind,
+                daily_budget_cents=int(rng.uniform(80, 220) * 100 * budget_scale),
+                efficiency=float(rng.uniform(0.7, 1.3)) * (0.25 if kind == "prospecting" else 1.0),
+                has_products=kind == "catalog",
+            )
+        )
     return campaigns
 
 
@@ -244,17 +299,46 @@ def build_traffic(campaigns: list[Campaign]) -> list[TrafficGroup]:
     """Traffic sources; paid shares split by campaign budget x efficiency."""
     groups = [
         TrafficGroup("(direct)", "(none)", "(direct)", None, 0.24, 0.034, -1),
-        TrafficGroup("google", "organic", "(organic)", ("google", "organic", None, None, None),
-                     0.17, 0.026, -1),
-        TrafficGroup("bing", "organic", "(organic)", ("bing", "organic", None, None, None),
-                     0.02, 0.024, -1),
-        TrafficGroup("newsletter", "email", "newsletter-weekly",
-                     ("newsletter", "email", "newsletter-weekly", "hero-banner", None), 0.11, 0.045, -1),
-        TrafficGroup("awin", "affiliate", "awin-partners",
-                     ("awin", "affiliate", "awin-partners", None, None), 0.06, 0.03, -1),
-        TrafficGroup("instagram.com", "referral", "(referral)",
-                     ("instagram.com", "referral", None, None, None), 0.02, 0.012, -1),
-    ]  # fmt: skip
+        TrafficGroup(
+            "google",
+            "organic",
+            "(organic)",
+            ("google", "organic", None, None, None),
+            0.17,
+            0.026,
+            -1,
+        ),
+        TrafficGroup(
+            "bing", "organic", "(organic)", ("bing", "organic", None, None, None), 0.02, 0.024, -1
+        ),
+        TrafficGroup(
+            "newsletter",
+            "email",
+            "newsletter-weekly",
+            ("newsletter", "email", "newsletter-weekly", "hero-banner", None),
+            0.11,
+            0.045,
+            -1,
+        ),
+        TrafficGroup(
+            "awin",
+            "affiliate",
+            "awin-partners",
+            ("awin", "affiliate", "awin-partners", None, None),
+            0.06,
+            0.03,
+            -1,
+        ),
+        TrafficGroup(
+            "instagram.com",
+            "referral",
+            "(referral)",
+            ("instagram.com", "referral", None, None, None),
+            0.02,
+            0.012,
+            -1,
+        ),
+    ]
     paid_share = {"google_ads": 0.23, "meta_ads": 0.15}
     for platform, share in paid_share.items():
         members = [(i, c) for i, c in enumerate(campaigns) if c.platform == platform]
@@ -350,8 +434,12 @@ class Calendar:
         start = self.midnight_utc(d)
         nxt = d + timedelta(days=1)
         end = self.midnight_utc(nxt)
-        off_start = int(datetime(d.year, d.month, d.day, tzinfo=self.tz).utcoffset().total_seconds())
-        off_end = int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz).utcoffset().total_seconds())
+        off_start = int(
+            datetime(d.year, d.month, d.day, tzinfo=self.tz).utcoffset().total_seconds()
+        )
+        off_end = int(
+            datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz).utcoffset().total_seconds()
+        )
         if off_start == off_end or end - start == 86400:
             return start + seconds
         return np.where(seconds < 3 * 3600, start + seconds, start + seconds + off_start - off_end)

@@ -27,24 +27,82 @@ REASON_FIELD_ID = 360_012_345_679
 TICKET_ID_BASE = 40_000
 FRESHNESS_SECONDS = 60  # items changed within the last minute are not exported yet
 MAX_LIFETIME_DAYS = 60  # order -> last possible ticket update
-REASONS = ("reason_delivery", "reason_tracking", "reason_return", "reason_damaged",
-           "reason_exchange", "reason_product", "reason_size", "reason_payment", "reason_other")  # fmt: skip
+REASONS = (
+    "reason_delivery",
+    "reason_tracking",
+    "reason_return",
+    "reason_damaged",
+    "reason_exchange",
+    "reason_product",
+    "reason_size",
+    "reason_payment",
+    "reason_other",
+)
 REASON_P = np.array([0.25, 0.16, 0.21, 0.05, 0.08, 0.09, 0.07, 0.05, 0.04])
 REASON_DELAY_DAYS = ((1, 8), (1, 8), (5, 35), (2, 8), (5, 35), (0, 3), (3, 20), (0, 3), (0, 5))
-CHANNELS = ("email", "web", "chat", "native_messaging", "voice", "instagram_dm", "whatsapp",
-            "facebook")  # fmt: skip
+CHANNELS = (
+    "email",
+    "web",
+    "chat",
+    "native_messaging",
+    "voice",
+    "instagram_dm",
+    "whatsapp",
+    "facebook",
+)
 CHANNEL_P = np.array([0.42, 0.2, 0.15, 0.09, 0.06, 0.04, 0.02, 0.02])
-HOURLY = np.array([0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 1.6, 2.6, 3.0, 3.0,
-                   2.6, 2.6, 2.8, 2.8, 2.6, 2.2, 1.9, 1.8, 2.0, 2.1, 1.5, 0.6])  # fmt: skip
-FIRST_NAMES = ("Camille", "Léa", "Hugo", "Manon", "Lucas", "Chloé", "Louis", "Inès", "Jules", "Emma")
+HOURLY = np.array(
+    [
+        0.2,
+        0.1,
+        0.05,
+        0.05,
+        0.05,
+        0.1,
+        0.3,
+        0.8,
+        1.6,
+        2.6,
+        3.0,
+        3.0,
+        2.6,
+        2.6,
+        2.8,
+        2.8,
+        2.6,
+        2.2,
+        1.9,
+        1.8,
+        2.0,
+        2.1,
+        1.5,
+        0.6,
+    ]
+)
+FIRST_NAMES = (
+    "Camille",
+    "Léa",
+    "Hugo",
+    "Manon",
+    "Lucas",
+    "Chloé",
+    "Louis",
+    "Inès",
+    "Jules",
+    "Emma",
+)
 LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand")
 SUBJECTS = {
-    "reason_delivery": "Où est ma commande {order} ?", "reason_tracking": "Suivi colis {order}",
-    "reason_return": "Retour de ma commande {order}", "reason_damaged": "Article abîmé {order}",
-    "reason_exchange": "Échange de taille {order}", "reason_product": "Question produit",
-    "reason_size": "Quelle taille choisir ?", "reason_payment": "Problème de paiement {order}",
+    "reason_delivery": "Où est ma commande {order} ?",
+    "reason_tracking": "Suivi colis {order}",
+    "reason_return": "Retour de ma commande {order}",
+    "reason_damaged": "Article abîmé {order}",
+    "reason_exchange": "Échange de taille {order}",
+    "reason_product": "Question produit",
+    "reason_size": "Quelle taille choisir ?",
+    "reason_payment": "Problème de paiement {order}",
     "reason_other": "Demande d'information",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +124,11 @@ class Ticket:
         return self.solved + 4 * 86_400  # Zendesk closes solved tickets after 4 days
 
     def updated_at(self, now: int) -> int:
-        return max(t for t in (self.created, self.first_reply, self.solved, self.rated, self.closed)
-                   if 0 <= t <= now)  # fmt: skip
+        return max(
+            t
+            for t in (self.created, self.first_reply, self.solved, self.rated, self.closed)
+            if 0 <= t <= now
+        )
 
 
 def _next_opening(local: datetime) -> datetime:
@@ -91,7 +152,11 @@ def generate_tickets(world: World, orders: OrderDay) -> list[Ticket]:
     spawn = (rng.random(n) < cfg.sizes.ticket_rate) & ~orders.test
     reason = rng.choice(len(REASONS), size=n, p=REASON_P)
     channel = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P)
-    delay_u, hour, minute = rng.random(n), rng.choice(24, size=n, p=HOURLY / HOURLY.sum()), rng.integers(0, 3600, size=n)
+    delay_u, hour, minute = (
+        rng.random(n),
+        rng.choice(24, size=n, p=HOURLY / HOURLY.sum()),
+        rng.integers(0, 3600, size=n),
+    )
     reply_min = np.clip(rng.lognormal(np.log(50), 0.9, size=n), 3, 600)
     solve_min = np.clip(rng.lognormal(np.log(18 * 60), 1.0, size=n), 10, 10 * 24 * 60)
     given, pending = rng.random(n) < 0.85, rng.random(n) < 0.3
@@ -102,25 +167,30 @@ def generate_tickets(world: World, orders: OrderDay) -> list[Ticket]:
     for j in np.flatnonzero(spawn).tolist():
         lo, hi = REASON_DELAY_DAYS[reason[j]]
         day = orders.day + timedelta(days=lo + int(delay_u[j] * (hi - lo + 1)))
-        created = max(int(orders.created[j]) + 600,
-                      world.calendar.midnight_utc(day) + int(hour[j]) * 3600 + int(minute[j]))  # fmt: skip
+        created = max(
+            int(orders.created[j]) + 600,
+            world.calendar.midnight_utc(day) + int(hour[j]) * 3600 + int(minute[j]),
+        )
         opening = _next_opening(datetime.fromtimestamp(created, tz))
         first_reply = max(created, int(opening.timestamp())) + int(reply_min[j] * 60)
         solved = first_reply + int(solve_min[j] * 60)
         score = ("good" if good[j] else "bad") if rated[j] else "offered"
-        tickets.append(Ticket(
-            id=TICKET_ID_BASE + int(orders.number[j]) - 1000,
-            order_name=f"#{int(orders.number[j])}" if given[j] else None,
-            reason=REASONS[reason[j]],
-            channel=CHANNELS[channel[j]],
-            created=created,
-            first_reply=first_reply,
-            solved=solved,
-            rating=score if offered[j] else "unoffered",
-            rated=solved + int(rate_delay[j]) if offered[j] and rated[j] else -1,
-            pending=bool(pending[j]),
-            requester=cfg.pii_canary or f"{FIRST_NAMES[names[j] % 10]} {LAST_NAMES[names[j] // 10]}",
-        ))  # fmt: skip
+        tickets.append(
+            Ticket(
+                id=TICKET_ID_BASE + int(orders.number[j]) - 1000,
+                order_name=f"#{int(orders.number[j])}" if given[j] else None,
+                reason=REASONS[reason[j]],
+                channel=CHANNELS[channel[j]],
+                created=created,
+                first_reply=first_reply,
+                solved=solved,
+                rating=score if offered[j] else "unoffered",
+                rated=solved + int(rate_delay[j]) if offered[j] and rated[j] else -1,
+                pending=bool(pending[j]),
+                requester=cfg.pii_canary
+                or f"{FIRST_NAMES[names[j] % 10]} {LAST_NAMES[names[j] // 10]}",
+            )
+        )
     return tickets
 
 
@@ -158,20 +228,33 @@ class ZendeskApi:
             updated, ticket_id = (int(p) for p in decode_cursor(cursor, 2))
         elif start_raw and start_raw.isdigit():
             if int(start_raw) > request.now - FRESHNESS_SECONDS:
-                return json_response(422, {"error": "InvalidValue",
-                                           "description": "Too recent start_time. Use a start_time "
-                                                          "older than 1 minute"})  # fmt: skip
+                return json_response(
+                    422,
+                    {
+                        "error": "InvalidValue",
+                        "description": "Too recent start_time. Use a start_time "
+                        "older than 1 minute",
+                    },
+                )
             updated, ticket_id = int(start_raw) - 1, 2**31  # just before anything at start_time
         else:
-            return json_response(400, {"error": "InvalidPaginationParameter",
-                                       "description": "start_time or cursor is required"})  # fmt: skip
+            return json_response(
+                400,
+                {
+                    "error": "InvalidPaginationParameter",
+                    "description": "start_time or cursor is required",
+                },
+            )
         rows = [r for r in self.stream(updated, request.now) if (r[0], r[1]) > (updated, ticket_id)]
         cap = self.world.config.page_sizes.zendesk
         page = rows[: min(int(request.arg("per_page") or cap), cap)]
         tickets = [self.ticket_json(t, request) for _, _, t in page]
         tickets = self.faults.apply("zendesk", tickets, lambda r: str(r.get("url")), CORRUPTIONS)
         after = encode_cursor(*page[-1][:2]) if page else encode_cursor(updated, ticket_id)
-        params = {"cursor": after, **{k: request.arg(k) for k in ("include", "per_page") if request.arg(k)}}
+        params = {
+            "cursor": after,
+            **{k: request.arg(k) for k in ("include", "per_page") if request.arg(k)},
+        }
         payload: dict[str, Any] = {
             "tickets": tickets,
             "after_url": f"{request.base_url}{request.path}?{urlencode(params)}",
@@ -193,23 +276,39 @@ class ZendeskApi:
         canary = self.world.config.pii_canary
         if canary:
             subject = f"{subject} {canary}"
-        status = ("new" if now < t.first_reply else ("pending" if t.pending else "open")
-                  if now < t.solved else "solved" if now < t.closed else "closed")  # fmt: skip
+        status = (
+            "new"
+            if now < t.first_reply
+            else ("pending" if t.pending else "open")
+            if now < t.solved
+            else "solved"
+            if now < t.closed
+            else "closed"
+        )
         rating: Record = {"score": "unoffered"}
         if t.rating != "unoffered" and t.solved <= now:
             score = t.rating if 0 <= t.rated <= now else "offered"
             rating = {"id": t.id * 7, "score": score}
             if score in ("good", "bad"):
-                rating["comment"] = f"Merci, {t.requester}" if score == "good" else f"Déçu. {t.requester}"
-        fields = [{"id": ORDER_NUMBER_FIELD_ID, "value": t.order_name},
-                  {"id": REASON_FIELD_ID, "value": t.reason}]  # fmt: skip
+                rating["comment"] = (
+                    f"Merci, {t.requester}" if score == "good" else f"Déçu. {t.requester}"
+                )
+        fields = [
+            {"id": ORDER_NUMBER_FIELD_ID, "value": t.order_name},
+            {"id": REASON_FIELD_ID, "value": t.reason},
+        ]
         return {
             "url": f"{request.base_url}/zendesk/api/v2/tickets/{t.id}.json",
             "id": t.id,
             "external_id": None,
-            "via": {"channel": t.channel, "source": {
-                "from": {"address": email, "name": t.requester},
-                "to": {"address": "support@shop.example.com", "name": "Support"}, "rel": None}},
+            "via": {
+                "channel": t.channel,
+                "source": {
+                    "from": {"address": email, "name": t.requester},
+                    "to": {"address": "support@shop.example.com", "name": "Support"},
+                    "rel": None,
+                },
+            },
             "created_at": _iso(t.created),
             "updated_at": _iso(t.updated_at(now)),
             "generated_timestamp": t.updated_at(now),
@@ -217,7 +316,7 @@ class ZendeskApi:
             "subject": subject,
             "raw_subject": subject,
             "description": f"Bonjour, je suis {t.requester} ({email}, +33 6 12 34 56 78). "
-                           f"{subject}. Merci de votre aide.",
+            f"{subject}. Merci de votre aide.",
             "priority": "normal",
             "status": status,
             "recipient": "support@shop.example.com",
@@ -232,7 +331,7 @@ class ZendeskApi:
             "satisfaction_rating": rating,
             "brand_id": 360_000_001,
             "is_public": True,
-        }  # fmt: skip
+        }
 
     def metric_set(self, t: Ticket, now: int) -> Record:
         now -= FRESHNESS_SECONDS
@@ -247,8 +346,14 @@ class ZendeskApi:
             "reopens": 0,
             "solved_at": _iso(t.solved) if t.solved <= now else None,
             "reply_time_in_minutes": {"calendar": reply, "business": reply and min(reply, 480)},
-            "first_resolution_time_in_minutes": {"calendar": solved, "business": solved and min(solved, 480)},
-            "full_resolution_time_in_minutes": {"calendar": solved, "business": solved and min(solved, 480)},
+            "first_resolution_time_in_minutes": {
+                "calendar": solved,
+                "business": solved and min(solved, 480),
+            },
+            "full_resolution_time_in_minutes": {
+                "calendar": solved,
+                "business": solved and min(solved, 480),
+            },
         }
 
 

@@ -14,29 +14,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.config import source_mode
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
 
-#: demo mode is the default only when no source URL is set (sources.md)
-SOURCE_URL_VARS = (
-    "SHOP_URL",
-    "GOOGLE_ADS_URL",
-    "META_ADS_URL",
-    "EPCIS_URL",
-    "ZENDESK_URL",
-    "GA4_URL",
-)
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 class PublicationConfig(dg.Config):
-    """Run config; empty `source_mode` means: derive it from the environment."""
+    """Run config; empty `source_mode` means: derive it from the environment (lib/config)."""
 
     source_mode: str = ""
-
-
-def source_mode_from_env() -> str:
-    return "live" if any(os.environ.get(var) for var in SOURCE_URL_VARS) else "demo"
 
 
 def partition_range(
@@ -105,7 +93,7 @@ def build_published_marts_asset(
         stamp = Stamp(
             published_at=datetime.now(UTC),
             run_id=context.run.run_id,
-            source_mode=config.source_mode or source_mode_from_env(),
+            source_mode=config.source_mode or source_mode(os.environ),
             partition_start=start,
             partition_end=end,
             checks=checks_of_run(context),

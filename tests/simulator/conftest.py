@@ -16,8 +16,9 @@ from simulator import DEMO_CREDENTIALS, PageSizes, SimulatorConfig, SimulatorSer
 C = DEMO_CREDENTIALS
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 CANARY = "CANARY-7f3a9e"
-SMALL_PAGES = PageSizes(shop=20, shop_line_items=2, google_ads=5, meta_ads=5, epcis=3,
-                        zendesk=5, ga4=4)  # fmt: skip
+SMALL_PAGES = PageSizes(
+    shop=20, shop_line_items=2, google_ads=5, meta_ads=5, epcis=3, zendesk=5, ga4=4
+)
 ORDERS_QUERY = """query($cursor: String, $q: String) {
   orders(first: 20, after: $cursor, query: $q, sortKey: UPDATED_AT) {
     nodes { id name updatedAt lineItems(first: 2) { nodes { id sku quantity }
@@ -39,9 +40,11 @@ class Client:
     session: requests.Session
 
     def shop(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        r = self.session.post(f"{self.url}/shop/admin/api/2025-07/graphql.json",
-                              json={"query": query, "variables": variables or {}},
-                              headers={"X-Shopify-Access-Token": C["SHOP_ACCESS_TOKEN"]})  # fmt: skip
+        r = self.session.post(
+            f"{self.url}/shop/admin/api/2025-07/graphql.json",
+            json={"query": query, "variables": variables or {}},
+            headers={"X-Shopify-Access-Token": C["SHOP_ACCESS_TOKEN"]},
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -61,7 +64,8 @@ class Client:
     def variants(self) -> list[dict[str, Any]]:
         out, cursor = [], None
         while True:
-            q = "query($c: String) { productVariants(first: 250, after: $c) { nodes { sku } pageInfo { hasNextPage endCursor } } }"
+            q = """query($c: String) { productVariants(first: 250, after: $c) {
+                nodes { sku } pageInfo { hasNextPage endCursor } } }"""
             conn = self.shop(q, {"c": cursor})["data"]["productVariants"]
             out += conn["nodes"]
             if not conn["pageInfo"]["hasNextPage"]:
@@ -72,9 +76,11 @@ class Client:
         return self.session.post(
             f"{self.url}/google-ads/v21/customers/{C['GOOGLE_ADS_CUSTOMER_ID']}/googleAds:search",
             json={"query": gaql, **({"pageToken": page_token} if page_token else {})},
-            headers={"developer-token": C["GOOGLE_ADS_DEVELOPER_TOKEN"],
-                     "Authorization": f"Bearer {C['GOOGLE_ADS_ACCESS_TOKEN']}"},
-        )  # fmt: skip
+            headers={
+                "developer-token": C["GOOGLE_ADS_DEVELOPER_TOKEN"],
+                "Authorization": f"Bearer {C['GOOGLE_ADS_ACCESS_TOKEN']}",
+            },
+        )
 
     def google_all(self, gaql: str) -> list[dict[str, Any]]:
         rows, token, pages = [], None, 0
@@ -91,9 +97,11 @@ class Client:
 
     def meta_all(self, level: str, day: str) -> tuple[list[dict[str, Any]], int]:
         params: dict[str, Any] | None = {
-            "level": level, "time_range": json.dumps({"since": day, "until": day}),
-            "time_increment": 1, "access_token": C["META_ACCESS_TOKEN"],
-        }  # fmt: skip
+            "level": level,
+            "time_range": json.dumps({"since": day, "until": day}),
+            "time_increment": 1,
+            "access_token": C["META_ACCESS_TOKEN"],
+        }
         url, rows, pages = self.meta_url(), [], 0
         while url:
             r = self.session.get(url, params=params)
@@ -105,9 +113,11 @@ class Client:
         return rows, pages
 
     def epcis(self, **params: Any) -> requests.Response:
-        return self.session.get(f"{self.url}/epcis/events", params=params,
-                                headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}",
-                                         "GS1-EPCIS-Version": "2.0.0"})  # fmt: skip
+        return self.session.get(
+            f"{self.url}/epcis/events",
+            params=params,
+            headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}", "GS1-EPCIS-Version": "2.0.0"},
+        )
 
     def epcis_all(self, **params: Any) -> tuple[list[dict[str, Any]], int]:
         r, events, pages = self.epcis(**params), [], 0
@@ -117,13 +127,16 @@ class Client:
             pages += 1
             if "next" not in r.links:
                 return events, pages
-            r = self.session.get(r.links["next"]["url"],
-                                 headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}"})  # fmt: skip
+            r = self.session.get(
+                r.links["next"]["url"], headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}"}
+            )
 
     def zendesk(self, **params: Any) -> requests.Response:
-        return self.session.get(f"{self.url}/zendesk/api/v2/incremental/tickets/cursor.json",
-                                params=params,
-                                auth=(f"{C['ZENDESK_EMAIL']}/token", C["ZENDESK_API_TOKEN"]))  # fmt: skip
+        return self.session.get(
+            f"{self.url}/zendesk/api/v2/incremental/tickets/cursor.json",
+            params=params,
+            auth=(f"{C['ZENDESK_EMAIL']}/token", C["ZENDESK_API_TOKEN"]),
+        )
 
     def zendesk_all(
         self, start_time: int
@@ -136,16 +149,24 @@ class Client:
             pages += 1
             if body["end_of_stream"]:
                 return tickets, metrics, pages
-            body = self.session.get(body["after_url"], auth=(f"{C['ZENDESK_EMAIL']}/token",
-                                                             C["ZENDESK_API_TOKEN"])).json()  # fmt: skip
+            body = self.session.get(
+                body["after_url"], auth=(f"{C['ZENDESK_EMAIL']}/token", C["ZENDESK_API_TOKEN"])
+            ).json()
 
     def ga4(self, body: dict[str, Any]) -> requests.Response:
-        return self.session.post(f"{self.url}/ga4/v1beta/properties/{C['GA4_PROPERTY_ID']}:runReport",
-                                 json=body, headers={"Authorization": f"Bearer {C['GA4_ACCESS_TOKEN']}"})  # fmt: skip
+        return self.session.post(
+            f"{self.url}/ga4/v1beta/properties/{C['GA4_PROPERTY_ID']}:runReport",
+            json=body,
+            headers={"Authorization": f"Bearer {C['GA4_ACCESS_TOKEN']}"},
+        )
 
 
 def make_config(**overrides: Any) -> SimulatorConfig:
-    return SimulatorConfig(now=NOW, page_sizes=SMALL_PAGES, pii_canary=CANARY, **overrides)
+    """Small pages (paging is exercised), and a bucket that never throttles the test clients:
+    throttling has its own test."""
+    return SimulatorConfig(
+        now=NOW, page_sizes=SMALL_PAGES, pii_canary=CANARY, shop_restore_rate=1e6, **overrides
+    )
 
 
 @pytest.fixture(scope="package")

@@ -12,8 +12,10 @@ from simulator.stock import warehouse_available
 from simulator.world import build_world
 from tests.simulator.conftest import Client
 
-FIELDS = ("segments.date, campaign.id, campaign.name, metrics.cost_micros, metrics.impressions, "
-          "metrics.clicks, metrics.conversions, metrics.conversions_value")  # fmt: skip
+FIELDS = (
+    "segments.date, campaign.id, campaign.name, metrics.cost_micros, metrics.impressions, "
+    "metrics.clicks, metrics.conversions, metrics.conversions_value"
+)
 
 
 def test_google_campaign_rows(client: Client) -> None:
@@ -30,14 +32,17 @@ def test_google_campaign_rows(client: Client) -> None:
 
 
 def test_google_shopping_rows_page_and_break_down_campaign_spend(client: Client) -> None:
-    gaql = (f"SELECT segments.date, campaign.id, segments.product_item_id, metrics.cost_micros, "
-            f"metrics.clicks FROM shopping_performance_view WHERE segments.date BETWEEN "
-            f"'2025-03-02' AND '2025-03-03'")  # fmt: skip
+    gaql = (
+        "SELECT segments.date, campaign.id, segments.product_item_id, metrics.cost_micros, "
+        "metrics.clicks FROM shopping_performance_view WHERE segments.date BETWEEN "
+        "'2025-03-02' AND '2025-03-03'"
+    )
     first = client.google(gaql).json()
     assert len(first["results"]) == 5 and "nextPageToken" in first
     products = client.google_all(gaql)
     campaigns = client.google_all(
-        f"SELECT {FIELDS} FROM campaign WHERE segments.date >= '2025-03-02' AND segments.date <= '2025-03-03'"
+        f"SELECT {FIELDS} FROM campaign "
+        "WHERE segments.date >= '2025-03-02' AND segments.date <= '2025-03-03'"
     )
     spend = {
         (r["campaign"]["id"], r["segments"]["date"]): int(r["metrics"]["costMicros"])
@@ -86,6 +91,9 @@ def test_meta_campaign_and_ad_levels_page_with_next_urls(client: Client) -> None
 def test_ads_wrong_credentials_are_401(client: Client) -> None:
     r = client.session.get(client.meta_url(), params={"access_token": "nope", "level": "campaign"})
     assert r.status_code == 401 and r.json()["error"]["code"] == 190
-    r = client.session.post(f"{client.url}/google-ads/v21/customers/1234567890/googleAds:search",
-                            json={"query": "x"}, headers={"Authorization": "Bearer nope"})  # fmt: skip
+    r = client.session.post(
+        f"{client.url}/google-ads/v21/customers/1234567890/googleAds:search",
+        json={"query": "x"},
+        headers={"Authorization": "Bearer nope"},
+    )
     assert r.status_code == 401

@@ -12,7 +12,7 @@ from tests.simulator.conftest import Client, day_filter
 from tests.simulator.test_zendesk_ga4 import REPORT, START
 
 DAY = day_filter("2025-03-01T23:00:00Z", "2025-03-02T23:00:00Z")
-ORDERS = '{ orders(first: 20, query: "%s") { nodes { id } } }' % DAY
+ORDERS = f'{{ orders(first: 20, query: "{DAY}") {{ nodes {{ id }} }} }}'
 
 
 def test_rate_limits_speak_each_vendors_language(private: tuple[SimulatorServer, Client]) -> None:
@@ -90,6 +90,6 @@ def test_bad_days(private: tuple[SimulatorServer, Client]) -> None:
     assert len(orders) == usual
     prices = [line for o in orders for line in o["lineItems"]["nodes"]]
     assert prices and all("quantity" in p for p in prices)
-    query = '{ order(id: "%s") { id } }' % orders[0]["id"]
+    query = f'{{ order(id: "{orders[0]["id"]}") {{ id }} }}'
     amount = c.shop(query)["data"]["order"]["lineItems"]["nodes"][0]["originalUnitPriceSet"]
     assert amount["shopMoney"]["amount"].startswith("-")

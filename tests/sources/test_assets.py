@@ -1,0 +1,78 @@
+"""The seven extract assets materialised by Dagster for one day: demo mode, metadata, secrets."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+from simulator import DEMO_CREDENTIALS
+
+from orchestration.definitions import extract_assets
+from orchestration.lib.config import PipelineResource
+from orchestration.lib.landing_schemas import LANDING_DATASETS
+from tests.sources.conftest import DAY
+
+SECRETS = [v for k, v in DEMO_CREDENTIALS.items() if "TOKEN" in k]
+FAST = PipelineResource(max_retries=3, backoff_factor=0.01, backoff_max=0.05, retry_after_max=2)
+
+
+def _landed(warehouse: Path) -> dict[str, list[dict]]:
+    """Every landed day file's rows, minus `_extracted_at` (the one column a re-run changes)."""
+    return {
+        str(path.relative_to(warehouse)): sorted(
+            pq.read_table(path).drop_columns(["_extracted_at"]).to_pylist(), key=str
+        )
+        for path in sorted(warehouse.glob("landing/**/data.parquet"))
+    }
+
+
+@pytest.mark.slow
+def test_materialise_one_day_in_demo_mode(
+    warehouse: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = DAY.isoformat()
+    result = dg.materialize(extract_assets, partition_key=key, resources={"pipeline": FAST})
+    assert result.success
+    materialisations = result.get_asset_materialization_events()
+    assert len(materialisations) == len(extract_assets)
+    metadata = {"/".join(e.asset_key.path): e.materialization.metadata for e in materialisations}
+    for name, values in metadata.items():
+        assert values["source_mode"].value == "demo", name
+        assert values["partition_range"].value == f"{key}...{key}", name
+        assert values["requests"].value >= 1, name
+    assert metadata["landing/shop_orders"]["rows_total"].value > 50
+    for source, datasets in LANDING_DATASETS.items():
+        for dataset in datasets:
+            assert (warehouse / "landing" / source / dataset / f"date={key}").is_dir()
+    first = _landed(warehouse)
+    assert dg.materialize(extract_assets, partition_key=key, resources={"pipeline": FAST}).success
+    assert _landed(warehouse) == first  # a re-run of the day lands the same data
+    out, err = capfd.readouterr()
+    text = caplog.text + out + err + repr(metadata)
+    assert caplog.text
+    assert not [s for s in SECRETS if s in text]
+
+
+def test_permanent_error_fails_without_retries(
+    serve: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve()
+    monkeypatch.setenv("GA4_ACCESS_TOKEN", "ya29.revoked-token")
+    ga4 = next(a for a in extract_assets if a.key == dg.AssetKey(["landing", "ga4_sessions"]))
+    started = time.monotonic()
+    result = dg.materialize(
+        [ga4], partition_key=DAY.isoformat(), resources={"pipeline": FAST}, raise_on_error=False
+    )
+    assert not result.success
+    assert time.monotonic() - started < 8  # no RetryPolicy retries (10 s delay each)
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert failure is not None
+    message = failure.message + "".join(c.message for c in [failure.cause] if c)
+    assert "ga4: POST /ga4/v1beta/properties/987654321:runReport failed (HTTP 401)" in message
+    assert "revoked-token" not in message
