@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     env["WAREHOUSE_DIR"] = str(warehouse)
     dagster_home = Path(env.setdefault("DAGSTER_HOME", str(warehouse / "dagster_home")))
     dagster_home.mkdir(parents=True, exist_ok=True)
+    # The repo root on the path, so `simulator` imports without an editable install.
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     command = [
         str(Path(sys.executable).with_name("dagster")),
         *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),

@@ -22,6 +22,9 @@ from orchestration.lib.http import HttpSettings
 DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
 DEFAULT_SHOP_API_VERSION = "2025-10"
 DEFAULT_GOOGLE_ADS_API_VERSION = "v21"
+#: The demo store is on Shopify Plus (cost bucket 20,000 points, restoring 1,000/s): the standard
+#: plan's 100/s would spend most of a two-week demo pacing the order queries.
+DEMO_SHOP_BUCKET = (20_000.0, 1_000.0)
 #: The simulator's "Order number" ticket field; a real Zendesk account sets its own id.
 DEFAULT_ZENDESK_ORDER_FIELD_ID = "360012345678"
 
@@ -136,7 +139,9 @@ def start_demo_simulator() -> tuple[str, Mapping[str, str]]:
 
     with _demo_lock:
         if _demo_server is None:
-            server = SimulatorServer(SimulatorConfig())
+            bucket_size, restore_rate = DEMO_SHOP_BUCKET
+            config = SimulatorConfig(shop_bucket_size=bucket_size, shop_restore_rate=restore_rate)
+            server = SimulatorServer(config)
             server.__enter__()
             atexit.register(server.__exit__, None, None, None)
             _demo_server = server

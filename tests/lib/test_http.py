@@ -173,7 +173,7 @@ def test_graphql_errors_in_200_are_errors(
         {"data": None, "errors": [{"message": "Field 'bogus' doesn't exist"}]}
     )
     client = http.ApiClient("shop", httpserver.url_for(""), http.Auth(), fast_http)
-    with pytest.raises(http.ApiError, match="shop: POST /g .*Field 'bogus' doesn't exist"):
+    with pytest.raises(http.ApiError, match=r"shop: POST /g .*Field 'bogus' doesn't exist"):
         client.graphql("/g", "{bogus}", {})
 
 

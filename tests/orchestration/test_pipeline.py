@@ -1,8 +1,10 @@
 """Two consecutive shop days of the whole pipeline, in process, against the bundled simulator.
 
-The daily job runs once per day (the second run exercises dbt's incremental path), in a tmp
-WAREHOUSE_DIR; the KPI mart then has both days with orders, and the dbt materialisations carry
-row counts and column schemas fetched from DuckDB.
+One run of the daily job over the two-day partition range, in a tmp WAREHOUSE_DIR: what a
+backfill does with single-run policies (each extract lands both days, dbt builds once with
+partition_start..partition_end spanning them). The KPI mart then has both days with orders, every
+asset has both partitions materialised, and the dbt materialisations carry row counts and column
+schemas fetched from DuckDB.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import pytest
 from orchestration.definitions import defs
 from orchestration.lib.partitions import daily_partitions
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+KPI_DAILY = dg.AssetKey(["marts", "mart_kpi_daily"])
+
 
 def recent_days() -> list[date]:
     """Two complete shop days shortly before today (the simulator serves any day up to now)."""
@@ -28,29 +34,36 @@ def recent_days() -> list[date]:
 @pytest.mark.slow
 def test_two_consecutive_days_end_to_end(_isolated_warehouse: Path) -> None:
     job = defs.resolve_job_def("daily_pipeline")
-    days = recent_days()
+    first, last = recent_days()
     with dg.instance_for_test() as instance:
-        for day in days:
-            result = job.execute_in_process(
-                partition_key=day.isoformat(), instance=instance, raise_on_error=False
-            )
-            assert result.success, [
-                event.message for event in result.all_events if event.is_failure
-            ]
-        kpi = dg.AssetKey(["marts", "mart_kpi_daily"])
-        materialization = instance.get_latest_materialization_event(kpi)
-        assert materialization is not None
-        metadata = materialization.asset_materialization.metadata
-        assert metadata["dagster/row_count"].value >= 1
+        result = job.execute_in_process(
+            instance=instance,
+            tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
+            raise_on_error=False,
+        )
+        failures = [event.message for event in result.all_events if event.is_failure]
+        assert result.success, failures
+
+        # One dbt build for the range, recorded as both partitions of every dbt asset.
+        dbt_steps = [e for e in result.all_events if e.is_step_start and "dbt" in e.step_key]
+        assert len(dbt_steps) == 1
+        for key in (dg.AssetKey(["landing", "shop_orders"]), KPI_DAILY):
+            materialized = instance.get_materialized_partitions(key)
+            assert {first.isoformat(), last.isoformat()} <= materialized, (key, materialized)
+
+        event = instance.get_latest_materialization_event(KPI_DAILY)
+        assert event is not None and event.asset_materialization is not None
+        metadata = event.asset_materialization.metadata
+        assert metadata["dagster/row_count"].value >= 2
         assert "dagster/column_schema" in metadata
-        assert materialization.asset_materialization.partition == days[-1].isoformat()
 
     database = _isolated_warehouse / "build" / "warehouse.duckdb"
     with duckdb.connect(str(database), read_only=True) as con:
         rows = dict(
             con.execute(
-                "select date, orders from marts.mart_kpi_daily where date in (?, ?)", days
+                "select date, orders from marts.mart_kpi_daily where date between ? and ?",
+                [first, last],
             ).fetchall()
         )
-    assert set(rows) == set(days), rows
+    assert set(rows) == {first, last}, rows
     assert all(orders > 0 for orders in rows.values()), rows

@@ -10,12 +10,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from simulator import FaultConfig, PageSizes, SimulatorConfig, SimulatorServer
 
 from orchestration.lib.config import resolve_config
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
 from orchestration.sources import ExtractRun
+from simulator import FaultConfig, PageSizes, SimulatorConfig, SimulatorServer
 
 #: The simulator's clock: fixed, so every test day is complete and re-runs serve the same data.
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)

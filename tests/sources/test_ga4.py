@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from simulator import FaultConfig, PageSizes
-
 from orchestration.sources import ExtractRun, ga4
+from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed
 
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from simulator import FaultConfig, PageSizes
 
 from orchestration.lib.gs1 import sgln_to_gln13
 from orchestration.sources import ExtractRun, rfid, shop
+from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects
 
 UNLIMITED = {"shop_bucket_size": 1e9, "shop_restore_rate": 1e9}

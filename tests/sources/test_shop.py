@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from simulator import FaultConfig, PageSizes
 
 from orchestration.lib.http import ApiError
 from orchestration.lib.landing import landing_path
 from orchestration.sources import ExtractRun, shop
+from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects
 
 ORDER_DATASETS = ("orders", "order_lines", "refund_lines", "fulfillments")

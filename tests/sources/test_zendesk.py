@@ -6,9 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from simulator import FaultConfig, PageSizes
-
 from orchestration.sources import ExtractRun, zendesk
+from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed
 
 CANARY = "Zoe-Canary-7f3a9c"

@@ -34,6 +34,25 @@ pair_history as (
     group by candidates.store_id, candidates.sku
 ),
 
+online_sales as (
+    select
+        candidates.store_id,
+        candidates.sku,
+        coalesce(sum(order_lines.quantity), 0) as online_units_sold_28d
+    from candidates
+    left join {{ ref('fct_order_lines') }} as order_lines
+        on
+            candidates.sku = order_lines.sku
+            and order_lines.is_counted
+            and candidates.as_of_date - {{ window_days }} < order_lines.order_date
+            and candidates.as_of_date >= order_lines.order_date
+            and order_lines.order_id not in (
+                select orders.order_id from {{ ref('fct_orders') }} as orders
+                where orders.source_name in ({{ reporting_in_store_source_names() }})
+            )
+    group by candidates.store_id, candidates.sku
+),
+
 expected_ranks as (
     select
         store_id,
@@ -72,7 +91,9 @@ checks as (
                     )
                 )
                 then 'not slow in store'
-            when candidates.online_units_sold_28d < {{ var('picking_min_online_units') }}
+            when candidates.online_units_sold_28d != online_sales.online_units_sold_28d
+                then 'online_units_sold_28d differs from the order lines'
+            when online_sales.online_units_sold_28d < {{ var('picking_min_online_units') }}
                 then 'does not sell online'
             when candidates.online_stockout != coalesce(candidates.warehouse_available_qty = 0, false)
                 then 'online_stockout inconsistent with warehouse_available_qty'
@@ -82,6 +103,8 @@ checks as (
     from candidates
     left join pair_history
         on candidates.store_id = pair_history.store_id and candidates.sku = pair_history.sku
+    left join online_sales
+        on candidates.store_id = online_sales.store_id and candidates.sku = online_sales.sku
     left join expected_ranks
         on candidates.store_id = expected_ranks.store_id and candidates.sku = expected_ranks.sku
 )

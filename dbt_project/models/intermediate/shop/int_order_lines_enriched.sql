@@ -34,13 +34,27 @@ lines as (
 
 ),
 
-products as (
+-- the catalog as the order saw it: the latest snapshot on or before the order day (else the
+-- sku's first snapshot), so that a later cost change does not rewrite past margins
+snapshots as (
+
+    select
+        sku,
+        snapshot_date,
+        category,
+        unit_cost
+    from {{ ref('stg_shop__product_variant_snapshots') }}
+
+),
+
+first_snapshots as (
 
     select
         sku,
         category,
         unit_cost
-    from {{ ref('stg_shop__product_variants') }}
+    from snapshots
+    qualify row_number() over (partition by sku order by snapshot_date asc) = 1
 
 ),
 
@@ -66,7 +80,7 @@ select
     orders.is_cancelled,
     not orders.is_test and not orders.is_cancelled as is_counted,
     lines.sku,
-    products.category,
+    coalesce(snapshot_as_of.category, first_snapshots.category) as category,
     lines.quantity,
     lines.taxes_included,
     lines.original_unit_price,
@@ -75,15 +89,25 @@ select
     lines.discount_amount_ex_tax as discount_amount,
     lines.net_amount as net_revenue,
     lines.tax_amount,
-    products.unit_cost,
-    cast(lines.quantity * products.unit_cost as decimal(18, 4)) as cogs,
+    coalesce(snapshot_as_of.unit_cost, first_snapshots.unit_cost) as unit_cost,
+    cast(
+        lines.quantity * coalesce(snapshot_as_of.unit_cost, first_snapshots.unit_cost) as decimal(18, 4)
+    ) as cogs,
     cast(coalesce(refunds.refunded_qty, 0) as bigint) as refunded_qty,
     -- the refund subtotal follows the order's tax setting: same ex-tax share as the line
     cast(coalesce(round(refunds.refund_subtotal * lines.ex_tax_ratio, 4), 0) as decimal(18, 4))
         as refunded_revenue,
-    cast(coalesce(refunds.refunded_qty, 0) * products.unit_cost as decimal(18, 4)) as refunded_cost,
+    cast(
+        coalesce(refunds.refunded_qty, 0) * coalesce(snapshot_as_of.unit_cost, first_snapshots.unit_cost)
+        as decimal(18, 4)
+    ) as refunded_cost,
     refunds.first_refunded_at
 from lines
 inner join orders on lines.order_id = orders.order_id
-left join products on lines.sku = products.sku
+-- DuckDB as-of join (a portable version would rank the snapshots per line)
+asof left join snapshots as snapshot_as_of
+    on
+        lines.sku = snapshot_as_of.sku
+        and orders.order_date >= snapshot_as_of.snapshot_date
+left join first_snapshots on lines.sku = first_snapshots.sku
 left join refunds on lines.line_id = refunds.line_id

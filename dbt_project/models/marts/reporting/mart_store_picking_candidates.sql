@@ -9,9 +9,15 @@ store_stock as (
     select * from {{ ref('fct_store_stock_daily') }}
 ),
 
+-- Online sales: counted orders, except those the shop's point of sale took in a store.
+in_store_orders as (
+    select order_id from {{ ref('fct_orders') }}
+    where source_name in ({{ reporting_in_store_source_names() }})
+),
+
 order_lines as (
     select * from {{ ref('fct_order_lines') }}
-    where is_counted
+    where is_counted and order_id not in (select in_store_orders.order_id from in_store_orders)
 ),
 
 products as (

@@ -67,6 +67,8 @@ slot_measures as (
     cross join run_window
     left join ticket_slots on slots.isodow = ticket_slots.isodow and slots.hour = ticket_slots.hour
     left join order_slots on slots.isodow = order_slots.isodow and slots.hour = order_slots.hour
+    -- no ticket, no order and no partition_end: D is unknown, the grid is empty
+    where run_window.as_of_date is not null
 )
 
 select

@@ -37,3 +37,13 @@
         and {{ hour }} < {{ var('business_hours_end') }}
     )
 {%- endmacro %}
+
+{#-
+    The shop's order source names that are in-store sales (Shopify POS), as a SQL list:
+    var picking_in_store_source_names (default ['pos']). Their units are not online sales.
+-#}
+{% macro reporting_in_store_source_names() -%}
+    {%- for source_name in var('picking_in_store_source_names', ['pos']) -%}
+        '{{ source_name }}'{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
+{%- endmacro %}
