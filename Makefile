@@ -7,7 +7,7 @@ PY := $(BIN)/python
 PIP_FLAGS ?= -q --disable-pip-version-check
 export WAREHOUSE_DIR ?= $(CURDIR)/warehouse
 
-.PHONY: install demo test lint format serve-simulator bench clean
+.PHONY: install demo test lint format dev manifest serve-simulator screenshots bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHOUSE_DIR)/dagster_home
+	export DAGSTER_HOME=$$($(PY) -m orchestration.instance) && $(BIN)/dagster dev -w workspace.yaml
+
+manifest: install ## parse the dbt project (importing the definitions also does it when stale)
+	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"
+
+screenshots: install ## remake docs/asset-graph.png and docs/kpi-report.png (needs Debian's chromium)
+	$(PY) scripts/screenshot_lineage.py
+	$(PY) scripts/screenshot_report.py
 
 serve-simulator: install ## serve the simulated source APIs on loopback (port 8765)
 	$(PY) -m simulator serve --port 8765

@@ -2,9 +2,12 @@
 
 import dagster as dg
 
-from orchestration.dbt.assets import dbt_models, dbt_resource
+from orchestration.dbt.assets import dbt_models, dbt_resource, published_model_keys
 from orchestration.jobs import daily_pipeline_job
 from orchestration.lib.config import PipelineResource
+from orchestration.publication import build_published_marts_asset
+from orchestration.quality import build_quality_checks
+from orchestration.reports.assets import report_assets
 from orchestration.schedules import daily_pipeline_schedule
 from orchestration.sensors import run_failure_alert
 from orchestration.sources.ga4 import ga4_sessions
@@ -25,7 +28,13 @@ extract_assets = [
 ]
 
 defs = dg.Definitions(
-    assets=[*extract_assets, dbt_models],
+    assets=[
+        *extract_assets,
+        dbt_models,
+        build_published_marts_asset(published_model_keys()),
+        *report_assets,
+    ],
+    asset_checks=build_quality_checks(),
     jobs=[daily_pipeline_job],
     schedules=[daily_pipeline_schedule],
     sensors=[run_failure_alert],

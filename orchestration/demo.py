@@ -23,8 +23,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow.parquet as pq
 
+from orchestration.instance import prepare_dagster_home
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS_DATASET
 
@@ -69,14 +71,35 @@ def landed_rows(warehouse: Path, start: date, end: date) -> dict[str, tuple[int,
     }
 
 
+def print_publication(warehouse: Path) -> None:
+    """What BI now reads: the published marts and their row counts, the report, the sheets."""
+    published = warehouse / "published" / "marts.duckdb"
+    if not published.exists():
+        print("\nnothing published (see the run's failed checks in the log above)")
+        return
+    with duckdb.connect(str(published), read_only=True) as con:
+        marts = con.execute(
+            "select table_name, estimated_size from duckdb_tables() "
+            "where schema_name = 'main' order by table_name"
+        ).fetchall()
+    print(f"\npublished to {published} (BI reads this file, read-only):")
+    for name, rows in marts:
+        print(f"  {name:<36}{rows:>10,} rows")
+    for path in (
+        warehouse / "published" / "reports" / "latest.html",
+        *sorted((warehouse / "published" / "picking").glob("*/index.html"))[-1:],
+    ):
+        if path.exists():
+            print(f"open {path}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     start, end = parse_args(sys.argv[1:] if argv is None else argv, env)
     mode = source_mode(env)  # a mixed environment fails here, before anything runs
     warehouse = Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve()
     env["WAREHOUSE_DIR"] = str(warehouse)
-    dagster_home = Path(env.setdefault("DAGSTER_HOME", str(warehouse / "dagster_home")))
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    env["DAGSTER_HOME"] = str(prepare_dagster_home(warehouse))
     # The repo root on the path, so `simulator` imports without an editable install.
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -93,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'dataset':<32}{'rows':>10}{'rejects':>10}")
     for name, (rows, rejects) in landed_rows(warehouse, start, end).items():
         print(f"{name:<32}{rows:>10,}{rejects:>10,}")
+    print_publication(warehouse)
     return result.returncode
 
 

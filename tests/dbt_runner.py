@@ -22,8 +22,14 @@ def run_dbt(
     warehouse_dir: Path,
     dbt_vars: dict[str, object] | None = None,
     check: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <args>` on the project against `warehouse_dir`; fail the test with dbt's output."""
+    """Run `dbt <args>` on the project against `warehouse_dir`; fail the test with dbt's output.
+
+    `env` adds variables, e.g. DBT_TARGET and DBT_POSTGRES_* (tests/dbt/targets.py). dbt runs
+    with `warehouse_dir` as its working directory, so anything an engine writes to the current
+    folder (Spark's derby.log, metastore_db) stays in it.
+    """
     target_path = warehouse_dir / "dbt_target"
     command = [
         DBT_EXECUTABLE,
@@ -37,12 +43,18 @@ def run_dbt(
     ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    env = {
+    run_env = {
         **os.environ,
         "WAREHOUSE_DIR": str(warehouse_dir),
         "DBT_LOG_PATH": str(warehouse_dir / "dbt_logs"),
+        **(env or {}),
     }
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # the tests that read the DuckDB file must not follow a DBT_TARGET exported in the shell
+    run_env["DBT_TARGET"] = (env or {}).get("DBT_TARGET", "duckdb")
+    cwd = warehouse_dir if Path(warehouse_dir).is_dir() else None
+    result = subprocess.run(
+        command, env=run_env, cwd=cwd, capture_output=True, text=True, check=False
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-8000:]}\n"

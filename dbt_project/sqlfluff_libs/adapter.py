@@ -1,14 +1,25 @@
 """sqlfluff's jinja templater knows no dbt `adapter`.
 
 `adapter.dispatch(name)(args)` renders as a plain function call `name(args)`, which is enough to
-lint the SQL around it (dbt itself is not run by the linter).
+lint the SQL around it (dbt itself is not run by the linter). Macros that stand for something
+other than an expression render as what the DuckDB target would produce:
+- type names (`type_double()` -> `double`), so that `cast(x as {{ type_double() }})` parses;
+- `create_landing_relations()` (a hook) -> nothing.
 """
+
+LINT_RENDERINGS = {
+    "type_double": "double",
+    "type_text": "varchar",
+    "create_landing_relations": "",
+}
 
 
 def dispatch(macro_name, macro_namespace=None):
     """Stand-in for dbt's `adapter.dispatch` (`macro_namespace` is accepted and ignored)."""
 
     def render(*args):
+        if macro_name in LINT_RENDERINGS:
+            return LINT_RENDERINGS[macro_name]
         return f"{macro_name}({', '.join(str(arg) for arg in args)})"
 
     return render

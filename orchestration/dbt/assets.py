@@ -75,21 +75,50 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         daily_partitions.timezone,
     )
     context.log.info(f"dbt vars: {dbt_vars}")
+    # dbt inherits this process's environment; make its WAREHOUSE_DIR absolute (see warehouse_dir)
     os.environ["WAREHOUSE_DIR"] = str(warehouse_dir())
     target_path = _run_target_path(context.run_id)
     invocation = dbt.cli(
         ["build", *dbt_vars_args(dbt_vars)], context=context, target_path=target_path
     )
-    yield from (
-        invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
-    )
-    # Reached only when dbt succeeded: a failed run keeps its target folder for debugging.
-    shutil.rmtree(target_path, ignore_errors=True)
+    try:
+        yield from (
+            invocation.stream()
+            .fetch_row_counts()  # tables only (dagster-dbt skips views)
+            # No column lineage: it re-parses every model with sqlglot and queries its parents.
+            .fetch_column_metadata(with_column_lineage=False)
+        )
+    finally:
+        release_duckdb(invocation.adapter)
+    # Reached only when dbt succeeded: a failed run keeps its target folder for debugging (and
+    # every run keeps it with DBT_KEEP_RUN_TARGETS=1: the benchmarks read run_results.json).
+    if os.environ.get("DBT_KEEP_RUN_TARGETS") != "1":
+        shutil.rmtree(target_path, ignore_errors=True)
 
 
-def mart_asset_keys() -> list[dg.AssetKey]:
-    """The `mart_*` assets: what the publication publishes (deps=mart_asset_keys())."""
+def release_duckdb(adapter: Any) -> None:
+    """Close the DuckDB database that dagster-dbt's in-process adapter opened for row counts and
+    column metadata.
+
+    dbt-duckdb caches one open database per process. Left open, it makes any later
+    `duckdb.connect()` on the build database in the same process (the publication, the quality
+    checks, with the in-process executor of `make demo`) fail with "Can't open a connection to
+    same database file with a different configuration".
+    """
+    if adapter is None:
+        return
+    adapter.cleanup_connections()
+    manager = getattr(adapter, "ConnectionManager", None)
+    environment = getattr(manager, "_ENV", None)
+    if environment is not None:
+        environment.close()
+        manager.close_all_connections()
+
+
+def published_model_keys() -> list[dg.AssetKey]:
+    """The models of the `marts` layer (fct_, dim_, mart_): the contract BI reads, so what the
+    publication publishes (deps=published_model_keys())."""
     return sorted(
-        (key for key in dbt_models.keys if key.path[-1].startswith("mart_")),
+        (key for key in dbt_models.keys if key.path[0] == "marts"),
         key=lambda key: key.to_user_string(),
     )

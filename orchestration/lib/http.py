@@ -186,12 +186,6 @@ class ApiClient:
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> ApiClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def url(self, path_or_url: str) -> str:
         """A path under the base URL, or an absolute URL the API handed back (next links)."""
         if path_or_url.startswith(("http://", "https://")):

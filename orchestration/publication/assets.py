@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.lib.config import source_mode
+from orchestration.lib.partitions import daily_partitions
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
 
@@ -82,6 +83,11 @@ def build_published_marts_asset(
         name=name,
         deps=list(mart_keys),
         group_name=group_name,
+        # Same partitions as the extracts and dbt, one run per range, and the DuckDB pool: the
+        # publication reads the build database that dbt writes.
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="duckdb",
         kinds={"duckdb", "parquet", "postgres"},
         description="Publishes the audited marts to published/marts.duckdb, published/parquet/ "
         "and, when PUBLISH_POSTGRES_DSN is set, PostgreSQL; atomically, with a publication log.",

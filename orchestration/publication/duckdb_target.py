@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+# dbt builds the published models into this schema of build/warehouse.duckdb (generate_schema_name).
+BUILD_SCHEMA = "marts"
 PUBLICATION_COLUMNS = ("_published_at", "_run_id", "_source_mode")
 LOG_TABLE = "publication_log"
 _LOG_DDL = f"""
@@ -65,18 +67,18 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: str, stamp: Stamp) -> int:
         row[0]
         for row in con.execute(
             "select column_name from duckdb_columns() "
-            "where database_name = 'build' and schema_name = 'main' and table_name = ? "
+            "where database_name = 'build' and schema_name = ? and table_name = ? "
             "order by column_index",
-            [mart],
+            [BUILD_SCHEMA, mart],
         ).fetchall()
     ]
     if not columns:
-        raise LookupError(f"mart {mart!r} is not in the build database (build.main.{mart})")
+        raise LookupError(f"mart {mart!r} is not in the build database ({BUILD_SCHEMA}.{mart})")
     kept = ", ".join(_ident(c) for c in columns if c not in PUBLICATION_COLUMNS)
     con.execute(
         f"create table main.{_ident(mart)} as select {kept}, "
         "$published_at::timestamptz as _published_at, $run_id::varchar as _run_id, "
-        f"$source_mode::varchar as _source_mode from build.main.{_ident(mart)}",
+        f"$source_mode::varchar as _source_mode from build.{BUILD_SCHEMA}.{_ident(mart)}",
         {
             "published_at": stamp.published_at,
             "run_id": stamp.run_id,

@@ -8,7 +8,7 @@ The session offers, read-only:
   nothing has landed yet), e.g. `landing_shop__order_lines`;
 - `landing_volume(source, dataset, day, records, is_reject)`: rows per landed file, read from
   Parquet footers only (cheap even over years of partitions, and empty days count as 0);
-- `build.main.<model>`: the dbt build database, when it exists;
+- `build.marts.<model>`: the dbt build database, when it exists;
 - `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days;
 - `volume_vs_trailing_median(source, dataset)`: records per day in the window against the median
   of the previous 28 landed days (`volume_ratio` is null with fewer than 7 reference days);

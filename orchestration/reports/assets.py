@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.partitions import daily_partitions
 from orchestration.reports.kpi_report import build_kpi_report
 from orchestration.reports.picking_sheets import build_picking_sheets, per_store_markdown
 
@@ -28,6 +29,8 @@ def warehouse_dir() -> Path:
     key="kpi_report",
     deps=[PUBLISHED_MARTS],
     group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"python", "html"},
     description=(
         "Daily KPI report: scorecard, 13-month and 8-week trends, channels and campaigns, "
@@ -60,6 +63,8 @@ def kpi_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     key="store_picking_sheets",
     deps=[PUBLISHED_MARTS],
     group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"python", "csv"},
     description=(
         "Store picking sheets of the run's day: one CSV per store, one combined CSV and a "

@@ -6,7 +6,6 @@ policies, and reports rows, rejects, requests and timings without ever touching 
 """
 
 # No `from __future__ import annotations`: Dagster reads the context/resource annotations.
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ class ExtractRun:
     http: HttpSettings
     extracted_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     chunk_rows: int = DEFAULT_CHUNK_ROWS
-    log: logging.Logger | Any = field(default_factory=lambda: logging.getLogger(__name__))
     totals: LandingTotals = field(default_factory=LandingTotals)
     clients: list[ApiClient] = field(default_factory=list)
 
@@ -118,7 +116,6 @@ def extract_asset(
                 pipeline.settings(),
                 pipeline.http_settings(),
                 chunk_rows=pipeline.chunk_rows,
-                log=context.log,
             )
             started = time.monotonic()
             try:
@@ -136,6 +133,10 @@ def extract_asset(
                 "days": len(days),
                 "duration_seconds": round(time.monotonic() - started, 3),
             }
+            context.log.info(
+                f"{name}: {metadata['rows_total']} rows, {metadata['rejects_total']} rejects, "
+                f"{metadata['requests']} requests over {len(days)} day(s)"
+            )
             return dg.MaterializeResult(
                 metadata={k: _metadata_value(v) for k, v in metadata.items()}
             )

@@ -62,6 +62,7 @@ def session_row(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def extract_sessions(run: ExtractRun, days: list[date]) -> None:
+    """One report per day (the API aggregates by date anyway), paged by offset."""
     credentials = run.settings.credentials
     client = run.client(bearer_auth(credentials["GA4_ACCESS_TOKEN"]))
     path = f"/v1beta/properties/{credentials['GA4_PROPERTY_ID']}:runReport"

@@ -104,6 +104,7 @@ def _land(
 
 
 def extract_google_ads(run: ExtractRun, days: list[date]) -> None:
+    """Two GAQL queries per day: campaign totals, then their Shopping product breakdown."""
     credentials = run.settings.credentials
     client = run.client(
         google_ads_auth(

@@ -77,6 +77,7 @@ def insight_row(record: Mapping[str, Any], level: str) -> dict[str, Any]:
 
 
 def extract_meta_ads(run: ExtractRun, days: list[date]) -> None:
+    """Both insight levels per day; Meta's rate-limit codes back off instead of failing."""
     credentials = run.settings.credentials
     client = run.client(meta_auth(credentials["META_ACCESS_TOKEN"]))
     path = f"/act_{credentials['META_AD_ACCOUNT_ID'].removeprefix('act_')}/insights"

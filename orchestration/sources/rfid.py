@@ -124,6 +124,7 @@ def land_event(landing: DayLanding, event: Mapping[str, Any], known: set[str]) -
 
 
 def extract_rfid_counts(run: ExtractRun, days: list[date]) -> dict[str, Any]:
+    """Cycle-counting events per shop day (UTC bounds), items checked against the catalog."""
     client = run.client(bearer_auth(run.settings.credentials["EPCIS_TOKEN"]))
     known = catalog_gtins(run.config.warehouse_dir)
     ignored = 0

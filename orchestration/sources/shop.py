@@ -280,6 +280,7 @@ def orders_filter(day: date, timezone: str) -> str:
 
 
 def land_orders_day(run: ExtractRun, client: ApiClient, day: date) -> None:
+    """Orders updated in [D, D+1) shop time, sorted by UPDATED_AT so paging is stable."""
     path = graphql_path(run)
     variables = {"query": orders_filter(day, run.config.shop_timezone)}
     with run.day(day, ORDER_DATASETS) as landing:
@@ -301,6 +302,7 @@ def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mappin
 
 
 def extract_orders(run: ExtractRun, days: list[date]) -> None:
+    """Orders updated in each shop day, day by day (each day commits on its own)."""
     client = _client(run)
     for day in days:
         land_orders_day(run, client, day)
@@ -347,6 +349,7 @@ def variant_nodes(client: ApiClient, path: str) -> Iterator[Mapping[str, Any]]:
 
 
 def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
+    """One API snapshot, landed under the range's first day and copied under the others."""
     snapshot_at = datetime.now(UTC)
     invalid_barcodes = 0
     first, *others = days

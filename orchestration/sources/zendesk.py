@@ -133,6 +133,7 @@ def whitelisted_tickets(run: ExtractRun, start: datetime) -> Iterator[dict[str, 
 
 
 def extract_tickets(run: ExtractRun, days: list[date]) -> dict[str, Any]:
+    """One export stream for the whole range (the API allows 10 requests a minute)."""
     start, _ = day_bounds_utc(days[0], run.config.shop_timezone)
     _, end = day_bounds_utc(days[-1], run.config.shop_timezone)
     sequence = _Days(run, days)

@@ -1,9 +1,11 @@
 """Exact KPI values on the hand-made fixture (tests/dbt/FIXTURE.md), computed by hand from marts.md.
 
-dbt seed+build runs ONCE per session on the fixture landing zone (tests/dbt/fixture_landing.py);
-each test reads one table of the build database read-only and compares every listed cell with a
-literal worked out by hand from the contract (shared/specs/marts.md), never with what the models
-compute. A model that does not exist makes its test FAIL, not skip.
+dbt seed+build runs ONCE per session and per dbt target (duckdb, postgres, spark: DBT_TARGET,
+tests/dbt/targets.py) on the fixture landing zone (tests/dbt/fixture_landing.py); each test reads
+one table of the build database read-only and compares every listed cell with a literal worked
+out by hand from the contract (shared/specs/marts.md), never with what the models compute. The
+same literals hold on every engine. A model that does not exist makes its test FAIL, not skip. A
+target whose engine is missing (no TEST_POSTGRES_DSN, no java) is skipped, and FAILS in CI.
 
 Interpretation choices (where marts.md leaves a choice open) are marked `CHOICE:` below and
 listed in FIXTURE.md.
@@ -15,18 +17,21 @@ sessions, ad spend; Fri 02-07 a fulfilment; Sat 02-08 one ticket; Mon 02-10 a la
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
+from filelock import FileLock
 
 from tests.dbt.fixture_landing import DBT_VARS, build_landing
-from tests.dbt_runner import run_dbt
+from tests.dbt.targets import TARGETS, TargetBuild, require_engine
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_fixture_kpis")]
+
+TARGET_PARAMS = list(TARGETS)
 
 D = dt.date
 FEB3, FEB4, FEB5, FEB6, FEB7, FEB8, FEB10 = (D(2025, 2, n) for n in (3, 4, 5, 6, 7, 8, 10))
@@ -53,34 +58,57 @@ def order(num: int) -> str:
 
 
 class Build:
-    def __init__(self, warehouse: Path, log: str, ok: bool) -> None:
-        self.warehouse = warehouse
+    def __init__(self, target: TargetBuild, log: str, ok: bool) -> None:
+        self.target = target
+        self.warehouse = target.warehouse
         self.log = log
         self.ok = ok
-        self.db = warehouse / "build" / "warehouse.duckdb"
 
 
-@pytest.fixture(scope="session")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    warehouse = build_landing(tmp_path_factory.mktemp("fixture_kpis") / "warehouse")
-    (warehouse / "build").mkdir(parents=True, exist_ok=True)
-    result = run_dbt(["build"], warehouse, DBT_VARS, check=False)
-    log = result.stdout[-12000:] + result.stderr[-3000:]
-    ok = result.returncode == 0
-    if not ok:
-        # A failing data test skips everything downstream: still materialise what can be, so
-        # every mart gets its own verdict below.
-        rerun = run_dbt(["run"], warehouse, DBT_VARS, check=False)
-        log += "\n--- dbt run (after a failed build) ---\n" + rerun.stdout[-6000:]
-    return Build(warehouse, log, ok)
+@pytest.fixture(scope="session", params=TARGET_PARAMS)
+def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The fixture built on one target, ONCE per test run even under pytest-xdist.
+
+    xdist gives each worker its own session fixtures; the first worker to need a target builds
+    it under a file lock in the run's shared temp folder, the others reuse that build (what
+    they read is read-only).
+    """
+    target_name = request.param
+    require_engine(target_name)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / f"fixture_kpis_{target_name}"
+    with FileLock(str(root) + ".lock"):
+        done = root / "build_result.json"
+        if done.exists():
+            saved = json.loads(done.read_text())
+            target = TargetBuild.restore(target_name, root / "warehouse", saved["database"])
+            yield Build(target, saved["log"], saved["ok"])
+            return
+        warehouse = build_landing(root / "warehouse")
+        target = TargetBuild(target_name, warehouse)
+        target.prepare()
+        result = target.dbt(["build"], DBT_VARS, check=False)
+        log = result.stdout[-12000:] + result.stderr[-3000:]
+        ok = result.returncode == 0
+        if not ok:
+            # A failing data test skips everything downstream: still materialise what can be, so
+            # every mart gets its own verdict below.
+            rerun = target.dbt(["run"], DBT_VARS, check=False)
+            log += "\n--- dbt run (after a failed build) ---\n" + rerun.stdout[-6000:]
+        done.write_text(json.dumps({"ok": ok, "log": log, "database": target.database}))
+    # The Postgres database is left to the throwaway test server: another worker may read it.
+    yield Build(target, log, ok)
 
 
 @pytest.fixture(scope="session")
 def con(build: Build):
-    if not build.db.exists():
-        pytest.fail(f"no build database; dbt output:\n{build.log}")
-    connection = duckdb.connect(str(build.db), read_only=True)
-    connection.execute("set TimeZone = 'UTC'")
+    try:
+        connection = build.target.connect()
+    except Exception as error:
+        pytest.fail(
+            f"cannot read the {build.target.target} build ({error}); dbt output:\n{build.log}"
+        )
     yield connection
     connection.close()
 

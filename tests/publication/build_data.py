@@ -17,15 +17,16 @@ def write_build_marts(warehouse: Path, version: int) -> None:
     build_db = warehouse / "build" / "warehouse.duckdb"
     build_db.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema if not exists marts")
         con.execute(
-            "create or replace table mart_kpi_daily as select "
+            "create or replace table marts.mart_kpi_daily as select "
             "(date '2025-03-01' + i::integer)::date as date, (100 + i) * ? as orders, "
             "(1234.5 * ?)::decimal(18, 4) as net_revenue, 0.032 as conversion_rate, "
             "['a', 'b'] as tags from range(10) as t(i)",
             [version, version],
         )
         con.execute(
-            "create or replace table dim_stores as select i as store_id, "
+            "create or replace table marts.dim_stores as select i as store_id, "
             "'Store ' || i as store_name, '3012345' || lpad(i::varchar, 6, '0') as gln, "
             "now() as loaded_at from range(1, 1 + 3 * ?) as t(i)",
             [version],

@@ -24,7 +24,7 @@ from tests.quality.landing_data import (
 )
 
 LANDING = dg.AssetKey(["landing", "shop_orders"])
-MART = dg.AssetKey("mart_kpi_daily")
+MART = dg.AssetKey(["marts", "mart_kpi_daily"])
 
 
 def _graph(warehouse: Path, scenario: str, with_landing_check: bool) -> list:
@@ -111,7 +111,7 @@ def test_bad_data_blocks_publication(
         assert con.execute("select distinct _source_mode from mart_kpi_daily").fetchall() == [
             ("demo",)
         ]
-    assert checks["mart_kpi_daily:ge_mart_kpi_daily"] == "passed"
+    assert checks["marts/mart_kpi_daily:ge_mart_kpi_daily"] == "passed"
     before = _published_bytes(tmp_path)
     assert "marts.duckdb" in before and "parquet/mart_kpi_daily.parquet" in before
 

@@ -115,7 +115,8 @@ def build_kpi_daily_from_landing(warehouse: Path) -> None:
     with duckdb.connect(str(build_db)) as con:
         con.execute(
             f"""
-            create or replace table main.mart_kpi_daily as
+            create schema if not exists marts;
+            create or replace table marts.mart_kpi_daily as
             select
                 _partition_date as date,
                 count(*) * 30 as sessions,

@@ -59,7 +59,7 @@ def test_suites_guard_the_landing_and_mart_asset_keys() -> None:
     keys = {suite.asset_key for suite in load_suites()}
     marts = set(EXPECTED_COUNTS) - LANDING_KEYS
     assert keys == {dg.AssetKey(["landing", k]) for k in LANDING_KEYS} | {
-        dg.AssetKey(m) for m in marts
+        dg.AssetKey(["marts", m]) for m in marts
     }
 
 
@@ -108,6 +108,6 @@ def test_factory_builds_one_blocking_check_per_suite() -> None:
     specs = [spec for check in checks for spec in check.check_specs]
     assert len(specs) == len(EXPECTED_COUNTS)
     assert all(spec.blocking for spec in specs)
-    assert dg.AssetCheckKey(dg.AssetKey("fct_orders"), "ge_fct_orders") in {
+    assert dg.AssetCheckKey(dg.AssetKey(["marts", "fct_orders"]), "ge_fct_orders") in {
         spec.key for spec in specs
     }

@@ -10,3 +10,7 @@
 {% macro duckdb__json_extract_text(column, path) -%}
     json_extract_string({{ column }}, '$.{{ path | join(".") }}')
 {%- endmacro %}
+
+{% macro spark__json_extract_text(column, path) -%}
+    get_json_object({{ column }}, '$.{{ path | join(".") }}')
+{%- endmacro %}

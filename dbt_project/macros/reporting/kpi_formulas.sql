@@ -35,7 +35,7 @@
 {%- endmacro %}
 
 {% macro kpi_margin_after_ad_spend(contribution_margin='contribution_margin', ad_spend='ad_spend') -%}
-    (cast({{ contribution_margin }} as double) - cast({{ ad_spend }} as double))
+    (cast({{ contribution_margin }} as {{ type_double() }}) - cast({{ ad_spend }} as {{ type_double() }}))
 {%- endmacro %}
 
 {#- Unprofitable: the margin left after ad spend is negative while money was spent on ads. -#}

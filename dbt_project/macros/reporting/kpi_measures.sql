@@ -18,7 +18,7 @@
     count(distinct customer_id) filter (where is_counted and is_first_order) as new_customers,
     count(*) filter (where is_counted and is_shipped_within_48h is not null) as fulfilled_orders,
     count(*) filter (where is_counted and is_shipped_within_48h) as shipped_within_48h_orders,
-    median(processing_hours) filter (where is_counted and processing_hours is not null)
+    {{ median_of('processing_hours', 'is_counted and processing_hours is not null') }}
         as median_processing_hours
 {%- endmacro %}
 

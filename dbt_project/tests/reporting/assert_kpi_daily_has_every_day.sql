@@ -6,7 +6,7 @@ day_range as (
     select
         count(*) as row_count,
         count(distinct date) as distinct_days,
-        max(date) - min(date) + 1 as expected_days
+        {{ days_between('min(date)', 'max(date)') }} + 1 as expected_days
     from {{ ref('mart_kpi_daily') }}
 )
 

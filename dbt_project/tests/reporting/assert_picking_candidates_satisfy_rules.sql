@@ -19,7 +19,7 @@ pair_history as (
         candidates.sku,
         max(store_stock.count_date) as last_count_date,
         min(store_stock.count_date) as first_count_date,
-        arg_max(store_stock.on_hand_qty, store_stock.count_date) as on_hand_qty,
+        {{ arg_max_of('store_stock.on_hand_qty', 'store_stock.count_date') }} as on_hand_qty,
         coalesce(
             sum(store_stock.depletion_qty)
             filter (where store_stock.count_date > candidates.as_of_date - {{ window_days }}),

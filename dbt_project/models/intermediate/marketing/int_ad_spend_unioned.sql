@@ -32,14 +32,15 @@ unioned as (
 )
 
 select
-    spend_date,
-    platform,
-    campaign_id,
-    campaign_name,
-    {{ channel_from_utm('platform', "'(ad_platform)'") }} as channel,
-    impressions,
-    clicks,
-    spend,
-    cast(platform_conversions as double) as platform_conversions,
-    platform_conversions_value
+    unioned.spend_date,
+    unioned.platform,
+    unioned.campaign_id,
+    unioned.campaign_name,
+    {{ channel_from_utm('unioned.platform', "'(ad_platform)'") }} as channel,
+    unioned.impressions,
+    unioned.clicks,
+    unioned.spend,
+    cast(unioned.platform_conversions as {{ type_double() }}) as platform_conversions,
+    unioned.platform_conversions_value
 from unioned
+{{ channel_mapping_joins('unioned.platform', "'(ad_platform)'") }}

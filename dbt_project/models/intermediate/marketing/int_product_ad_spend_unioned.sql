@@ -3,7 +3,7 @@ select
     spend_date,
     'google_ads' as platform,
     campaign_id,
-    cast(null as varchar) as ad_id,
+    cast(null as {{ type_text() }}) as ad_id,
     sku,
     impressions,
     clicks,

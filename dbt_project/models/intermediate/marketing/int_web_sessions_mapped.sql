@@ -1,11 +1,12 @@
 -- GA4 sessions with their channel (same mapping as the orders' UTMs).
 select
-    session_date,
-    {{ channel_from_utm('session_source', 'session_medium') }} as channel,
-    session_source,
-    session_medium,
-    session_campaign_name,
-    sessions,
-    total_users,
-    add_to_carts
-from {{ ref('stg_ga4__sessions') }}
+    web_sessions.session_date,
+    {{ channel_from_utm('web_sessions.session_source', 'web_sessions.session_medium') }} as channel,
+    web_sessions.session_source,
+    web_sessions.session_medium,
+    web_sessions.session_campaign_name,
+    web_sessions.sessions,
+    web_sessions.total_users,
+    web_sessions.add_to_carts
+from {{ ref('stg_ga4__sessions') }} as web_sessions
+{{ channel_mapping_joins('web_sessions.session_source', 'web_sessions.session_medium') }}

@@ -70,7 +70,7 @@ spine_bounds as (
 ),
 
 spine as (
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date  -- noqa: RF04
+    select {{ date_series('first_day', 'last_day') }} as date  -- noqa: RF04
     from spine_bounds
     where first_day is not null
 )

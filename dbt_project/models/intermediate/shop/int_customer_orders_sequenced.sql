@@ -28,7 +28,11 @@ order_category_prices as (
     from {{ ref('int_order_lines_enriched') }} as order_lines
     inner join counted_orders on order_lines.order_id = counted_orders.order_id
     where order_lines.category is not null
-    group by all
+    group by
+        counted_orders.customer_id,
+        counted_orders.order_id,
+        counted_orders.customer_order_number,
+        order_lines.category
 
 ),
 

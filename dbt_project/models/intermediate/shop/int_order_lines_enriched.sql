@@ -47,14 +47,52 @@ snapshots as (
 
 ),
 
+ranked_snapshots as (
+
+    select
+        sku,
+        category,
+        unit_cost,
+        row_number() over (partition by sku order by snapshot_date asc) as snapshot_rank
+    from snapshots
+
+),
+
 first_snapshots as (
 
     select
         sku,
         category,
         unit_cost
-    from snapshots
-    qualify row_number() over (partition by sku order by snapshot_date asc) = 1
+    from ranked_snapshots
+    where snapshot_rank = 1
+
+),
+
+-- as-of lookup without an engine's `asof join`: the latest snapshot day on or before each
+-- (sku, order day) pair; there are far fewer pairs than lines
+sku_order_days as (
+
+    select distinct
+        lines.sku,
+        orders.order_date
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+
+),
+
+as_of_snapshot_days as (
+
+    select
+        sku_order_days.sku,
+        sku_order_days.order_date,
+        max(snapshots.snapshot_date) as snapshot_date
+    from sku_order_days
+    inner join snapshots
+        on
+            sku_order_days.sku = snapshots.sku
+            and sku_order_days.order_date >= snapshots.snapshot_date
+    group by sku_order_days.sku, sku_order_days.order_date
 
 ),
 
@@ -95,7 +133,7 @@ select
     ) as cogs,
     cast(coalesce(refunds.refunded_qty, 0) as bigint) as refunded_qty,
     -- the refund subtotal follows the order's tax setting: same ex-tax share as the line
-    cast(coalesce(round(refunds.refund_subtotal * lines.ex_tax_ratio, 4), 0) as decimal(18, 4))
+    cast(coalesce({{ round_to('refunds.refund_subtotal * lines.ex_tax_ratio', 4) }}, 0) as decimal(18, 4))
         as refunded_revenue,
     cast(
         coalesce(refunds.refunded_qty, 0) * coalesce(snapshot_as_of.unit_cost, first_snapshots.unit_cost)
@@ -104,10 +142,13 @@ select
     refunds.first_refunded_at
 from lines
 inner join orders on lines.order_id = orders.order_id
--- DuckDB as-of join (a portable version would rank the snapshots per line)
-asof left join snapshots as snapshot_as_of
+left join as_of_snapshot_days
     on
-        lines.sku = snapshot_as_of.sku
-        and orders.order_date >= snapshot_as_of.snapshot_date
+        lines.sku = as_of_snapshot_days.sku
+        and orders.order_date = as_of_snapshot_days.order_date
+left join snapshots as snapshot_as_of
+    on
+        as_of_snapshot_days.sku = snapshot_as_of.sku
+        and as_of_snapshot_days.snapshot_date = snapshot_as_of.snapshot_date
 left join first_snapshots on lines.sku = first_snapshots.sku
 left join refunds on lines.line_id = refunds.line_id

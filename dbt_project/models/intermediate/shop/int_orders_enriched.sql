@@ -93,3 +93,4 @@ select
 from orders
 left join line_totals on orders.order_id = line_totals.order_id
 left join first_fulfillments on orders.order_id = first_fulfillments.order_id
+{{ channel_mapping_joins('orders.utm_source', 'orders.utm_medium') }}

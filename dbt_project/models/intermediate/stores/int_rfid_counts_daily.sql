@@ -41,7 +41,7 @@ serialised_counts as (
         count(distinct serial) as qty
     from observations
     where is_serialised
-    group by all
+    group by store_gln, count_date, gtin14
 
 ),
 
@@ -54,14 +54,19 @@ class_counts as (
         gtin14,
         sum(quantity) as qty
     from (
-        select *
+        select
+            store_gln,
+            count_date,
+            gtin14,
+            quantity,
+            rank() over (
+                partition by store_gln, count_date, read_point, gtin14 order by event_time desc
+            ) as count_rank
         from observations
         where not is_serialised
-        qualify rank() over (
-            partition by store_gln, count_date, read_point, gtin14 order by event_time desc
-        ) = 1
     ) as last_class_counts
-    group by all
+    where count_rank = 1
+    group by store_gln, count_date, gtin14
 
 ),
 
@@ -77,7 +82,7 @@ observed as (
         union all
         select * from class_counts
     ) as counts
-    group by all
+    group by store_gln, count_date, gtin14
 
 ),
 
@@ -98,7 +103,7 @@ known_pairs as (
         gtin14,
         min(count_date) as first_count_date
     from observed
-    group by all
+    group by store_gln, gtin14
 
 ),
 
@@ -122,14 +127,24 @@ densified as (
 
 ),
 
+ranked_products as (
+
+    select
+        gtin14,
+        sku,
+        row_number() over (partition by gtin14 order by sku) as gtin_rank
+    from {{ ref('stg_shop__product_variants') }}
+    where gtin14 is not null
+
+),
+
 products as (
 
     select
         gtin14,
         sku
-    from {{ ref('stg_shop__product_variants') }}
-    where gtin14 is not null
-    qualify row_number() over (partition by gtin14 order by sku) = 1
+    from ranked_products
+    where gtin_rank = 1
 
 ),
 

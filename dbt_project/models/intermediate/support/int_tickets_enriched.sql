@@ -31,14 +31,24 @@ reasons as (
 
 ),
 
+ranked_orders as (
+
+    select
+        order_id,
+        order_name,
+        row_number() over (partition by order_name order by created_at desc, order_id asc) as name_rank
+    from {{ ref('stg_shop__orders') }}
+    where order_name is not null
+
+),
+
 orders as (
 
     select
         order_id,
         order_name
-    from {{ ref('stg_shop__orders') }}
-    where order_name is not null
-    qualify row_number() over (partition by order_name order by created_at desc, order_id asc) = 1
+    from ranked_orders
+    where name_rank = 1
 
 ),
 
@@ -47,7 +57,7 @@ flagged as (
     select
         tickets.*,
         cast(extract(hour from tickets.created_at_shop_time) as integer) as created_hour,
-        cast(extract(isodow from tickets.created_at_shop_time) as integer) as created_isodow,
+        cast({{ iso_weekday('tickets.created_at_shop_time') }} as integer) as created_isodow,
         coalesce(reasons.reason, replace(tickets.reason_tag, 'reason_', ''), 'unknown') as reason,
         coalesce(reasons.reason_group, 'other') as reason_group,
         orders.order_id

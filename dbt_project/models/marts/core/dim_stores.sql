@@ -35,8 +35,8 @@ union all
 
 select
     gln as store_id,
-    cast(null as varchar) as store_name,
-    cast(null as varchar) as city,
+    cast(null as {{ type_text() }}) as store_name,
+    cast(null as {{ type_text() }}) as city,
     gln,
     {{ var('default_display_min_qty') }} as display_min_qty,
     false as is_in_seed

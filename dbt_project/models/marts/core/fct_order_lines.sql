@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ config(**incremental_fact_config('order_id')) }}
 -- One row per line of a (non-test) order. Incremental: the lines of the orders landed since the
 -- window start replace every line of those orders (unique_key order_id: a line removed by an
 -- order edit disappears too).

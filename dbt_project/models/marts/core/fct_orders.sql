@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ config(**incremental_fact_config('order_id')) }}
 -- One row per (non-test) order. Incremental: the orders landed since the window start, and every
 -- order of their customers (their sequence flags may move), are recomputed and replaced.
 with
@@ -61,7 +54,7 @@ select
     orders_to_rebuild.ordered_at,
     orders_to_rebuild.order_date,
     cast(extract(hour from orders_to_rebuild.ordered_at_shop_time) as integer) as order_hour,
-    cast(extract(isodow from orders_to_rebuild.ordered_at_shop_time) as integer) as order_isodow,
+    cast({{ iso_weekday('orders_to_rebuild.ordered_at_shop_time') }} as integer) as order_isodow,
     orders_to_rebuild.channel,
     orders_to_rebuild.utm_source,
     orders_to_rebuild.utm_medium,

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-    )
-}}
+{{ config(**incremental_fact_config('ticket_id')) }}
 -- One row per support ticket (its latest version). Incremental: tickets landed since the window
 -- start (new or updated) are replaced.
 select

@@ -17,7 +17,7 @@ campaigns as (
     select
         platform,
         campaign_id,
-        arg_max(campaign_name, spend_date) as campaign_name
+        {{ arg_max_of('campaign_name', 'spend_date') }} as campaign_name
     from {{ ref('int_ad_spend_unioned') }}
     group by platform, campaign_id
 ),

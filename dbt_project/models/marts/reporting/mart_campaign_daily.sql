@@ -17,8 +17,8 @@ campaigns as (
     select
         platform,
         campaign_id,
-        arg_max(campaign_name, spend_date) as campaign_name,
-        arg_max(channel, spend_date) as channel
+        {{ arg_max_of('campaign_name', 'spend_date') }} as campaign_name,
+        {{ arg_max_of('channel', 'spend_date') }} as channel
     from ad_spend
     group by platform, campaign_id
 ),

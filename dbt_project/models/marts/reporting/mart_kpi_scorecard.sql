@@ -28,7 +28,7 @@ period_days as (
         cast(date_trunc('month', date) as date) as period_start,
         *
     from daily_measures
-    union all by name
+    union all
     select
         'quarter' as grain,
         cast(date_trunc('quarter', date) as date) as period_start,
@@ -70,12 +70,12 @@ period_kpis as (
         {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
         {{ kpi_average_basket('net_revenue', 'orders') }} as average_basket,
         {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
-        cast(net_revenue as double) as net_revenue,
-        cast(contribution_margin as double) as contribution_margin,
-        cast(orders as double) as orders,
-        cast(sessions as double) as sessions,
-        cast(new_customers as double) as new_customers,
-        cast(ad_spend as double) as ad_spend,
+        cast(net_revenue as {{ type_double() }}) as net_revenue,
+        cast(contribution_margin as {{ type_double() }}) as contribution_margin,
+        cast(orders as {{ type_double() }}) as orders,
+        cast(sessions as {{ type_double() }}) as sessions,
+        cast(new_customers as {{ type_double() }}) as new_customers,
+        cast(ad_spend as {{ type_double() }}) as ad_spend,
         {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
         {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
         {{ kpi_units_per_order('units', 'orders') }} as units_per_order,
@@ -130,13 +130,12 @@ with_baseline as (
         scorecard_periods.*,
         case scorecard_periods.comparison
             when 'yoy_growth'
-                then scorecard_periods.period_start - interval 1 year
+                then {{ add_months('scorecard_periods.period_start', -12) }}
             when 'pop_growth'
-                then
-                    scorecard_periods.period_start
-                    - case scorecard_periods.grain
-                        when 'quarter' then interval 3 month else interval 1 month
-                    end
+                then {{ add_months(
+                    'scorecard_periods.period_start',
+                    "case scorecard_periods.grain when 'quarter' then -3 else -1 end"
+                ) }}
         end as baseline_period_start
     from scorecard_periods
 ),
@@ -178,10 +177,6 @@ select
     (
         period_first_data_day = period_start
         and period_last_data_day
-        >= cast(
-            period_start
-            + case grain when 'quarter' then interval 3 month else interval 1 month end
-            - interval 1 day as date
-        )
+        >= {{ add_days(add_months('period_start', "case grain when 'quarter' then 3 else 1 end"), -1) }}
     ) as is_complete_period
 from with_target

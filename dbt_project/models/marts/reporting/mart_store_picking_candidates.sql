@@ -38,7 +38,7 @@ pair_history as (
         store_stock.store_id,
         store_stock.sku,
         run_day.as_of_date,
-        arg_max(store_stock.on_hand_qty, store_stock.count_date) as on_hand_qty,
+        {{ arg_max_of('store_stock.on_hand_qty', 'store_stock.count_date') }} as on_hand_qty,
         max(store_stock.count_date) as last_count_date,
         min(store_stock.count_date) as first_count_date,
         cast(coalesce(
@@ -76,10 +76,14 @@ pairs as (
         pair_history.last_count_date,
         pair_history.first_count_date,
         pair_history.depletion_28d,
-        cast(pair_history.depletion_28d as double) / {{ window_days }} as avg_daily_depletion,
-        {{ safe_divide('pair_history.on_hand_qty', 'pair_history.depletion_28d / ' ~ window_days) }}
+        cast(pair_history.depletion_28d as {{ type_double() }}) / {{ window_days }} as avg_daily_depletion,
+        {{ safe_divide(
+            'pair_history.on_hand_qty',
+            'cast(pair_history.depletion_28d as ' ~ type_double() ~ ') / ' ~ window_days,
+        ) }}
             as days_of_cover,
-        pair_history.as_of_date - pair_history.last_depletion_date as days_since_last_depletion,
+        {{ days_between('pair_history.last_depletion_date', 'pair_history.as_of_date') }}
+            as days_since_last_depletion,
         coalesce(online_sales.online_units_sold_28d, 0) as online_units_sold_28d,
         products.warehouse_available_qty,
         coalesce(products.warehouse_available_qty = 0, false) as online_stockout,

@@ -13,8 +13,8 @@ ticket_groups as (
         coalesce(reason_group, 'other') as reason_group,
         {{ ticket_measures() }},
         count(*) filter (where is_out_of_hours) as out_of_hours_tickets,
-        median(first_reply_minutes) as median_first_reply_minutes,
-        median(full_resolution_minutes) as median_full_resolution_minutes
+        {{ median_of('first_reply_minutes') }} as median_first_reply_minutes,
+        {{ median_of('full_resolution_minutes') }} as median_full_resolution_minutes
     from tickets
     group by 1, 2, 3
 )

@@ -22,15 +22,23 @@ run_window as (
             {{ reporting_as_of_date(
                 'greatest((select max(created_date) from tickets), (select max(order_date) from orders))'
             ) }} as as_of_date
-    )
+    ) as run_day
+),
+
+weekdays as (
+    select {{ integer_series(1, 7) }} as isodow
+),
+
+hours_of_day as (
+    select {{ integer_series(0, 23) }} as hour_of_day
 ),
 
 slots as (
     select
-        cast(isodow.range as integer) as isodow,
-        cast(hour_of_day.range as integer) as hour  -- noqa: RF04
-    from range(1, 8) as isodow
-    cross join range(0, 24) as hour_of_day
+        cast(weekdays.isodow as integer) as isodow,
+        cast(hours_of_day.hour_of_day as integer) as hour  -- noqa: RF04
+    from weekdays
+    cross join hours_of_day
 ),
 
 ticket_slots as (

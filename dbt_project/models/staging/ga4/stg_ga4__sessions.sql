@@ -1,16 +1,35 @@
 -- One row per date x source x medium x campaign (the latest landing of that day).
+with
+
+ranked as (
+
+    select
+        date as session_date,
+        session_source,
+        session_medium,
+        session_campaign_name,
+        sessions,
+        coalesce(total_users, 0) as total_users,
+        coalesce(add_to_carts, 0) as add_to_carts,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at,
+        row_number() over (
+            partition by date, session_source, session_medium, session_campaign_name
+            order by _partition_date desc, _extracted_at desc
+        ) as version_rank
+    from {{ source('ga4', 'sessions') }}
+
+)
+
 select
-    date as session_date,
+    session_date,
     session_source,
     session_medium,
     session_campaign_name,
     sessions,
-    coalesce(total_users, 0) as total_users,
-    coalesce(add_to_carts, 0) as add_to_carts,
+    total_users,
+    add_to_carts,
     _partition_date,
-    {{ to_timestamptz('_extracted_at') }} as _extracted_at
-from {{ source('ga4', 'sessions') }}
-qualify row_number() over (
-    partition by date, session_source, session_medium, session_campaign_name
-    order by _partition_date desc, _extracted_at desc
-) = 1
+    _extracted_at
+from ranked
+where version_rank = 1

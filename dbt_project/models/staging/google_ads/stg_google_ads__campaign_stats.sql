@@ -1,16 +1,36 @@
 -- One row per date x campaign (the latest landing of that day). Spend = cost_micros / 1e6.
+with
+
+ranked as (
+
+    select
+        date as spend_date,
+        campaign_id,
+        campaign_name,
+        coalesce(impressions, 0) as impressions,
+        coalesce(clicks, 0) as clicks,
+        cast(cost_micros / 1000000.0 as decimal(18, 4)) as spend,
+        coalesce(conversions, 0) as platform_conversions,
+        cast(coalesce(conversions_value, 0) as decimal(18, 4)) as platform_conversions_value,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at,
+        row_number() over (
+            partition by date, campaign_id order by _partition_date desc, _extracted_at desc
+        ) as version_rank
+    from {{ source('google_ads', 'campaign_stats') }}
+
+)
+
 select
-    date as spend_date,
+    spend_date,
     campaign_id,
     campaign_name,
-    coalesce(impressions, 0) as impressions,
-    coalesce(clicks, 0) as clicks,
-    cast(cost_micros / 1000000.0 as decimal(18, 4)) as spend,
-    coalesce(conversions, 0) as platform_conversions,
-    cast(coalesce(conversions_value, 0) as decimal(18, 4)) as platform_conversions_value,
+    impressions,
+    clicks,
+    spend,
+    platform_conversions,
+    platform_conversions_value,
     _partition_date,
-    {{ to_timestamptz('_extracted_at') }} as _extracted_at
-from {{ source('google_ads', 'campaign_stats') }}
-qualify row_number() over (
-    partition by date, campaign_id order by _partition_date desc, _extracted_at desc
-) = 1
+    _extracted_at
+from ranked
+where version_rank = 1

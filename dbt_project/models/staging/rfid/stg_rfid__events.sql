@@ -1,15 +1,34 @@
 -- One row per EPCIS ObjectEvent; biz_step normalised to its short form (URN prefix removed).
+with
+
+ranked as (
+
+    select
+        event_id,
+        {{ to_timestamptz('event_time') }} as event_time,
+        {{ to_shop_date(to_timestamptz('event_time')) }} as event_date,
+        event_time_zone_offset,
+        lower(replace(biz_step, 'urn:epcglobal:cbv:bizstep:', '')) as biz_step,
+        store_gln,
+        read_point,
+        _partition_date,
+        {{ to_timestamptz('_extracted_at') }} as _extracted_at,
+        row_number() over (
+            partition by event_id order by _partition_date desc, _extracted_at desc
+        ) as version_rank
+    from {{ source('rfid', 'events') }}
+
+)
+
 select
     event_id,
-    {{ to_timestamptz('event_time') }} as event_time,
-    {{ to_shop_date(to_timestamptz('event_time')) }} as event_date,
+    event_time,
+    event_date,
     event_time_zone_offset,
-    lower(replace(biz_step, 'urn:epcglobal:cbv:bizstep:', '')) as biz_step,
+    biz_step,
     store_gln,
     read_point,
     _partition_date,
-    {{ to_timestamptz('_extracted_at') }} as _extracted_at
-from {{ source('rfid', 'events') }}
-qualify row_number() over (
-    partition by event_id order by _partition_date desc, _extracted_at desc
-) = 1
+    _extracted_at
+from ranked
+where version_rank = 1

@@ -24,22 +24,39 @@ fulfillments as (
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'fulfillments') }}
 
+),
+
+ranked as (
+
+    select
+        fulfillments.order_id
+        || '#'
+        || cast(fulfillments.fulfillment_index as {{ type_text() }}) as fulfillment_key,
+        fulfillments.order_id,
+        fulfillments.fulfillment_index,
+        fulfillments.created_at as fulfilled_at,
+        fulfillments.status,
+        coalesce(fulfillments.status not in ('cancelled', 'error', 'failure'), true) as is_effective,
+        row_number() over (
+            partition by fulfillments.order_id, fulfillments.fulfillment_index
+            order by fulfillments.created_at
+        ) as version_rank
+    from fulfillments
+    inner join orders
+        on
+            fulfillments.order_id = orders.order_id
+            and fulfillments.order_updated_at = orders.updated_at
+            and fulfillments._partition_date = orders._partition_date
+            and fulfillments._extracted_at = orders._extracted_at
+
 )
 
 select
-    fulfillments.order_id || '#' || cast(fulfillments.fulfillment_index as varchar) as fulfillment_key,
-    fulfillments.order_id,
-    fulfillments.fulfillment_index,
-    fulfillments.created_at as fulfilled_at,
-    fulfillments.status,
-    coalesce(fulfillments.status not in ('cancelled', 'error', 'failure'), true) as is_effective
-from fulfillments
-inner join orders
-    on
-        fulfillments.order_id = orders.order_id
-        and fulfillments.order_updated_at = orders.updated_at
-        and fulfillments._partition_date = orders._partition_date
-        and fulfillments._extracted_at = orders._extracted_at
-qualify row_number() over (
-    partition by fulfillments.order_id, fulfillments.fulfillment_index order by fulfillments.created_at
-) = 1
+    fulfillment_key,
+    order_id,
+    fulfillment_index,
+    fulfilled_at,
+    status,
+    is_effective
+from ranked
+where version_rank = 1

@@ -41,7 +41,9 @@ chosen_lines as (
         cast(lines.original_unit_price as decimal(18, 4)) as original_unit_price,
         cast(coalesce(lines.discount_amount, 0) as decimal(18, 4)) as discount_amount,
         cast(coalesce(lines.tax_amount, 0) as decimal(18, 4)) as tax_amount,
-        cast(lines.original_unit_price * lines.quantity as decimal(18, 4)) as gross_amount
+        cast(lines.original_unit_price * lines.quantity as decimal(18, 4)) as gross_amount,
+        -- the same version landed twice by one extract: keep one copy
+        row_number() over (partition by lines.line_id order by lines.order_id) as line_copy_rank
     from lines
     inner join orders
         on
@@ -49,8 +51,6 @@ chosen_lines as (
             and lines.order_updated_at = orders.updated_at
             and lines._partition_date = orders._partition_date
             and lines._extracted_at = orders._extracted_at
-    -- the same version landed twice by one extract: keep one copy
-    qualify row_number() over (partition by lines.line_id order by lines.order_id) = 1
 
 ),
 
@@ -67,11 +67,12 @@ net_amounts as (
         case
             when taxes_included and gross_amount - discount_amount > 0
                 then
-                    cast(gross_amount - discount_amount - tax_amount as double)
-                    / cast(gross_amount - discount_amount as double)
+                    cast(gross_amount - discount_amount - tax_amount as {{ type_double() }})
+                    / cast(gross_amount - discount_amount as {{ type_double() }})
             else 1.0
         end as ex_tax_ratio
     from chosen_lines
+    where line_copy_rank = 1
 
 )
 
@@ -87,7 +88,8 @@ select
     gross_amount,
     ex_tax_ratio,
     net_amount,
-    cast(round(original_unit_price * ex_tax_ratio, 4) as decimal(18, 4)) as unit_price_ex_tax,
-    cast(round(gross_amount * ex_tax_ratio, 4) as decimal(18, 4)) as gross_amount_ex_tax,
-    cast(round(gross_amount * ex_tax_ratio, 4) - net_amount as decimal(18, 4)) as discount_amount_ex_tax
+    cast({{ round_to('original_unit_price * ex_tax_ratio', 4) }} as decimal(18, 4)) as unit_price_ex_tax,
+    cast({{ round_to('gross_amount * ex_tax_ratio', 4) }} as decimal(18, 4)) as gross_amount_ex_tax,
+    cast({{ round_to('gross_amount * ex_tax_ratio', 4) }} - net_amount as decimal(18, 4))
+        as discount_amount_ex_tax
 from net_amounts

@@ -28,14 +28,23 @@ order_versions as (
 
 ),
 
+ranked_versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_id
+            order by updated_at desc, _partition_date desc, _extracted_at desc
+        ) as version_rank
+    from order_versions
+
+),
+
 latest_versions as (
 
     select *
-    from order_versions
-    qualify row_number() over (
-        partition by order_id
-        order by updated_at desc, _partition_date desc, _extracted_at desc
-    ) = 1
+    from ranked_versions
+    where version_rank = 1
 
 )
 

@@ -22,10 +22,34 @@ variants as (
     from {{ source('shop', 'product_variants') }}
     where sku is not null and trim(sku) <> ''
 
+),
+
+ranked as (
+
+    select
+        _partition_date as snapshot_date,
+        sku,
+        variant_id,
+        barcode,
+        gtin14,
+        list_price,
+        product_id,
+        product_name,
+        brand,
+        category,
+        unit_cost,
+        warehouse_available_qty,
+        snapshot_at,
+        _extracted_at,
+        row_number() over (
+            partition by _partition_date, sku order by snapshot_at desc, _extracted_at desc, variant_id asc
+        ) as version_rank
+    from variants
+
 )
 
 select
-    _partition_date as snapshot_date,
+    snapshot_date,
     sku,
     variant_id,
     barcode,
@@ -39,7 +63,5 @@ select
     warehouse_available_qty,
     snapshot_at,
     _extracted_at
-from variants
-qualify row_number() over (
-    partition by _partition_date, sku order by snapshot_at desc, _extracted_at desc, variant_id asc
-) = 1
+from ranked
+where version_rank = 1

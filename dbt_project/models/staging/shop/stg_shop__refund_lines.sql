@@ -27,25 +27,41 @@ refund_lines as (
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'refund_lines') }}
 
+),
+
+ranked as (
+
+    select
+        refund_lines.refund_id,
+        refund_lines.line_id,
+        refund_lines.order_id,
+        refund_lines.refund_created_at,
+        {{ to_shop_date('refund_lines.refund_created_at') }} as refund_date,
+        refund_lines.quantity as refunded_qty,
+        -- tax-included when the order's prices include tax (Shopify), see DECISIONLOG
+        cast(refund_lines.subtotal as decimal(18, 4)) as refund_subtotal,
+        orders.taxes_included,
+        row_number() over (
+            partition by refund_lines.refund_id, refund_lines.line_id order by refund_lines.quantity desc
+        ) as version_rank
+    from refund_lines
+    inner join orders
+        on
+            refund_lines.order_id = orders.order_id
+            and refund_lines.order_updated_at = orders.updated_at
+            and refund_lines._partition_date = orders._partition_date
+            and refund_lines._extracted_at = orders._extracted_at
+
 )
 
 select
-    refund_lines.refund_id,
-    refund_lines.line_id,
-    refund_lines.order_id,
-    refund_lines.refund_created_at,
-    {{ to_shop_date('refund_lines.refund_created_at') }} as refund_date,
-    refund_lines.quantity as refunded_qty,
-    -- tax-included when the order's prices include tax (Shopify), see DECISIONLOG
-    cast(refund_lines.subtotal as decimal(18, 4)) as refund_subtotal,
-    orders.taxes_included
-from refund_lines
-inner join orders
-    on
-        refund_lines.order_id = orders.order_id
-        and refund_lines.order_updated_at = orders.updated_at
-        and refund_lines._partition_date = orders._partition_date
-        and refund_lines._extracted_at = orders._extracted_at
-qualify row_number() over (
-    partition by refund_lines.refund_id, refund_lines.line_id order by refund_lines.quantity desc
-) = 1
+    refund_id,
+    line_id,
+    order_id,
+    refund_created_at,
+    refund_date,
+    refunded_qty,
+    refund_subtotal,
+    taxes_included
+from ranked
+where version_rank = 1

@@ -18,25 +18,47 @@ ticket_versions as (
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('zendesk', 'tickets') }}
 
+),
+
+ranked as (
+
+    select
+        ticket_id,
+        created_at,
+        {{ to_shop_date('created_at') }} as created_date,
+        updated_at,
+        status,
+        channel,
+        reason_tag,
+        order_number,
+        satisfaction_score,
+        -- only good / bad are ratings; offered / unoffered are no rating
+        case when satisfaction_score in ('good', 'bad') then satisfaction_score end as satisfaction,
+        first_reply_minutes,
+        full_resolution_minutes,
+        _partition_date,
+        _extracted_at,
+        row_number() over (
+            partition by ticket_id order by updated_at desc, _partition_date desc, _extracted_at desc
+        ) as version_rank
+    from ticket_versions
+
 )
 
 select
     ticket_id,
     created_at,
-    {{ to_shop_date('created_at') }} as created_date,
+    created_date,
     updated_at,
     status,
     channel,
     reason_tag,
     order_number,
     satisfaction_score,
-    -- only good / bad are ratings; offered / unoffered are no rating
-    case when satisfaction_score in ('good', 'bad') then satisfaction_score end as satisfaction,
+    satisfaction,
     first_reply_minutes,
     full_resolution_minutes,
     _partition_date,
     _extracted_at
-from ticket_versions
-qualify row_number() over (
-    partition by ticket_id order by updated_at desc, _partition_date desc, _extracted_at desc
-) = 1
+from ranked
+where version_rank = 1

@@ -1,0 +1,446 @@
+"""Pipeline benchmark (issue #6): timed Dagster runs of the whole pipeline, phase by phase.
+
+Every measurement runs what a user runs, `dagster asset materialize -m orchestration.definitions`
+with the in-process executor, against the simulator in its own process (live mode over loopback,
+as `extract_benchmark.py` does), then reads the run's step timings from the Dagster event log and
+dbt's own timings from its run_results.json. A thread samples the RSS of the whole `dagster`
+process tree (dbt's subprocess included; the simulator is not: it stands in for remote APIs)
+every 0.2 s, so each phase gets a peak. Each command prints one JSON document and appends it to
+bench/results/pipeline.jsonl with the machine and the git commit.
+
+    python bench/pipeline_benchmark.py snapshot                       # freeze dbt_project/ first
+    python bench/pipeline_benchmark.py backfill --warehouse W --start A --end B
+    python bench/pipeline_benchmark.py daily    --warehouse W --day D [--copy-to W2]
+    python bench/pipeline_benchmark.py noop     --warehouse W --day D   # fixed overhead
+    python bench/pipeline_benchmark.py subset   --source W --warehouse W2 --start A --end B
+
+`subset` copies the landing partitions A..B of one warehouse into a new one (no extraction), so a
+shorter history over the very same landed data costs no second extraction; `backfill --no-extract`
+then builds it. Phases: extract, checks (landing and mart suites), dbt, publication, reports;
+`overhead` is the run's wall time outside every step (process start, definitions, Dagster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_SNAPSHOT = Path("/tmp/bench-dbt-project")
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------------------- machine, results
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip()
+
+    import dagster
+    import duckdb
+
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dagster": dagster.__version__,
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_dirty": bool(git("status", "--porcelain")),
+    }
+
+
+def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
+    doc = {
+        "kind": kind,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        **result,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "pipeline.jsonl").open("a") as out:
+        out.write(json.dumps(doc, default=str) + "\n")
+    print(json.dumps(doc, indent=2, default=str))
+    return doc
+
+
+# --------------------------------------------------------------------------- RSS sampling
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants every `interval` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []  # (epoch seconds, bytes)
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.samples.append((time.time(), total))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
+        inside = [rss for t, rss in self.samples if start <= t <= end]
+        return round(max(inside) / 2**20, 1) if inside else 0.0
+
+
+# --------------------------------------------------------------------------- simulator
+
+
+def start_simulator(scale: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    from bench.extract_benchmark import start_simulator as start
+
+    return start(scale)
+
+
+# --------------------------------------------------------------------------- one dagster run
+
+
+def phase_of(step_key: str) -> str:
+    if "_ge_" in step_key:
+        return "checks"
+    if step_key.startswith("landing__"):
+        return "extract"
+    if step_key == "dbt_models":
+        return "dbt"
+    if step_key == "published_marts":
+        return "publication"
+    return "reports"
+
+
+def step_timings(dagster_home: Path) -> tuple[str, dict[str, Any], dict[str, float]]:
+    """The latest run's id, status and run start/end, and each step's (start, end)."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    run = instance.get_runs(limit=1)[0]
+    steps: dict[str, dict[str, float]] = {}
+    marks: dict[str, float] = {}
+    for entry in instance.all_logs(run.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        name = event.event_type_value
+        if name in ("RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
+            marks[name] = entry.timestamp
+        elif entry.step_key and name == "STEP_START":
+            steps.setdefault(entry.step_key, {})["start"] = entry.timestamp
+        elif entry.step_key and name in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            steps.setdefault(entry.step_key, {})["end"] = entry.timestamp
+            steps[entry.step_key]["status"] = name
+    instance.dispose()
+    return run.run_id, {"status": run.status.value, **marks}, steps
+
+
+def dbt_breakdown(warehouse: Path, run_id: str) -> dict[str, Any] | None:
+    """dbt's own view of its build: elapsed time after parsing, and the slowest nodes."""
+    path = warehouse / "build" / "dbt_runs" / run_id / "run_results.json"
+    if not path.exists():
+        return None
+    results = json.loads(path.read_text())
+    nodes = sorted(results["results"], key=lambda r: -r["execution_time"])
+    by_type: dict[str, float] = {}
+    for node in results["results"]:
+        kind = node["unique_id"].split(".")[0]
+        by_type[kind] = by_type.get(kind, 0.0) + node["execution_time"]
+    return {
+        "elapsed_s": round(results["elapsed_time"], 2),
+        "nodes": len(nodes),
+        "node_seconds_by_type": {k: round(v, 2) for k, v in sorted(by_type.items())},
+        "slowest": [
+            {"node": n["unique_id"].split(".")[-1], "s": round(n["execution_time"], 2)}
+            for n in nodes[:12]
+        ],
+    }
+
+
+def landed_rows(warehouse: Path) -> dict[str, int]:
+    import pyarrow.parquet as pq
+
+    totals: dict[str, int] = {}
+    landing = warehouse / "landing"
+    for path in landing.glob("*/*/date=*/data.parquet"):
+        key = f"{path.parts[-4]}/{path.parts[-3]}"
+        totals[key] = totals.get(key, 0) + pq.ParquetFile(path).metadata.num_rows
+    return dict(sorted(totals.items()))
+
+
+def run_pipeline(
+    warehouse: Path,
+    partition_args: list[str],
+    select: str,
+    sim_env: dict[str, str],
+    dbt_project: Path,
+) -> dict[str, Any]:
+    """One `dagster asset materialize` run; its wall time, phases, peaks and dbt breakdown."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    home = warehouse / "dagster_home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        **sim_env,
+        "WAREHOUSE_DIR": str(warehouse),
+        "DAGSTER_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "RETAIL_DBT_PROJECT_DIR": str(dbt_project),
+        "DBT_KEEP_RUN_TARGETS": "1",
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        *("asset", "materialize", "-m", "orchestration.definitions", "--select", select),
+        *partition_args,
+        *("--config-json", json.dumps(IN_PROCESS)),
+    ]
+    log = warehouse / f"run-{int(time.time())}.log"
+    started = time.time()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+        sampler = TreeSampler(process.pid)
+        sampler.start()
+        returncode = process.wait()
+        sampler.stop()
+    ended = time.time()
+    run_id, run, steps = step_timings(home)
+    phases: dict[str, dict[str, Any]] = {}
+    for key, step in steps.items():
+        if "start" not in step or "end" not in step:
+            continue
+        phase = phases.setdefault(phase_of(key), {"s": 0.0, "steps": 0, "peak_rss_mb": 0.0})
+        phase["s"] += step["end"] - step["start"]
+        phase["steps"] += 1
+        phase["peak_rss_mb"] = max(phase["peak_rss_mb"], sampler.peak(step["start"], step["end"]))
+    in_steps = sum(p["s"] for p in phases.values())
+    for phase in phases.values():
+        phase["s"] = round(phase["s"], 2)
+    run_end = run.get("RUN_SUCCESS") or run.get("RUN_FAILURE") or ended
+    return {
+        "returncode": returncode,
+        "run_id": run_id,
+        "run_status": run["status"],
+        "wall_s": round(ended - started, 2),
+        "peak_rss_mb": sampler.peak(),
+        "phases": phases,
+        "overhead": {
+            "total_s": round(ended - started - in_steps, 2),
+            "before_run_start_s": round(run.get("RUN_START", started) - started, 2),
+            "inside_run_between_steps_s": round(
+                run_end - run.get("RUN_START", started) - in_steps, 2
+            ),
+            "after_run_end_s": round(ended - run_end, 2),
+        },
+        "steps_s": {
+            k: round(v["end"] - v["start"], 2) for k, v in steps.items() if "end" in v and "start" in v
+        },
+        "dbt": dbt_breakdown(warehouse, run_id),
+        "log": str(log),
+    }
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def snapshot(target: Path) -> Path:
+    """Copy dbt_project/ (without target/ and logs/) so that runs use a frozen project."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        ROOT / "dbt_project", target, ignore=shutil.ignore_patterns("target", "logs", ".user.yml")
+    )
+    return target
+
+
+def with_simulator(scale: str, body: Any) -> dict[str, Any]:
+    simulator, sim_env = start_simulator(scale)
+    try:
+        return body(sim_env)
+    finally:
+        simulator.terminate()
+        simulator.wait()
+
+
+def cmd_backfill(args: argparse.Namespace) -> None:
+    warehouse = Path(args.warehouse)
+    if warehouse.exists() and not args.no_extract:
+        sys.exit(f"{warehouse} exists: a backfill starts from an empty warehouse")
+    select = 'not key:"landing/*"' if args.no_extract else "*"
+    partition = ["--partition-range", f"{args.start}...{args.end}"]
+    result = with_simulator(
+        args.scale,
+        lambda env: run_pipeline(warehouse, partition, select, env, Path(args.dbt_project)),
+    )
+    result["landed_rows"] = landed_rows(warehouse)
+    days = (date.fromisoformat(args.end) - date.fromisoformat(args.start)).days + 1
+    record(
+        "backfill",
+        {"scale": args.scale, "start": args.start, "end": args.end, "days": days,
+         "extract": not args.no_extract, **result},
+    )
+
+
+def history_days(warehouse: Path) -> int:
+    return len(list((warehouse / "landing" / "shop" / "orders").glob("date=*")))
+
+
+def cmd_daily(args: argparse.Namespace, kind: str = "daily") -> None:
+    warehouse = Path(args.warehouse)
+    if args.copy_to:
+        copy = Path(args.copy_to)
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(warehouse, copy)
+        warehouse = copy
+    history = history_days(warehouse)
+    result = with_simulator(
+        args.scale,
+        lambda env: run_pipeline(
+            warehouse, ["--partition", args.day], "*", env, Path(args.dbt_project)
+        ),
+    )
+    record(kind, {"scale": args.scale, "day": args.day, "history_days": history, **result})
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.monotonic()
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+    return round(time.monotonic() - started, 2)
+
+
+def cmd_noop(args: argparse.Namespace) -> None:
+    """A daily run with (almost) nothing new, plus its fixed costs measured one by one."""
+    warehouse = Path(args.warehouse)
+    dbt_project = Path(args.dbt_project)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RETAIL_DBT_PROJECT_DIR": str(dbt_project),
+        "WAREHOUSE_DIR": str(warehouse),
+    }
+    python, dbt = sys.executable, str(Path(sys.executable).with_name("dbt"))
+    parse = [dbt, "parse", "--quiet", "--project-dir", str(dbt_project)]
+    parse += ["--profiles-dir", str(dbt_project), "--target-path"]
+    scratch = warehouse / "parse-bench"
+    shutil.rmtree(scratch, ignore_errors=True)
+    vars_a = ["--vars", '{"partition_start": "2026-01-01", "partition_end": "2026-01-01"}']
+    vars_b = ["--vars", '{"partition_start": "2026-01-02", "partition_end": "2026-01-02"}']
+    fixed = {
+        "python_start_s": timed([python, "-c", "pass"], env),
+        "import_dagster_s": timed([python, "-c", "import dagster"], env),
+        "import_definitions_s": timed([python, "-c", "import orchestration.definitions"], env),
+        "dbt_version_s": timed([dbt, "--version"], env),
+        "dbt_parse_cold_s": timed([*parse, str(scratch), "--no-partial-parse", *vars_a], env),
+        "dbt_parse_partial_same_vars_s": timed([*parse, str(scratch), *vars_a], env),
+        "dbt_parse_partial_new_vars_s": timed([*parse, str(scratch), *vars_b], env),
+    }
+    shutil.rmtree(scratch, ignore_errors=True)
+    history = history_days(warehouse)
+    result = with_simulator(
+        args.scale,
+        lambda sim_env: run_pipeline(
+            warehouse, ["--partition", args.day], "*", sim_env, dbt_project
+        ),
+    )
+    record(
+        "noop",
+        {"scale": args.scale, "day": args.day, "history_days": history, "fixed": fixed, **result},
+    )
+
+
+def cmd_subset(args: argparse.Namespace) -> None:
+    """Copy the landing partitions start..end of `source` into a new warehouse."""
+    source, target = Path(args.source) / "landing", Path(args.warehouse) / "landing"
+    if target.exists():
+        sys.exit(f"{target} exists")
+    start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    copied = 0
+    for folder in source.rglob("date=*"):
+        day = date.fromisoformat(folder.name.removeprefix("date="))
+        if start <= day <= end:
+            shutil.copytree(folder, target / folder.relative_to(source))
+            copied += 1
+    print(json.dumps({"partitions_copied": copied, "warehouse": str(args.warehouse)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    snap = sub.add_parser("snapshot", help="freeze dbt_project/ into --dbt-project")
+    for p in (snap,):
+        p.add_argument("--dbt-project", default=str(DEFAULT_SNAPSHOT))
+    back = sub.add_parser("backfill", help="a backfill of start..end from an empty warehouse")
+    back.add_argument("--start", required=True)
+    back.add_argument("--end", required=True)
+    back.add_argument("--no-extract", action="store_true", help="landing already there")
+    daily = sub.add_parser("daily", help="one day's run on a warehouse with history")
+    noop = sub.add_parser("noop", help="a run with nothing new: the fixed overhead")
+    for p in (daily, noop):
+        p.add_argument("--day", required=True)
+    daily.add_argument("--copy-to", help="run on a copy of the warehouse (repeatable runs)")
+    for p in (back, daily, noop):
+        p.add_argument("--warehouse", required=True)
+        p.add_argument("--scale", default="large")
+        p.add_argument("--dbt-project", default=str(DEFAULT_SNAPSHOT))
+    subset = sub.add_parser("subset", help="copy landing partitions into a new warehouse")
+    subset.add_argument("--source", required=True)
+    subset.add_argument("--warehouse", required=True)
+    subset.add_argument("--start", required=True)
+    subset.add_argument("--end", required=True)
+    args = parser.parse_args()
+    if args.command == "snapshot":
+        print(json.dumps({"dbt_project": str(snapshot(Path(args.dbt_project)))}))
+    elif args.command == "backfill":
+        cmd_backfill(args)
+    elif args.command == "daily":
+        cmd_daily(args)
+    elif args.command == "noop":
+        cmd_noop(args)
+    else:
+        cmd_subset(args)
+
+
+if __name__ == "__main__":
+    main()
