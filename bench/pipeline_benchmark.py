@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -95,37 +96,50 @@ def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants every `interval` seconds."""
+    """Samples a process tree every `interval` seconds: summed RSS, and CPU seconds used so far
+    (user + system of the live processes, plus what exited children left to their parents).
+
+    CPU seconds are the contention-proof figure on a shared machine: wall time stretches when
+    another job takes the cores, CPU time much less.
+    """
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
-        self.samples: list[tuple[float, int]] = []  # (epoch seconds, bytes)
-        self._stop = threading.Event()
+        self.samples: list[tuple[float, int, float]] = []  # (epoch seconds, bytes, cpu seconds)
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
-            total = 0
+        while not self._halt.is_set():
+            rss, cpu = 0, 0.0
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
             for proc in procs:
                 try:
-                    total += proc.memory_info().rss
+                    rss += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    cpu += times.user + times.system + times.children_user + times.children_system
                 except psutil.Error:
                     pass
-            self.samples.append((time.time(), total))
-            self._stop.wait(self.interval)
+            self.samples.append((time.time(), rss, cpu))
+            self._halt.wait(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
-        inside = [rss for t, rss in self.samples if start <= t <= end]
+        inside = [rss for t, rss, _ in self.samples if start <= t <= end]
         return round(max(inside) / 2**20, 1) if inside else 0.0
+
+    def cpu(self, start: float = 0.0, end: float = float("inf")) -> float:
+        """CPU seconds used between the last sample before `start` and the last before `end`."""
+        before = [c for t, _, c in self.samples if t <= start] or [0.0]
+        until = [c for t, _, c in self.samples if t <= end] or [0.0]
+        return round(max(0.0, max(until) - max(before)), 1)
 
 
 # --------------------------------------------------------------------------- simulator
@@ -164,7 +178,7 @@ def step_timings(dagster_home: Path) -> tuple[str, dict[str, Any], dict[str, flo
         event = entry.dagster_event
         if event is None:
             continue
-        name = event.event_type_value
+        name = event.event_type_value.replace("PIPELINE_", "RUN_")
         if name in ("RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
             marks[name] = entry.timestamp
         elif entry.step_key and name == "STEP_START":
@@ -237,6 +251,9 @@ def run_pipeline(
         *("--config-json", json.dumps(IN_PROCESS)),
     ]
     log = warehouse / f"run-{int(time.time())}.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = before.ru_utime + before.ru_stime
+    load_before = os.getloadavg()[0]
     started = time.time()
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
@@ -250,19 +267,28 @@ def run_pipeline(
     for key, step in steps.items():
         if "start" not in step or "end" not in step:
             continue
-        phase = phases.setdefault(phase_of(key), {"s": 0.0, "steps": 0, "peak_rss_mb": 0.0})
+        phase = phases.setdefault(
+            phase_of(key), {"s": 0.0, "cpu_s": 0.0, "steps": 0, "peak_rss_mb": 0.0}
+        )
         phase["s"] += step["end"] - step["start"]
+        phase["cpu_s"] += sampler.cpu(step["start"], step["end"])
         phase["steps"] += 1
         phase["peak_rss_mb"] = max(phase["peak_rss_mb"], sampler.peak(step["start"], step["end"]))
     in_steps = sum(p["s"] for p in phases.values())
     for phase in phases.values():
         phase["s"] = round(phase["s"], 2)
+        phase["cpu_s"] = round(phase["cpu_s"], 1)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_total = children.ru_utime + children.ru_stime - cpu_before
     run_end = run.get("RUN_SUCCESS") or run.get("RUN_FAILURE") or ended
     return {
         "returncode": returncode,
         "run_id": run_id,
         "run_status": run["status"],
         "wall_s": round(ended - started, 2),
+        "cpu_s": round(cpu_total, 1),  # the dagster process tree, dbt included
+        "load_avg_1m_before": round(load_before, 2),
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
         "peak_rss_mb": sampler.peak(),
         "phases": phases,
         "overhead": {

@@ -5,7 +5,7 @@ For each data size, one landing zone is generated, then for each engine a fresh 
 - postgres: the landing loader (Parquet -> COPY into `landing.*`), then `dbt build`, in a fresh
   database of the server given by --postgres-dsn / TEST_POSTGRES_DSN;
 - spark: `dbt build` with pyspark in local mode (JVM and Derby metastore start included).
-`dbt build` = seeds + models + data tests (unit tests excluded on every engine, for equal work).
+`dbt build` = seeds + models + data tests (+ the 11 dbt unit tests on duckdb only, as in the tests).
 
 Sizes: `fixture` (the hand-made fixture of tests/dbt, 36 days, 8 orders) and `generated`
 (tests/dbt/test_incremental_equivalence.write_landing: --days days x --orders-per-day orders,

@@ -79,6 +79,14 @@ class PipelineConfig:
 DemoStarter = Callable[[], tuple[str, Mapping[str, str]]]
 
 
+def warehouse_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Absolute WAREHOUSE_DIR (default ./warehouse), read when called so tests and deployments
+    can point elsewhere. Absolute, because dbt resolves its profile from dbt_project/: a relative
+    value would silently point at dbt_project/warehouse."""
+    env = os.environ if env is None else env
+    return Path(env.get("WAREHOUSE_DIR") or "warehouse").resolve()
+
+
 def source_mode(env: Mapping[str, str]) -> str:
     """`demo` when no source URL is set, `live` when all are (with credentials), else an error."""
     urls = {spec.url_var: env.get(spec.url_var, "").strip() for spec in SOURCE_ENV.values()}
@@ -119,7 +127,7 @@ def resolve_config(env: Mapping[str, str], start_demo: DemoStarter | None = None
         sources=sources,
         shop_api_version=env.get("SHOP_API_VERSION") or DEFAULT_SHOP_API_VERSION,
         shop_timezone=env.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE,
-        warehouse_dir=Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve(),
+        warehouse_dir=warehouse_dir(env),
         google_ads_api_version=env.get("GOOGLE_ADS_API_VERSION") or DEFAULT_GOOGLE_ADS_API_VERSION,
         zendesk_order_field_id=env.get("ZENDESK_ORDER_FIELD_ID") or DEFAULT_ZENDESK_ORDER_FIELD_ID,
     )

@@ -10,11 +10,10 @@ keeps the previous publication, byte for byte.
 import os
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 
-from orchestration.lib.config import source_mode
+from orchestration.lib.config import source_mode, warehouse_dir
 from orchestration.lib.partitions import daily_partitions
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
@@ -104,9 +103,8 @@ def build_published_marts_asset(
             partition_end=end,
             checks=checks_of_run(context),
         )
-        warehouse_dir = Path(os.environ.get("WAREHOUSE_DIR", "warehouse")).resolve()
         result = publish_marts(
-            warehouse_dir,
+            warehouse_dir(),
             [key.path[-1] for key in mart_keys],
             stamp,
             postgres_target_from_env(),

@@ -8,7 +8,6 @@ not Python, decides what stops publication.
 
 # No `from __future__ import annotations`: Dagster inspects the context/config annotations.
 
-import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -16,17 +15,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lib.config import warehouse_dir
 from orchestration.quality.frames import Window, latest_landed_window
 from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome, run_suite
 from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition, load_suites
 
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 _MAX_TABLE_ROWS = 20
-
-
-def warehouse_dir() -> Path:
-    """`WAREHOUSE_DIR` read at run time, so tests and deployments can point elsewhere."""
-    return Path(os.environ.get("WAREHOUSE_DIR", "warehouse")).resolve()
 
 
 def run_window(tags: dict[str, str], warehouse: Path) -> Window:

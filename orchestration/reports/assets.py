@@ -7,22 +7,16 @@ that a new publication makes the report and the picking sheets stale.
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotation at
 # definition time and rejects it as a string.
-import os
-from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.config import warehouse_dir
 from orchestration.lib.partitions import daily_partitions
 from orchestration.reports.kpi_report import build_kpi_report
 from orchestration.reports.picking_sheets import build_picking_sheets, per_store_markdown
 
 PUBLISHED_MARTS = dg.AssetKey(["published_marts"])
 GROUP = "publication"
-
-
-def warehouse_dir() -> Path:
-    """`WAREHOUSE_DIR` read at run time, so tests and deployments can point elsewhere."""
-    return Path(os.environ.get("WAREHOUSE_DIR", "warehouse")).resolve()
 
 
 @dg.asset(
