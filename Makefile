@@ -22,14 +22,13 @@ install: $(VENV)/.installed ## create the virtual environment and install everyt
 demo: install ## run the whole pipeline on the bundled simulator over recent days
 	$(PY) -m orchestration.demo $(DEMO_ARGS)
 
-test: install ## run the test suite (lint included)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint ## run the linters and the test suite
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-lint: install
+lint: install ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 
 format: install
 	$(BIN)/ruff format .

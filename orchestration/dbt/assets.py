@@ -10,8 +10,14 @@ N days one `dbt build` with `partition_start`..`partition_end` spanning the rang
 
 dbt writes the single DuckDB build database, so the asset is in the `duckdb` pool (limit 1 in
 dagster.yaml) together with the publication that reads it: two runs never write it at once.
+
+Other engines (DBT_TARGET=postgres|spark, `orchestration.lib.config.dbt_target`): on postgres the
+run's landed days are first copied into the server (`landing_loader`); after a successful build
+the marts are mirrored into the same DuckDB build database (`mirror.py`), which the quality
+checks and the publication read on every target (docs/deploy.md "Targets").
 """
 
+import datetime as dt
 import os
 import shutil
 import time
@@ -20,15 +26,25 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import psycopg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
 from orchestration.dbt.vars import dbt_vars_args, dbt_vars_for_window
-from orchestration.lib.config import warehouse_dir
+from orchestration.lib.config import dbt_target, warehouse_dir
+from orchestration.lib.landing_loader import (
+    DEFAULT_SCHEMA,
+    load_landing,
+    postgres_dsn_from_env,
+    table_name,
+)
+from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
 
 DUCKDB_POOL = "duckdb"
+DBT_TARGET_TAG = "dbt/target"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
 # in the source tree; kept after a failure for debugging, pruned after this many days.
 _KEEP_FAILED_TARGETS_DAYS = 7
@@ -47,8 +63,10 @@ def _run_target_path(run_id: str) -> Path:
 
 
 def dbt_resource() -> DbtCliResource:
-    """The `dbt` resource: this project, the venv's dbt executable."""
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    """The `dbt` resource: this project, the venv's dbt executable, the target of DBT_TARGET."""
+    return DbtCliResource(
+        project_dir=dbt_project, dbt_executable=dbt_executable(), target=dbt_target()
+    )
 
 
 @dbt_assets(
@@ -69,9 +87,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         window.end if window else None,
         daily_partitions.timezone,
     )
-    context.log.info(f"dbt vars: {dbt_vars}")
+    target = dbt.target or dbt_target()
+    context.log.info(f"dbt target {target}, vars: {dbt_vars}")
+    context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})
     # dbt inherits this process's environment; make its WAREHOUSE_DIR absolute (see warehouse_dir)
     os.environ["WAREHOUSE_DIR"] = str(warehouse_dir())
+    if target == "postgres":
+        _load_postgres_landing(context, partitioned)
     target_path = _run_target_path(context.run_id)
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
@@ -80,19 +102,67 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         context=context,
         target_path=target_path,
     )
-    try:
-        yield from (
-            invocation.stream()
-            .fetch_row_counts()  # tables only (dagster-dbt skips views)
+    events = invocation.stream()
+    if target != "spark":
+        # Spark: these would start a second Spark session (and Derby metastore) in this process,
+        # next to dbt's: the embedded metastore allows one.
+        events = (
+            events.fetch_row_counts()  # tables only (dagster-dbt skips views)
             # No column lineage: it re-parses every model with sqlglot and queries its parents.
             .fetch_column_metadata(with_column_lineage=False)
         )
+    try:
+        for event in events:
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                event = event.with_metadata({**event.metadata, "dbt_target": target})
+            yield event
     finally:
-        release_duckdb(invocation.adapter)
-    # Reached only when dbt succeeded: a failed run keeps its target folder for debugging (and
-    # every run keeps it with DBT_KEEP_RUN_TARGETS=1: the benchmarks read run_results.json).
+        if target == "duckdb":
+            release_duckdb(invocation.adapter)
+    # Reached only when dbt succeeded.
+    if target != "duckdb":
+        started = time.monotonic()
+        marts = [key.path[-1] for key in published_model_keys()]
+        dsn = postgres_dsn_from_env() if target == "postgres" else None
+        counts = mirror_marts(target, warehouse_dir(), marts, dsn)
+        context.log.info(
+            f"mirrored {len(counts)} marts from {target} into the DuckDB build database in "
+            f"{time.monotonic() - started:.1f}s: {counts}"
+        )
+    # A failed run keeps its target folder for debugging (and every run keeps it with
+    # DBT_KEEP_RUN_TARGETS=1: the benchmarks read run_results.json).
     if os.environ.get("DBT_KEEP_RUN_TARGETS") != "1":
         shutil.rmtree(target_path, ignore_errors=True)
+
+
+def _load_postgres_landing(context: dg.AssetExecutionContext, partitioned: bool) -> None:
+    """Copy the landing Parquet files into the Postgres of the DBT_POSTGRES_* variables.
+
+    A partitioned run replaces only its days; an unpartitioned run, or a database without the
+    landing tables yet (first run on a new server), loads every landed day.
+    """
+    dsn = postgres_dsn_from_env()
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys] if partitioned else None
+    if days is not None and not _postgres_landing_exists(dsn):
+        days = None
+    started = time.monotonic()
+    loaded = load_landing(dsn, warehouse_dir(), days=days)
+    context.log.info(
+        f"loaded {sum(item.rows for item in loaded):,} landing rows into Postgres "
+        f"({'all days' if days is None else f'{len(days)} days'}) "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+
+
+def _postgres_landing_exists(dsn: str) -> bool:
+    names = [table_name(s, d) for s, datasets in LANDING_DATASETS.items() for d in datasets]
+    with psycopg.connect(dsn) as connection:
+        row = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = %s and table_name = any(%s)",
+            [DEFAULT_SCHEMA, names],
+        ).fetchone()
+    return bool(row) and row[0] == len(names)
 
 
 def release_duckdb(adapter: Any) -> None:

@@ -184,3 +184,19 @@ class PipelineResource(dg.ConfigurableResource):
             backoff_jitter=0.5,
             retry_after_max=self.retry_after_max,
         )
+
+
+#: The dbt targets of dbt_project/profiles.yml (DECISIONLOG "Engines").
+DBT_TARGETS = ("duckdb", "postgres", "spark")
+
+
+def dbt_target(env: Mapping[str, str] | None = None) -> str:
+    """The dbt target from DBT_TARGET (default duckdb), or ConfigError naming the allowed ones."""
+    env = os.environ if env is None else env
+    target = (env.get("DBT_TARGET") or "duckdb").strip().lower()
+    if target not in DBT_TARGETS:
+        raise ConfigError(
+            f"DBT_TARGET={env.get('DBT_TARGET')!r} is not a dbt target of this project: "
+            f"set DBT_TARGET to one of {', '.join(DBT_TARGETS)} (default duckdb)."
+        )
+    return target

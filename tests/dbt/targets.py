@@ -7,7 +7,8 @@ Used by the fixture tests to assert the same hand-computed values on every engin
   postgres_for_tests.sh), the landing loaded by `orchestration.lib.landing_loader`, read with
   psycopg;
 - spark: pyspark local mode (needs `java`); after dbt exits (one Derby metastore = one process),
-  the Parquet files of the Spark warehouse are read with DuckDB, one view per table.
+  the Parquet files of the Spark warehouse are read with DuckDB, one view per table
+  (`orchestration.dbt.mirror.spark_warehouse_as_duckdb`, the code the pipeline's mirror uses).
 
 A target whose engine is missing is skipped locally and FAILS in CI (env CI=true).
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.dbt.mirror import spark_warehouse_as_duckdb
 from tests.dbt_runner import run_dbt
 
 TARGETS = ("duckdb", "postgres", "spark")
@@ -171,30 +173,6 @@ class Reader:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def spark_warehouse_as_duckdb(warehouse_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per table of a Spark warehouse (`<db>.db/<table>/`).
-
-    Views (staging, intermediate) live only in the metastore; tables are Parquet folders, with
-    `col=value` sub-folders for partitioned ones (fct_store_stock_daily by count_date).
-    """
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    if not warehouse_dir.exists():
-        return con
-    for db_dir in sorted(warehouse_dir.glob("*.db")):
-        schema = db_dir.name[: -len(".db")]
-        con.execute(f'create schema if not exists "{schema}"')
-        for table_dir in sorted(p for p in db_dir.iterdir() if p.is_dir()):
-            if not any(table_dir.rglob("*.parquet")):
-                continue
-            glob = str(table_dir / "**" / "*.parquet").replace("'", "''")
-            con.execute(
-                f'create view "{schema}"."{table_dir.name}" as select * from '
-                f"read_parquet('{glob}', hive_partitioning = true)"
-            )
-    return con
 
 
 def java_version() -> str | None:

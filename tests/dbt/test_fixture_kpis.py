@@ -506,7 +506,8 @@ def test_dim_customers(con) -> None:
 def test_dim_products(con) -> None:
     actual, _ = rows(con, "dim_products")
     # latest catalog snapshot (identical every day); gtin = GTIN-14 of the EAN-13 barcode
-    # CHOICE: list_price is the catalog price as landed.
+    # list_price excludes tax (marts.md money convention): catalog prices include 20 % VAT
+    # (vars catalog_prices_include_tax, catalog_vat_rate): 120 / 1.2 = 100, 96 / 1.2 = 80, 36 / 1.2 = 30.
     expected = {
         ("DRS-RED-M",): dict(
             gtin="03012345001014",
@@ -514,7 +515,7 @@ def test_dim_products(con) -> None:
             product_name="Red Wrap Dress",
             brand="Maison Rouge",
             category=DRESSES,
-            list_price=120.0,
+            list_price=100.0,
             unit_cost=40.0,
             warehouse_available_qty=10,
         ),
@@ -523,14 +524,14 @@ def test_dim_products(con) -> None:
             product_name="Leather Bag",
             brand="Atelier Nord",
             category=ACCESSORIES,
-            list_price=96.0,
+            list_price=80.0,
             unit_cost=30.0,
             warehouse_available_qty=0,
         ),
         ("ACC-SCF-01",): dict(
             gtin="03012345003018",
             category=ACCESSORIES,
-            list_price=36.0,
+            list_price=30.0,
             unit_cost=10.0,
             warehouse_available_qty=3,
         ),
@@ -1240,13 +1241,13 @@ def test_mart_kpi_scorecard(con) -> None:
 # PAR-MARAIS (display_min 2) x ACC-SCF-01: 7 until 01-12, 6 from 01-13 (the only depletion, on
 #   D-28 exactly: outside the window) -> depletion_28d 0, cover null, counted since 01-06 (35
 #   days >= 28, and 36 count days) -> slow; transferable 6 - 2 = 4; sold online: 1001 (1 unit;
-#   1002 cancelled and 1004 test excluded) -> candidate. potential 4 x (36 - 10) = 104.
+#   1002 cancelled and 1004 test excluded) -> candidate. potential 4 x (30 - 10) = 80.
 # LYO-PRESQUILE (display_min 1) x ACC-BAG-01: 2 every day -> slow, transferable 1, sold online:
-#   1003 (1 unit); warehouse 0 -> online stockout -> rank 1 despite potential 1 x (96 - 30) = 66.
+#   1003 (1 unit); warehouse 0 -> online stockout -> rank 1 despite potential 1 x (80 - 30) = 50.
 # Not candidates: LYO x SHO-SNK-40 sells in store (depletion_28d 2 + 4 + 1 = 7, avg 0.25,
 #   cover 6 / 0.25 = 24 < 90); PAR x DRS-RED-M transferable 2 - 2 = 0; LYO x ACC-HAT-01 never
 #   sold online; PAR x DRS-SILK-M last counted 01-31 (> 7 days before D).
-# CHOICE: unit_price is the catalog price as landed (the landing has no tax rate to strip it).
+# unit_price is dim_products.list_price, excluding tax: 96 / 1.2 = 80 (bag), 36 / 1.2 = 30 (scarf).
 def test_mart_store_picking_candidates(con) -> None:
     actual, _ = rows(con, "mart_store_picking_candidates")
     common = dict(
@@ -1268,9 +1269,9 @@ def test_mart_store_picking_candidates(con) -> None:
             warehouse_available_qty=0,
             online_stockout=True,
             transferable_qty=1,
-            unit_price=96.0,
+            unit_price=80.0,
             unit_cost=30.0,
-            potential_margin=66.0,
+            potential_margin=50.0,  # 1 x (80 - 30)
             priority_rank=1,
         ),
         ("PAR-MARAIS", "ACC-SCF-01"): dict(
@@ -1283,9 +1284,9 @@ def test_mart_store_picking_candidates(con) -> None:
             warehouse_available_qty=3,
             online_stockout=False,
             transferable_qty=4,
-            unit_price=36.0,
+            unit_price=30.0,
             unit_cost=10.0,
-            potential_margin=104.0,
+            potential_margin=80.0,  # 4 x (30 - 10)
             priority_rank=2,
         ),
     }

@@ -9,7 +9,7 @@ variants as (
         nullif(trim(barcode), '') as barcode,
         -- normalise to GTIN-14 (the extractor already does; fall back on the barcode)
         coalesce(nullif(trim(gtin14), ''), lpad(nullif(trim(barcode), ''), 14, '0')) as gtin14,
-        cast(price as decimal(18, 4)) as list_price,
+        {{ catalog_price_ex_tax('price') }} as list_price,
         product_id,
         product_title as product_name,
         vendor as brand,
