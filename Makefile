@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PIP_FLAGS ?= -q --disable-pip-version-check
 export WAREHOUSE_DIR ?= $(CURDIR)/warehouse
+export DBT_TARGET ?= duckdb
+# The throwaway PostgreSQL of `make postgres` (outside the source tree; trust auth, loopback only).
+PG_DIR ?= /tmp/retail-pipeline-pg
 
-.PHONY: install demo test lint format dev manifest serve-simulator screenshots bench clean
+.PHONY: install demo test lint format dev manifest serve-simulator screenshots bench \
+	bench-transform postgres postgres-stop clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +53,17 @@ serve-simulator: install ## serve the simulated source APIs on loopback (port 87
 
 bench: install ## extraction benchmark at large scale (see bench/README.md)
 	$(PY) bench/extract_benchmark.py
+
+bench-transform: install ## transform phase on duckdb, postgres and spark (see bench/README.md)
+	$(PY) bench/transform_engines.py
+
+postgres: ## start a local throwaway PostgreSQL; use as: eval "$$(make -s postgres)"
+	@scripts/postgres_for_tests.sh start $(PG_DIR)
+	@echo "export DBT_POSTGRES_HOST=127.0.0.1 DBT_POSTGRES_PORT=$$(cat $(PG_DIR)/port)" \
+		"DBT_POSTGRES_USER=postgres DBT_POSTGRES_DBNAME=postgres"
+
+postgres-stop: ## stop the PostgreSQL of `make postgres`
+	scripts/postgres_for_tests.sh stop $(PG_DIR)
 
 clean:
 	rm -rf $(WAREHOUSE_DIR) dbt_project/target dbt_project/logs

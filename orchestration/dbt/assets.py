@@ -94,6 +94,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     os.environ["WAREHOUSE_DIR"] = str(warehouse_dir())
     if target == "postgres":
         _load_postgres_landing(context, partitioned)
+    if target == "spark":
+        # dagster-dbt reads dbt's stdout and stderr as one stream of JSON lines: Spark's console
+        # progress bar (stderr, no newline) glued to a line made a model's result unparsable,
+        # so its asset was never materialised and everything downstream skipped.
+        os.environ.setdefault(
+            "PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell"
+        )
     target_path = _run_target_path(context.run_id)
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
