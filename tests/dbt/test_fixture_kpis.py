@@ -507,7 +507,8 @@ def test_dim_products(con) -> None:
     actual, _ = rows(con, "dim_products")
     # latest catalog snapshot (identical every day); gtin = GTIN-14 of the EAN-13 barcode
     # list_price excludes tax (marts.md money convention): catalog prices include 20 % VAT
-    # (vars catalog_prices_include_tax, catalog_vat_rate): 120 / 1.2 = 100, 96 / 1.2 = 80, 36 / 1.2 = 30.
+    # (vars catalog_prices_include_tax, catalog_vat_rate):
+    # 120 / 1.2 = 100, 96 / 1.2 = 80, 36 / 1.2 = 30.
     expected = {
         ("DRS-RED-M",): dict(
             gtin="03012345001014",

@@ -77,7 +77,9 @@ def test_dbt_build_passes_every_test(warehouse: Path) -> None:
 def test_every_mart_is_non_empty(warehouse: Path) -> None:
     # The marts are the models under models/marts/: read from the project, not from the build.
     models = sorted(
-        path.stem for folder in MART_DIRS for path in (DBT_PROJECT_DIR / "models" / "marts" / folder).glob("*.sql")
+        path.stem
+        for folder in MART_DIRS
+        for path in (DBT_PROJECT_DIR / "models" / "marts" / folder).glob("*.sql")
     )
     assert "mart_store_picking_candidates" in models and len(models) >= 10
     tables = _query(
@@ -85,7 +87,9 @@ def test_every_mart_is_non_empty(warehouse: Path) -> None:
         "select table_name, table_type from information_schema.tables where table_schema = 'marts'",
     )
     assert {t["table_name"] for t in tables} >= set(models)
-    empty = [m for m in models if _query(warehouse, f"select count(*) as n from marts.{m}")[0]["n"] == 0]
+    empty = [
+        m for m in models if _query(warehouse, f"select count(*) as n from marts.{m}")[0]["n"] == 0
+    ]
     assert empty == []
 
 
@@ -161,7 +165,10 @@ def test_candidates_are_slow_in_store(warehouse: Path, candidates: list[dict[str
 def test_candidates_sell_online(warehouse: Path, candidates: list[dict[str, Any]]) -> None:
     """online_units_sold_28d >= 1, and equal to the units of counted online orders created in
     (D-28, D] as landed (latest version of each order and line)."""
-    orders, lines = _landing(warehouse, "shop", "orders"), _landing(warehouse, "shop", "order_lines")
+    orders, lines = (
+        _landing(warehouse, "shop", "orders"),
+        _landing(warehouse, "shop", "order_lines"),
+    )
     names = ", ".join(f"'{n}'" for n in IN_STORE_SOURCE_NAMES)
     landed_units = {
         r["sku"]: r["units"]

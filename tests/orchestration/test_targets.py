@@ -38,7 +38,8 @@ def test_dbt_target_from_env() -> None:
 def postgres_database(monkeypatch: pytest.MonkeyPatch):
     require_engine("postgres")
     database = create_postgres_database("pipeline")
-    for name, value in {"DBT_TARGET": "postgres", **postgres_env(database)}.items():
+    env = {"DBT_TARGET": "postgres", "DBT_THREADS": "4", **postgres_env(database)}
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     try:
         yield database
@@ -74,6 +75,8 @@ def test_one_day_on_postgres_publishes(postgres_database: str, _isolated_warehou
         ).fetchone()
     assert orders > 0
     # nothing was built in DuckDB by dbt: the build database holds only the mirrored marts
-    with duckdb.connect(str(_isolated_warehouse / "build" / "warehouse.duckdb")) as con:
-        schemas = {row[0] for row in con.execute("select schema_name from duckdb_tables()")}
+    build = _isolated_warehouse / "build" / "warehouse.duckdb"
+    with duckdb.connect(str(build), read_only=True) as con:
+        tables = con.execute("select schema_name from duckdb_tables()").fetchall()
+    schemas = {schema for (schema,) in tables}
     assert schemas == {"marts"}

@@ -79,7 +79,15 @@ def mart_kpi_daily(context: dg.AssetExecutionContext) -> None:
     """The real dbt models up to mart_kpi_daily, with the run's day as dbt's partition window."""
     day = context.partition_key
     run_dbt(
-        ["build", "--select", "+mart_kpi_daily", "--resource-type", "seed", "--resource-type", "model"],
+        [
+            "build",
+            "--select",
+            "+mart_kpi_daily",
+            "--resource-type",
+            "seed",
+            "--resource-type",
+            "model",
+        ],
         warehouse_dir(),
         dbt_vars={"partition_start": day, "partition_end": day},
     )
@@ -161,13 +169,17 @@ def _failed_check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheck
 
 def _observed(description: str, expectation: str) -> tuple[str, list[float]]:
     """From a check description, the observed value and samples of one failed expectation."""
-    match = re.search(re.escape(expectation) + r" on \w+: observed ([^,;]+)(?:, e\.g\. ([^;]+))?", description)
+    match = re.search(
+        re.escape(expectation) + r" on \w+: observed ([^,;]+)(?:, e\.g\. ([^;]+))?", description
+    )
     assert match, description
     samples = [float(s) for s in (match.group(2) or "").split(", ") if s]
     return match.group(1).strip(), samples
 
 
-def _assert_not_published(result: dg.ExecuteInProcessResult, before: dict[str, bytes], warehouse: Path) -> None:
+def _assert_not_published(
+    result: dg.ExecuteInProcessResult, before: dict[str, bytes], warehouse: Path
+) -> None:
     assert not result.success
     assert PUBLISHED not in {e.asset_key for e in result.get_asset_materialization_events()}
     assert "published_marts" not in _started_steps(result)
@@ -207,10 +219,13 @@ def _counted_orders_per_day(warehouse: Path) -> dict[date, int]:
     with duckdb.connect() as con:
         rows = con.execute(
             f"""
+            with latest_orders as (
+                select * from read_parquet('{orders}')
+                qualify row_number() over (partition by order_id order by updated_at desc) = 1
+            )
             select (created_at at time zone '{SHOP_TIMEZONE}')::date as day, count(*)
-            from read_parquet('{orders}')
-            qualify row_number() over (partition by order_id order by updated_at desc) = 1
-                and not is_test and cancelled_at is null
+            from latest_orders
+            where not is_test and cancelled_at is null
             group by all
             """
         ).fetchall()
