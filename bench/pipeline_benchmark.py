@@ -300,7 +300,9 @@ def run_pipeline(
             "after_run_end_s": round(ended - run_end, 2),
         },
         "steps_s": {
-            k: round(v["end"] - v["start"], 2) for k, v in steps.items() if "end" in v and "start" in v
+            k: round(v["end"] - v["start"], 2)
+            for k, v in steps.items()
+            if "end" in v and "start" in v
         },
         "dbt": dbt_breakdown(warehouse, run_id),
         "log": str(log),
@@ -343,8 +345,14 @@ def cmd_backfill(args: argparse.Namespace) -> None:
     days = (date.fromisoformat(args.end) - date.fromisoformat(args.start)).days + 1
     record(
         "backfill",
-        {"scale": args.scale, "start": args.start, "end": args.end, "days": days,
-         "extract": not args.no_extract, **result},
+        {
+            "scale": args.scale,
+            "start": args.start,
+            "end": args.end,
+            "days": days,
+            "extract": not args.no_extract,
+            **result,
+        },
     )
 
 

@@ -183,8 +183,17 @@ def pandas_orders(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         warehouse,
         "shop",
         "orders",
-        ["order_id", "created_at", "updated_at", "cancelled_at", "is_test", "taxes_included",
-         "source_name", "_partition_date", "_extracted_at"],
+        [
+            "order_id",
+            "created_at",
+            "updated_at",
+            "cancelled_at",
+            "is_test",
+            "taxes_included",
+            "source_name",
+            "_partition_date",
+            "_extracted_at",
+        ],
     )
     for column in ("created_at", "updated_at", "cancelled_at", "_extracted_at"):
         orders[column] = pd.to_datetime(orders[column], utc=True)
@@ -197,14 +206,35 @@ def pandas_orders(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         warehouse,
         "shop",
         "order_lines",
-        ["order_id", "order_updated_at", "line_id", "sku", "quantity", "original_unit_price",
-         "discount_amount", "tax_amount", "_partition_date", "_extracted_at"],
+        [
+            "order_id",
+            "order_updated_at",
+            "line_id",
+            "sku",
+            "quantity",
+            "original_unit_price",
+            "discount_amount",
+            "tax_amount",
+            "_partition_date",
+            "_extracted_at",
+        ],
     )
     lines["order_updated_at"] = pd.to_datetime(lines["order_updated_at"], utc=True)
     lines["_extracted_at"] = pd.to_datetime(lines["_extracted_at"], utc=True)
     lines = lines.merge(
-        orders[["order_id", "updated_at", "_partition_date", "_extracted_at", "taxes_included",
-                "order_date", "is_counted", "is_test", "source_name"]],
+        orders[
+            [
+                "order_id",
+                "updated_at",
+                "_partition_date",
+                "_extracted_at",
+                "taxes_included",
+                "order_date",
+                "is_counted",
+                "is_test",
+                "source_name",
+            ]
+        ],
         left_on=["order_id", "order_updated_at", "_partition_date", "_extracted_at"],
         right_on=["order_id", "updated_at", "_partition_date", "_extracted_at"],
     ).drop_duplicates("line_id")
@@ -221,43 +251,72 @@ def pandas_orders(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return orders, lines
 
 
-def pandas_kpi_daily(warehouse: Path, orders: pd.DataFrame, lines: pd.DataFrame,
-                     partition_end: Any) -> pd.DataFrame:
+def pandas_kpi_daily(
+    warehouse: Path, orders: pd.DataFrame, lines: pd.DataFrame, partition_end: Any
+) -> pd.DataFrame:
     counted_lines = lines[lines["is_counted"]]
     order_days = orders[orders["is_counted"]].groupby("order_date").size().rename("orders")
     revenue = counted_lines.groupby("order_date").agg(
         net_revenue=("net_amount", "sum"), units=("quantity", "sum")
     )
     sessions = read(
-        warehouse, "ga4", "sessions",
-        ["date", "session_source", "session_medium", "session_campaign_name", "sessions",
-         "_partition_date", "_extracted_at"],
+        warehouse,
+        "ga4",
+        "sessions",
+        [
+            "date",
+            "session_source",
+            "session_medium",
+            "session_campaign_name",
+            "sessions",
+            "_partition_date",
+            "_extracted_at",
+        ],
     )
     sessions = latest(
-        sessions, ["date", "session_source", "session_medium", "session_campaign_name"],
+        sessions,
+        ["date", "session_source", "session_medium", "session_campaign_name"],
         ["_partition_date", "_extracted_at"],
     )
     session_days = sessions.groupby("date")["sessions"].sum()
-    google = read(warehouse, "google_ads", "campaign_stats",
-                  ["date", "campaign_id", "cost_micros", "_partition_date", "_extracted_at"])
+    google = read(
+        warehouse,
+        "google_ads",
+        "campaign_stats",
+        ["date", "campaign_id", "cost_micros", "_partition_date", "_extracted_at"],
+    )
     google = latest(google, ["date", "campaign_id"], ["_partition_date", "_extracted_at"])
     google["spend"] = (google["cost_micros"] / 1_000_000).round(4)
-    meta = read(warehouse, "meta_ads", "campaign_insights",
-                ["date", "campaign_id", "spend", "_partition_date", "_extracted_at"])
+    meta = read(
+        warehouse,
+        "meta_ads",
+        "campaign_insights",
+        ["date", "campaign_id", "spend", "_partition_date", "_extracted_at"],
+    )
     meta = latest(meta, ["date", "campaign_id"], ["_partition_date", "_extracted_at"])
     meta["spend"] = meta["spend"].astype(float).round(4)
-    spend_days = pd.concat([google[["date", "spend"]], meta[["date", "spend"]]]).groupby(
-        "date"
-    )["spend"].sum()
-    tickets = read(warehouse, "zendesk", "tickets",
-                   ["ticket_id", "created_at", "updated_at", "_partition_date", "_extracted_at"])
+    spend_days = (
+        pd.concat([google[["date", "spend"]], meta[["date", "spend"]]])
+        .groupby("date")["spend"]
+        .sum()
+    )
+    tickets = read(
+        warehouse,
+        "zendesk",
+        "tickets",
+        ["ticket_id", "created_at", "updated_at", "_partition_date", "_extracted_at"],
+    )
     for column in ("created_at", "updated_at", "_extracted_at"):
         tickets[column] = pd.to_datetime(tickets[column], utc=True)
     tickets = latest(tickets, ["ticket_id"], ["updated_at", "_partition_date", "_extracted_at"])
     ticket_days = shop_date(tickets["created_at"]).value_counts()
     parts = {
-        "orders": order_days, "net_revenue": revenue["net_revenue"], "units": revenue["units"],
-        "sessions": session_days, "ad_spend": spend_days, "tickets": ticket_days,
+        "orders": order_days,
+        "net_revenue": revenue["net_revenue"],
+        "units": revenue["units"],
+        "sessions": session_days,
+        "ad_spend": spend_days,
+        "tickets": ticket_days,
     }
     for name, part in parts.items():
         part.index = pd.to_datetime(part.index)
@@ -272,21 +331,45 @@ def pandas_kpi_daily(warehouse: Path, orders: pd.DataFrame, lines: pd.DataFrame,
 
 
 def pandas_picking(warehouse: Path, lines: pd.DataFrame, as_of: Any) -> pd.DataFrame:
-    events = read(warehouse, "rfid", "events",
-                  ["event_id", "event_time", "biz_step", "store_gln", "read_point",
-                   "_partition_date", "_extracted_at"])
+    events = read(
+        warehouse,
+        "rfid",
+        "events",
+        [
+            "event_id",
+            "event_time",
+            "biz_step",
+            "store_gln",
+            "read_point",
+            "_partition_date",
+            "_extracted_at",
+        ],
+    )
     events["_extracted_at"] = pd.to_datetime(events["_extracted_at"], utc=True)
     events = latest(events, ["event_id"], ["_partition_date", "_extracted_at"])
     events["event_time"] = pd.to_datetime(events["event_time"], utc=True)
     step = events["biz_step"].str.replace("urn:epcglobal:cbv:bizstep:", "").str.lower()
     cycle = events[step == "cycle_counting"].copy()
     cycle["count_date"] = shop_date(cycle["event_time"])
-    obs = read(warehouse, "rfid", "observations",
-               ["event_id", "gtin14", "serial", "quantity", "_partition_date", "_extracted_at"])
+    obs = read(
+        warehouse,
+        "rfid",
+        "observations",
+        ["event_id", "gtin14", "serial", "quantity", "_partition_date", "_extracted_at"],
+    )
     obs["_extracted_at"] = pd.to_datetime(obs["_extracted_at"], utc=True)
     obs = obs[obs["quantity"] >= 0].merge(
-        cycle[["event_id", "_partition_date", "_extracted_at", "store_gln", "read_point",
-               "event_time", "count_date"]],
+        cycle[
+            [
+                "event_id",
+                "_partition_date",
+                "_extracted_at",
+                "store_gln",
+                "read_point",
+                "event_time",
+                "count_date",
+            ]
+        ],
         on=["event_id", "_partition_date", "_extracted_at"],
     )
     keys = ["store_gln", "count_date", "gtin14"]
@@ -310,10 +393,13 @@ def pandas_picking(warehouse: Path, lines: pd.DataFrame, as_of: Any) -> pd.DataF
     )
     products = variants.dropna(subset=["sku", "gtin14"]).sort_values("sku")
     products = products.drop_duplicates("gtin14")[["gtin14", "sku"]]
-    stores = pd.read_csv(Path(os.environ["RETAIL_DBT_PROJECT_DIR"]) / "seeds" / "stores.csv",
-                         dtype={"gln": str})
+    stores = pd.read_csv(
+        Path(os.environ["RETAIL_DBT_PROJECT_DIR"]) / "seeds" / "stores.csv", dtype={"gln": str}
+    )
     stock = dense.merge(products, on="gtin14").merge(
-        stores[["gln", "store_id", "display_min_qty"]], left_on="store_gln", right_on="gln",
+        stores[["gln", "store_id", "display_min_qty"]],
+        left_on="store_gln",
+        right_on="gln",
         how="left",
     )
     stock["store_id"] = stock["store_id"].fillna(stock["store_gln"])
@@ -321,13 +407,20 @@ def pandas_picking(warehouse: Path, lines: pd.DataFrame, as_of: Any) -> pd.DataF
     stock = stock[stock["count_date"] <= as_of]
     window_start = as_of - pd.Timedelta(days=28)
     stock = stock.sort_values("count_date")
-    stock["recent_depletion"] = np.where(stock["count_date"] > window_start,
-                                         stock["depletion_qty"], 0)
-    pairs = stock.groupby(["store_id", "sku"]).agg(
-        on_hand_qty=("on_hand_qty", "last"), last_count_date=("count_date", "max"),
-        first_count_date=("count_date", "min"), depletion_28d=("recent_depletion", "sum"),
-        display_min_qty=("display_min_qty", "first"),
-    ).reset_index()
+    stock["recent_depletion"] = np.where(
+        stock["count_date"] > window_start, stock["depletion_qty"], 0
+    )
+    pairs = (
+        stock.groupby(["store_id", "sku"])
+        .agg(
+            on_hand_qty=("on_hand_qty", "last"),
+            last_count_date=("count_date", "max"),
+            first_count_date=("count_date", "min"),
+            depletion_28d=("recent_depletion", "sum"),
+            display_min_qty=("display_min_qty", "first"),
+        )
+        .reset_index()
+    )
     in_store = set(lines.loc[lines["source_name"] == "pos", "order_id"])
     sold = lines[lines["is_counted"] & ~lines["order_id"].isin(in_store)]
     sold = sold[(sold["order_date"] > window_start) & (sold["order_date"] <= as_of)]
@@ -339,8 +432,7 @@ def pandas_picking(warehouse: Path, lines: pd.DataFrame, as_of: Any) -> pd.DataF
     pairs["days_of_cover"] = (pairs["on_hand_qty"] / daily.where(daily != 0)).astype(float)
     pairs["transferable_qty"] = pairs["on_hand_qty"] - pairs["display_min_qty"].fillna(1)
     slow = (pairs["days_of_cover"] >= 90) | (
-        pairs["days_of_cover"].isna()
-        & (pairs["first_count_date"] <= as_of - pd.Timedelta(days=28))
+        pairs["days_of_cover"].isna() & (pairs["first_count_date"] <= as_of - pd.Timedelta(days=28))
     )
     chosen = pairs[
         (pairs["last_count_date"] > as_of - pd.Timedelta(days=7))
@@ -351,12 +443,13 @@ def pandas_picking(warehouse: Path, lines: pd.DataFrame, as_of: Any) -> pd.DataF
     return chosen.reset_index(drop=True)
 
 
-def compare(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str],
-            columns: list[str]) -> dict[str, Any]:
-    merged = ours.merge(theirs, on=keys, how="outer", suffixes=("_pandas", "_dbt"),
-                        indicator=True)
+def compare(
+    ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str], columns: list[str]
+) -> dict[str, Any]:
+    merged = ours.merge(theirs, on=keys, how="outer", suffixes=("_pandas", "_dbt"), indicator=True)
     result: dict[str, Any] = {
-        "rows_pandas": len(ours), "rows_dbt": len(theirs),
+        "rows_pandas": len(ours),
+        "rows_dbt": len(theirs),
         "keys_only_in_pandas": int((merged["_merge"] == "left_only").sum()),
         "keys_only_in_dbt": int((merged["_merge"] == "right_only").sum()),
     }
@@ -404,11 +497,15 @@ def cmd_pandas(args: argparse.Namespace) -> None:
             "rss_mb_at_end": peak_mb,
             "checks": {
                 "mart_kpi_daily": compare(
-                    kpi, kpi_dbt, ["date"],
+                    kpi,
+                    kpi_dbt,
+                    ["date"],
                     ["orders", "net_revenue", "sessions", "ad_spend", "tickets"],
                 ),
                 "mart_store_picking_candidates": compare(
-                    picking, picking_dbt, ["store_id", "sku"],
+                    picking,
+                    picking_dbt,
+                    ["store_id", "sku"],
                     ["on_hand_qty", "depletion_28d", "online_units_sold_28d", "transferable_qty"],
                 ),
             },

@@ -13,6 +13,7 @@ webserver and the daemon) may import the definitions at the same time.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 from filelock import FileLock
+
+from orchestration.lib.config import dbt_target
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,20 @@ def dbt_executable() -> str:
     return found
 
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+def manifest_target_path(target: str) -> Path:
+    """Where the manifest of `target` lives: one per dbt target, because the manifest records the
+    adapter (Dagster's `kind` tags) and each relation's database (what dagster-dbt queries for row
+    counts). A shared one would flip to whichever target parsed last. duckdb keeps dbt's default."""
+    return Path("target") if target == "duckdb" else Path("target") / target
+
+
+_TARGET = dbt_target()
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=_TARGET,
+    target_path=manifest_target_path(_TARGET),
+)
 
 
 def _newest_input_mtime(project_dir: Path) -> float:
@@ -74,11 +90,21 @@ def _newest_input_mtime(project_dir: Path) -> float:
 
 
 def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
-    """True when the manifest is missing or older than a file of the dbt project."""
+    """True when the manifest is missing, older than a file of the dbt project, or parsed for
+    another dbt target (our targets are named after their adapters)."""
     manifest = project.manifest_path
     if not manifest.exists():
         return True
-    return manifest.stat().st_mtime < _newest_input_mtime(project.project_dir)
+    if manifest.stat().st_mtime < _newest_input_mtime(project.project_dir):
+        return True
+    return bool(project.target) and _manifest_adapter(manifest) not in (None, project.target)
+
+
+def _manifest_adapter(manifest: Path) -> str | None:
+    try:
+        return json.loads(manifest.read_text()).get("metadata", {}).get("adapter_type")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def parse_manifest(project: DbtProject = dbt_project) -> Path:
@@ -107,6 +133,7 @@ def parse_manifest(project: DbtProject = dbt_project) -> Path:
             str(project.profiles_dir),
             "--target-path",
             str(tmp_path / "target"),
+            *(["--target", project.target] if project.target else []),
         ]
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
