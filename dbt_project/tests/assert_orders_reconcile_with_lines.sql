@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_orders'}}}) }}
 -- fct_orders totals equal the sum of their fct_order_lines (formulas computed once).
 with
 

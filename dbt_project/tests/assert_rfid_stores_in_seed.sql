@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'dim_stores'}}}) }}
 -- Stores seen in the RFID counts but missing from the seed `stores`: one row per GLN, named so
 -- the retail team can add them (marts.md `dim_stores`).
 select

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_store_picking_candidates'}}}) }}
 -- Every row of mart_store_picking_candidates satisfies each candidate rule of marts.md, re-derived
 -- here from fct_store_stock_daily (not from the mart's own columns where it matters), and the
 -- priority ranks follow the contract's ordering. Returns the offending rows with the broken rule.

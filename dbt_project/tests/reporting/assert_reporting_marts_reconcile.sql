@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_kpi_daily'}}}) }}
 -- The marts tell one story: per day, the channel rows add up to the KPI day (sessions, orders,
 -- net revenue, new customers, ad spend), the campaign rows to its ad spend, the support rows to
 -- its tickets; per month, the days add up to the month. Returns every mismatch.
