@@ -77,24 +77,7 @@ spine as (
 
 select
     spine.date,
-    coalesce(session_days.sessions, 0) as sessions,
-    coalesce(order_days.orders, 0) as orders,
-    coalesce(order_days.cancelled_orders, 0) as cancelled_orders,
-    coalesce(order_days.net_revenue, 0) as net_revenue,
-    coalesce(order_days.contribution_margin, 0) as contribution_margin,
-    coalesce(order_days.units, 0) as units,
-    coalesce(order_days.refunded_units, 0) as refunded_units,
-    coalesce(order_days.cross_sell_orders, 0) as cross_sell_orders,
-    coalesce(order_days.returning_customer_orders, 0) as returning_customer_orders,
-    coalesce(order_days.upsell_orders, 0) as upsell_orders,
-    coalesce(order_days.new_customers, 0) as new_customers,
-    coalesce(order_days.fulfilled_orders, 0) as fulfilled_orders,
-    coalesce(order_days.shipped_within_48h_orders, 0) as shipped_within_48h_orders,
-    order_days.median_processing_hours,
-    coalesce(ad_spend_days.ad_spend, 0) as ad_spend,
-    coalesce(ticket_days.tickets, 0) as tickets,
-    coalesce(ticket_days.good_ratings, 0) as good_ratings,
-    coalesce(ticket_days.bad_ratings, 0) as bad_ratings
+    {{ coalesced_kpi_measures('order_days', 'session_days', 'ad_spend_days', 'ticket_days') }}
 from spine
 left join order_days on spine.date = order_days.date
 left join session_days on spine.date = session_days.date

@@ -73,26 +73,9 @@ ticket_months as (
 monthly_measures as (
     select
         months.month_start,
-        coalesce(session_months.sessions, 0) as sessions,
-        coalesce(order_months.orders, 0) as orders,
-        coalesce(order_months.cancelled_orders, 0) as cancelled_orders,
-        coalesce(order_months.net_revenue, 0) as net_revenue,
-        coalesce(order_months.contribution_margin, 0) as contribution_margin,
-        coalesce(order_months.units, 0) as units,
-        coalesce(order_months.refunded_units, 0) as refunded_units,
-        coalesce(order_months.cross_sell_orders, 0) as cross_sell_orders,
-        coalesce(order_months.returning_customer_orders, 0) as returning_customer_orders,
-        coalesce(order_months.upsell_orders, 0) as upsell_orders,
-        coalesce(order_months.new_customers, 0) as new_customers,
-        coalesce(order_months.fulfilled_orders, 0) as fulfilled_orders,
-        coalesce(order_months.shipped_within_48h_orders, 0) as shipped_within_48h_orders,
-        order_months.median_processing_hours,
         coalesce(customer_months.active_customers, 0) as active_customers,
         coalesce(customer_months.repeat_customers, 0) as repeat_customers,
-        coalesce(ad_spend_months.ad_spend, 0) as ad_spend,
-        coalesce(ticket_months.tickets, 0) as tickets,
-        coalesce(ticket_months.good_ratings, 0) as good_ratings,
-        coalesce(ticket_months.bad_ratings, 0) as bad_ratings
+        {{ coalesced_kpi_measures('order_months', 'session_months', 'ad_spend_months', 'ticket_months') }}
     from months
     left join order_months on months.month_start = order_months.month_start
     left join customer_months on months.month_start = customer_months.month_start
