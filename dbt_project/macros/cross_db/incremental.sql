@@ -1,15 +1,16 @@
 {#-
-    The materialisation of an incremental fact, per engine (one place for every fact model):
+    The materialisation of an incremental model, per engine (one place for every incremental model:
+    the staging tables that keep the latest version of each landed record, and the facts):
     - duckdb / postgres: incremental, delete+insert on `unique_key` (DECISIONLOG "Versions and
       late data");
     - spark (Parquet tables: no Delta, no merge, no delete): `insert_overwrite` of the partitions
       `spark_partition_by` when the unique key is a partition-sized key (count_date), else a full
       rebuild (`table`): the recomputed rows come from views over every landed day anyway, so a
       rebuild gives the same rows as the day-by-day runs.
-    Usage: {{ config(**incremental_fact_config('order_id')) }}
+    Usage: {{ config(**incremental_config('order_id')) }}
     `target` is undefined under sqlfluff's jinja templater: there it configures duckdb.
 -#}
-{% macro incremental_fact_config(unique_key, spark_partition_by=none) -%}
+{% macro incremental_config(unique_key, spark_partition_by=none) -%}
 {%- set target_type = target.type if target is defined else 'duckdb' -%}
 {%- set spark_overwrite = {'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite'} -%}
 {%- set delete_insert = {'materialized': 'incremental', 'incremental_strategy': 'delete+insert'} -%}

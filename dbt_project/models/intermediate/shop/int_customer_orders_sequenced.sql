@@ -1,6 +1,20 @@
 -- Counted orders (not test, not cancelled) of known customers in sequence, with the returning
 -- and upsell flags. Guest orders (no customer id) have no sequence.
+-- Incremental: every order of the customers with an order landed by this run is re-sequenced.
+{{ config(**incremental_config('customer_id')) }}
+{%- set windowed = is_windowed_run() %}
 with
+
+{%- if windowed %}
+
+changed_customers as (
+
+    select distinct customer_id
+    from {{ ref('int_orders_enriched') }}
+    where {{ in_landing_window() }} and customer_id is not null
+
+),
+{%- endif %}
 
 counted_orders as (
 
@@ -12,7 +26,12 @@ counted_orders as (
             partition by customer_id order by ordered_at, order_id
         ) as customer_order_number
     from {{ ref('int_orders_enriched') }}
-    where is_counted and customer_id is not null
+    where
+        is_counted
+        and customer_id is not null
+        {%- if windowed %}
+        and customer_id in (select changed_customers.customer_id from changed_customers)
+        {%- endif %}
 
 ),
 

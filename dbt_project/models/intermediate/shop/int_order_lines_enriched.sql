@@ -1,5 +1,9 @@
+{{ config(**incremental_config('order_id')) }}
 -- Every line of every order (test orders included, flagged), with ex-tax amounts, the sku's
 -- catalog attributes and cost, and its refunds. The one place line money is computed.
+-- Incremental: every line of the orders landed by this run is recomputed (an order lands again
+-- whenever it changes: edits, refunds, fulfilments).
+{%- set windowed = is_windowed_run() %}
 with
 
 orders as (
@@ -12,6 +16,9 @@ orders as (
         is_test,
         is_cancelled
     from {{ ref('stg_shop__orders') }}
+    {%- if windowed %}
+    where order_id in {{ orders_landed_in_window() }}
+    {%- endif %}
 
 ),
 
@@ -31,6 +38,9 @@ lines as (
         tax_amount,
         ex_tax_ratio
     from {{ ref('stg_shop__order_lines') }}
+    {%- if windowed %}
+    where order_id in {{ orders_landed_in_window() }}
+    {%- endif %}
 
 ),
 
@@ -47,30 +57,35 @@ snapshots as (
 
 ),
 
-ranked_snapshots as (
+first_snapshot_days as (
 
     select
         sku,
-        category,
-        unit_cost,
-        row_number() over (partition by sku order by snapshot_date asc) as snapshot_rank
+        min(snapshot_date) as snapshot_date
     from snapshots
+    group by sku
 
 ),
 
 first_snapshots as (
 
     select
-        sku,
-        category,
-        unit_cost
-    from ranked_snapshots
-    where snapshot_rank = 1
+        snapshots.sku,
+        snapshots.category,
+        snapshots.unit_cost
+    from snapshots
+    inner join first_snapshot_days
+        on
+            snapshots.sku = first_snapshot_days.sku
+            and snapshots.snapshot_date = first_snapshot_days.snapshot_date
 
 ),
 
 -- as-of lookup without an engine's `asof join`: the latest snapshot day on or before each
--- (sku, order day) pair; there are far fewer pairs than lines
+-- (sku, order day) pair; there are far fewer pairs than lines. The catalog is snapshotted every
+-- day, so nearly every pair has a snapshot that very day (an equality join); only the others
+-- (a day without a catalog run, orders before the first snapshot) take the range join, which
+-- would otherwise grow with the square of the history.
 sku_order_days as (
 
     select distinct
@@ -81,18 +96,56 @@ sku_order_days as (
 
 ),
 
-as_of_snapshot_days as (
+same_day_snapshots as (
 
     select
         sku_order_days.sku,
         sku_order_days.order_date,
-        max(snapshots.snapshot_date) as snapshot_date
+        snapshots.snapshot_date
     from sku_order_days
     inner join snapshots
         on
             sku_order_days.sku = snapshots.sku
-            and sku_order_days.order_date >= snapshots.snapshot_date
-    group by sku_order_days.sku, sku_order_days.order_date
+            and sku_order_days.order_date = snapshots.snapshot_date
+
+),
+
+pairs_without_same_day_snapshot as (
+
+    select
+        sku_order_days.sku,
+        sku_order_days.order_date
+    from sku_order_days
+    where not exists (
+        select 1
+        from same_day_snapshots
+        where
+            same_day_snapshots.sku = sku_order_days.sku
+            and same_day_snapshots.order_date = sku_order_days.order_date
+    )
+
+),
+
+earlier_snapshots as (
+
+    select
+        pairs_without_same_day_snapshot.sku,
+        pairs_without_same_day_snapshot.order_date,
+        max(snapshots.snapshot_date) as snapshot_date
+    from pairs_without_same_day_snapshot
+    inner join snapshots
+        on
+            pairs_without_same_day_snapshot.sku = snapshots.sku
+            and pairs_without_same_day_snapshot.order_date > snapshots.snapshot_date
+    group by pairs_without_same_day_snapshot.sku, pairs_without_same_day_snapshot.order_date
+
+),
+
+as_of_snapshot_days as (
+
+    select * from same_day_snapshots
+    union all
+    select * from earlier_snapshots
 
 ),
 
@@ -104,6 +157,9 @@ refunds as (
         sum(refund_subtotal) as refund_subtotal,
         min(refund_created_at) as first_refunded_at
     from {{ ref('stg_shop__refund_lines') }}
+    {%- if windowed %}
+    where order_id in {{ orders_landed_in_window() }}
+    {%- endif %}
     group by line_id
 
 )

@@ -1,4 +1,7 @@
+{{ config(**incremental_config('order_id')) }}
 -- One row per order (test orders included, flagged): header, channel, line totals, fulfilment.
+-- Incremental: the orders landed by this run are recomputed (as in int_order_lines_enriched).
+{%- set windowed = is_windowed_run() %}
 with
 
 orders as (
@@ -21,6 +24,7 @@ orders as (
         updated_at,
         _partition_date
     from {{ ref('stg_shop__orders') }}
+    where {{ in_landing_window() }}
 
 ),
 
@@ -41,6 +45,9 @@ line_totals as (
         sum(coalesce(refunded_cost, 0)) as refunded_cost,
         count(*) filter (where unit_cost is null) as lines_without_cost
     from {{ ref('int_order_lines_enriched') }}
+    {%- if windowed %}
+    where order_id in {{ orders_landed_in_window() }}
+    {%- endif %}
     group by order_id
 
 ),
@@ -51,7 +58,11 @@ first_fulfillments as (
         order_id,
         min(fulfilled_at) as fulfilled_at
     from {{ ref('stg_shop__fulfillments') }}
-    where is_effective
+    where
+        is_effective
+        {%- if windowed %}
+        and order_id in {{ orders_landed_in_window() }}
+        {%- endif %}
     group by order_id
 
 )

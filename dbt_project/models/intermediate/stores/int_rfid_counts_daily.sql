@@ -1,5 +1,11 @@
+{{ config(**incremental_config('count_date')) }}
 -- Stock counted by RFID per store x sku x business day (cycle counts only, all zones together),
 -- with the previous count of the pair and what left / reached the shelf in between.
+-- Incremental: the count days from the first one touched by this run's landed events are
+-- recomputed from the events of those days and of the `rfid_previous_count_max_days` before
+-- (for each pair's previous count), whatever the length of the history.
+{%- set windowed = is_windowed_run() %}
+{%- set previous_counts_from = add_days(first_count_day_landed(), -(var('rfid_previous_count_max_days') | int)) %}
 with
 
 cycle_count_events as (
@@ -11,7 +17,11 @@ cycle_count_events as (
         store_gln,
         read_point
     from {{ ref('stg_rfid__events') }}
-    where biz_step = 'cycle_counting'
+    where
+        biz_step = 'cycle_counting'
+        {%- if windowed %}
+        and event_date >= {{ previous_counts_from }}
+        {%- endif %}
 
 ),
 
@@ -101,8 +111,26 @@ known_pairs as (
     select
         store_gln,
         gtin14,
-        min(count_date) as first_count_date
-    from observed
+        min(first_count_date) as first_count_date
+    from (
+        select
+            store_gln,
+            gtin14,
+            min(count_date) as first_count_date
+        from observed
+        group by store_gln, gtin14
+        {%- if windowed %}
+        -- pairs counted before the recomputed days (densified: a row on every store count day)
+        union all
+        select
+            store_gln,
+            gtin14,
+            min(count_date) as first_count_date
+        from {{ this }}
+        where count_date >= {{ previous_counts_from }}
+        group by store_gln, gtin14
+        {%- endif %}
+    ) as pairs
     group by store_gln, gtin14
 
 ),
@@ -193,3 +221,6 @@ select
     coalesce(greatest(prev_qty - on_hand_qty, 0), 0) as depletion_qty,
     coalesce(greatest(on_hand_qty - prev_qty, 0), 0) as receipt_qty
 from series
+{%- if windowed %}
+where count_date >= {{ first_count_day_landed() }}
+{%- endif %}

@@ -1,4 +1,4 @@
-{{ config(**incremental_fact_config('order_id')) }}
+{{ config(**incremental_config('order_id')) }}
 -- One row per line of a (non-test) order. Incremental: the lines of the orders landed since the
 -- window start replace every line of those orders (unique_key order_id: a line removed by an
 -- order edit disappears too).

@@ -1,4 +1,4 @@
-{{ config(**incremental_fact_config('order_id')) }}
+{{ config(**incremental_config('order_id')) }}
 -- One row per (non-test) order. Incremental: the orders landed since the window start, and every
 -- order of their customers (their sequence flags may move), are recomputed and replaced.
 with

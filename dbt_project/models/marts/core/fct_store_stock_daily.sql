@@ -1,7 +1,9 @@
-{{ config(**incremental_fact_config('count_date', spark_partition_by='count_date')) }}
--- One row per store x sku x day with an RFID cycle count. Incremental: every count day since
--- the window start is replaced (a day's pairs are rebuilt together; later days follow because
--- prev_qty depends on the day before). Counts of GTINs unknown to the catalog are left out.
+{{ config(**incremental_config('count_date', spark_partition_by='count_date')) }}
+-- depends_on: {{ ref('stg_rfid__events') }}
+-- One row per store x sku x day with an RFID cycle count. Incremental: every count day from the
+-- first one touched by this run's landed events is replaced (a day's pairs are rebuilt together;
+-- later days follow because prev_qty depends on the day before), as in int_rfid_counts_daily.
+-- Counts of GTINs unknown to the catalog are left out.
 select
     store_id || '|' || sku || '|' || cast(count_date as {{ type_text() }}) as store_stock_key,
     store_id,
@@ -18,4 +20,6 @@ select
 from {{ ref('int_rfid_counts_daily') }}
 where
     sku is not null
-    and {{ in_incremental_window('count_date') }}
+    {%- if is_windowed_run() %}
+    and count_date >= {{ first_count_day_landed() }}
+    {%- endif %}

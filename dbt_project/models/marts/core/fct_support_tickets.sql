@@ -1,4 +1,4 @@
-{{ config(**incremental_fact_config('ticket_id')) }}
+{{ config(**incremental_config('ticket_id')) }}
 -- One row per support ticket (its latest version). Incremental: tickets landed since the window
 -- start (new or updated) are replaced.
 select

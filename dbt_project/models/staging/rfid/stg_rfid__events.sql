@@ -1,4 +1,6 @@
+{{ config(**incremental_config('event_id')) }}
 -- One row per EPCIS ObjectEvent; biz_step normalised to its short form (URN prefix removed).
+-- Incremental: the events landed by this run (and later days) replace their previous row.
 with
 
 ranked as (
@@ -17,6 +19,7 @@ ranked as (
             partition by event_id order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('rfid', 'events') }}
+    where {{ in_landing_window() }}
 
 )
 

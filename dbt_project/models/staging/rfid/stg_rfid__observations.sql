@@ -1,4 +1,6 @@
+{{ config(**incremental_config('event_id')) }}
 -- EPCs seen by each event (of its latest landing): a serial, or a class with a quantity.
+-- Incremental: the observations of the events landed by this run replace their previous ones.
 with
 
 events as (
@@ -8,6 +10,7 @@ events as (
         _partition_date,
         _extracted_at
     from {{ ref('stg_rfid__events') }}
+    where {{ in_landing_window() }}
 
 )
 
@@ -25,4 +28,4 @@ inner join events
         observations.event_id = events.event_id
         and observations._partition_date = events._partition_date
         and {{ to_timestamptz('observations._extracted_at') }} = events._extracted_at
-where observations.quantity >= 0
+where observations.quantity >= 0 and {{ in_landing_window('observations._partition_date') }}

@@ -1,4 +1,6 @@
+{{ config(**incremental_config('order_id')) }}
 -- Fulfilments of the chosen (latest) version of each order.
+-- Incremental: the fulfilments of the orders landed by this run replace their previous ones.
 with
 
 orders as (
@@ -9,6 +11,7 @@ orders as (
         _partition_date,
         _extracted_at
     from {{ ref('stg_shop__orders') }}
+    where {{ in_landing_window() }}
 
 ),
 
@@ -23,6 +26,7 @@ fulfillments as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'fulfillments') }}
+    where {{ in_landing_window() }}
 
 ),
 

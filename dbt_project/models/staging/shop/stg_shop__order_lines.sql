@@ -1,4 +1,6 @@
+{{ config(**incremental_config('order_id')) }}
 -- Line items of the chosen (latest) version of each order, money normalised to excluding tax.
+-- Incremental: the lines of the orders landed by this run replace all their previous lines.
 with
 
 orders as (
@@ -10,6 +12,7 @@ orders as (
         _extracted_at,
         taxes_included
     from {{ ref('stg_shop__orders') }}
+    where {{ in_landing_window() }}
 
 ),
 
@@ -27,6 +30,7 @@ lines as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'order_lines') }}
+    where {{ in_landing_window() }}
 
 ),
 

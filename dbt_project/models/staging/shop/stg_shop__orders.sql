@@ -1,4 +1,6 @@
+{{ config(**incremental_config('order_id')) }}
 -- One row per order: the latest landed version (updated_at, then partition day, then extraction).
+-- Incremental: the orders landed by this run (and later days) replace their previous row.
 with
 
 order_versions as (
@@ -25,6 +27,7 @@ order_versions as (
         {{ to_timestamptz('_extracted_at') }} as _extracted_at,
         _source_mode
     from {{ source('shop', 'orders') }}
+    where {{ in_landing_window() }}
 
 ),
 

@@ -1,4 +1,6 @@
+{{ config(**incremental_config('snapshot_date')) }}
 -- One row per sku per catalog snapshot day (the day partition D of the run that read it).
+-- Incremental: the snapshot days landed by this run replace those days.
 with
 
 variants as (
@@ -20,7 +22,7 @@ variants as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'product_variants') }}
-    where sku is not null and trim(sku) <> ''
+    where sku is not null and trim(sku) <> '' and {{ in_landing_window() }}
 
 ),
 

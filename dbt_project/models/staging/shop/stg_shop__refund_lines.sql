@@ -1,4 +1,6 @@
+{{ config(**incremental_config('order_id')) }}
 -- Refund line items of the chosen (latest) version of each order.
+-- Incremental: the refund lines of the orders landed by this run replace their previous ones.
 with
 
 orders as (
@@ -10,6 +12,7 @@ orders as (
         _extracted_at,
         taxes_included
     from {{ ref('stg_shop__orders') }}
+    where {{ in_landing_window() }}
 
 ),
 
@@ -26,6 +29,7 @@ refund_lines as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('shop', 'refund_lines') }}
+    where {{ in_landing_window() }}
 
 ),
 

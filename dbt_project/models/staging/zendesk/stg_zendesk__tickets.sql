@@ -1,4 +1,6 @@
+{{ config(**incremental_config('ticket_id')) }}
 -- One row per ticket: its latest version (updated_at, then partition day, then extraction).
+-- Incremental: the tickets landed by this run (and later days) replace their previous row.
 with
 
 ticket_versions as (
@@ -17,6 +19,7 @@ ticket_versions as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('zendesk', 'tickets') }}
+    where {{ in_landing_window() }}
 
 ),
 
