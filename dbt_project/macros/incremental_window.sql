@@ -4,7 +4,7 @@
     days back). With `partition_start` null, or on a full refresh / first build: everything.
 -#}
 {% macro landing_window_start() -%}
-    {%- set start = var('partition_start', none) -%}
+    {%- set start = partition_window_var('partition_start') -%}
     {%- if start is none or start == '' -%}
         {{ return(none) }}
     {%- endif -%}
@@ -19,4 +19,22 @@
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A bound of the run's day range: `partition_start` or `partition_end` (an ISO date), none when
+    unset (= everything landed). The dbt var when it is set (`dbt build --vars '{partition_start:
+    A, partition_end: B}'` by hand, unit-test overrides), else the environment variable
+    DBT_PARTITION_START / DBT_PARTITION_END: Dagster passes a run's window that way, because dbt
+    re-parses the whole project whenever `--vars` change (orchestration/dbt/vars.py). The
+    environment variable is read only when executing, never while parsing, so dbt does not record
+    it in the manifest and a run with a new window re-parses nothing. Hence do not use this where
+    dbt renders at parse time (config(), yml configs such as a test's `where`): there it is none.
+-#}
+{% macro partition_window_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if (value is none or value == '') and execute -%}
+        {%- set value = env_var('DBT_' ~ (name | upper), '') -%}
+    {%- endif -%}
+    {{ return(value if value else none) }}
 {%- endmacro %}

@@ -8,7 +8,7 @@
     `_partition_date` per file), and on a full build / first build it is `true`.
 -#}
 {% macro in_landing_window(partition_column='_partition_date') -%}
-    {%- set start = var('partition_start', none) -%}
+    {%- set start = partition_window_var('partition_start') -%}
     {%- if is_incremental() and start is not none and start != '' -%}
         {{ partition_column }} >= cast('{{ start }}' as date)
     {%- else -%}
@@ -25,13 +25,13 @@
     (
         select min(event_date)
         from {{ ref('stg_rfid__events') }}
-        where biz_step = 'cycle_counting' and _partition_date >= cast('{{ var("partition_start") }}' as date)
+        where biz_step = 'cycle_counting' and _partition_date >= cast('{{ partition_window_var("partition_start") }}' as date)
     )
 {%- endmacro %}
 
 {#- True in an incremental run with a partition window (else the model rebuilds everything). -#}
 {% macro is_windowed_run() -%}
-    {%- set start = var('partition_start', none) -%}
+    {%- set start = partition_window_var('partition_start') -%}
     {{ return(is_incremental() and start is not none and start != '') }}
 {%- endmacro %}
 
@@ -43,6 +43,6 @@
     (
         select order_id
         from {{ ref('stg_shop__orders') }}
-        where _partition_date >= cast('{{ var("partition_start") }}' as date)
+        where _partition_date >= cast('{{ partition_window_var("partition_start") }}' as date)
     )
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- The run's day range as SQL date literals (null when the var is not set). -#}
 {% macro reporting_partition_end() -%}
-    {%- set partition_end = var('partition_end', none) -%}
+    {%- set partition_end = partition_window_var('partition_end') -%}
     {%- if partition_end -%}
         cast('{{ partition_end }}' as date)
     {%- else -%}

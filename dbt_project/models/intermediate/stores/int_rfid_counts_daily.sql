@@ -15,7 +15,9 @@ cycle_count_events as (
         event_time,
         event_date as count_date,
         store_gln,
-        read_point
+        read_point,
+        -- a zone counted more than once that day: only there do the counts need ranking
+        count(*) over (partition by store_gln, event_date, read_point) as zone_counts_that_day
     from {{ ref('stg_rfid__events') }}
     where
         biz_step = 'cycle_counting'
@@ -32,6 +34,7 @@ observations as (
         cycle_count_events.count_date,
         cycle_count_events.read_point,
         cycle_count_events.event_time,
+        cycle_count_events.zone_counts_that_day,
         observations.gtin14,
         observations.serial,
         observations.is_serialised,
@@ -55,7 +58,8 @@ serialised_counts as (
 
 ),
 
--- class-level quantities: the last count of each zone that day, summed over the zones
+-- class-level quantities: the last count of each zone that day, summed over the zones (zones
+-- counted once that day, nearly all of them, need no ranking of their millions of rows)
 class_counts as (
 
     select
@@ -68,14 +72,29 @@ class_counts as (
             store_gln,
             count_date,
             gtin14,
-            quantity,
-            rank() over (
-                partition by store_gln, count_date, read_point, gtin14 order by event_time desc
-            ) as count_rank
+            quantity
         from observations
-        where not is_serialised
+        where not is_serialised and zone_counts_that_day = 1
+        union all
+        select
+            store_gln,
+            count_date,
+            gtin14,
+            quantity
+        from (
+            select
+                store_gln,
+                count_date,
+                gtin14,
+                quantity,
+                rank() over (
+                    partition by store_gln, count_date, read_point, gtin14 order by event_time desc
+                ) as count_rank
+            from observations
+            where not is_serialised and zone_counts_that_day > 1
+        ) as ranked_class_counts
+        where count_rank = 1
     ) as last_class_counts
-    where count_rank = 1
     group by store_gln, count_date, gtin14
 
 ),

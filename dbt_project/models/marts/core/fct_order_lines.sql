@@ -8,7 +8,7 @@ changed_orders as (
 
     select order_id
     from {{ ref('stg_shop__orders') }}
-    where not is_test and {{ in_incremental_window('_partition_date') }}
+    where not is_test and {{ in_landing_window() }}
 
 )
 

@@ -17,7 +17,7 @@ changed_orders as (
         order_id,
         customer_id
     from orders
-    where {{ in_incremental_window('_partition_date') }}
+    where {{ in_landing_window() }}
 
 ),
 

@@ -20,4 +20,4 @@ select
     satisfaction,
     is_out_of_hours
 from {{ ref('int_tickets_enriched') }}
-where {{ in_incremental_window('_partition_date') }}
+where {{ in_landing_window() }}
