@@ -23,10 +23,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pyarrow.parquet as pq
 
 from orchestration.instance import prepare_dagster_home
+from orchestration.lib import duckdb_settings
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS_DATASET
 
@@ -77,7 +77,7 @@ def print_publication(warehouse: Path) -> None:
     if not published.exists():
         print("\nnothing published (see the run's failed checks in the log above)")
         return
-    with duckdb.connect(str(published), read_only=True) as con:
+    with duckdb_settings.connect(published, read_only=True) as con:
         marts = con.execute(
             "select table_name, estimated_size from duckdb_tables() "
             "where schema_name = 'main' order by table_name"

@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.lib import duckdb_settings
+
 MIRROR_SCHEMA = "marts"
 
 
@@ -62,7 +64,7 @@ def spark_tables(warehouse: Path) -> Iterator[tuple[str, str, str]]:
 
 def spark_warehouse_as_duckdb(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per table of a Spark warehouse (used by the tests)."""
-    con = duckdb.connect()
+    con = duckdb_settings.connect()
     con.execute("set TimeZone = 'UTC'")
     for schema, table, scan in spark_tables(warehouse):
         con.execute(f"create schema if not exists {_ident(schema)}")
@@ -153,7 +155,7 @@ def mirror_marts(
     database.parent.mkdir(parents=True, exist_ok=True)
     wanted = set(marts)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(database)) as con:
+    with duckdb_settings.connect(database) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("begin")
         con.execute(f"create schema if not exists {_ident(MIRROR_SCHEMA)}")

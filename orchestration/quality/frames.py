@@ -7,12 +7,23 @@ The session offers, read-only:
 - `landing_<source>__<dataset>`: every landed row of a dataset (empty with the right schema when
   nothing has landed yet), e.g. `landing_shop__order_lines`;
 - `landing_volume(source, dataset, day, records, is_reject)`: rows per landed file, read from
-  Parquet footers only (cheap even over years of partitions, and empty days count as 0);
+  Parquet footers only (empty days count as 0). It holds what the two macros below need, so its
+  cost does not grow with history: the files of the window's days, and the landed (not rejected)
+  files of the 28 landed days before the window of each dataset. It is filled only when a frame
+  mentions it or one of those macros;
 - `build.marts.<model>`: the dbt build database, when it exists;
-- `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days;
+- `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days
+  (the latest landed day when the run names no partitions);
+- `run_partitioned()`: whether the run named partitions; `in_run_partitions(day)`: the run's
+  partition days, and every day when it named none. Reconciliations (landed vs modelled) use
+  them, so a daily run reconciles its own days and an unpartitioned run the whole history;
 - `volume_vs_trailing_median(source, dataset)`: records per day in the window against the median
   of the previous 28 landed days (`volume_ratio` is null with fewer than 7 reference days);
 - `reject_rates(source)`: landed and rejected records per dataset over the window.
+
+Mart frames sample with `using sample <n> rows (system, <seed>)`: DuckDB picks whole vectors
+(2,048 rows) spread over the table inside the scan, so the cost is that of the sample, not of
+the table (`reservoir` scans and materialises every row first).
 """
 
 from __future__ import annotations
@@ -28,18 +39,29 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.lib import duckdb_settings
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
 
 _DAY_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 _ATTACH_ATTEMPTS = 5
+#: Landed days before the window that `volume_vs_trailing_median` compares with (its SQL says
+#: `rows between 28 preceding and 1 preceding`).
+TRAILING_DAYS = 28
+#: Names whose presence in a frame's SQL needs the `landing_volume` rows.
+_VOLUME_USERS = {"landing_volume", "volume_vs_trailing_median", "reject_rates"}
 
 
 @dataclass(frozen=True)
 class Window:
-    """The business days a run checks (inclusive)."""
+    """The business days a run checks (inclusive).
+
+    `partitioned` is False when the run named no partitions (the window is then the latest
+    landed day): reconciliations cover the whole history in that case.
+    """
 
     start: date
     end: date
+    partitioned: bool = True
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
@@ -75,7 +97,7 @@ def latest_landed_window(warehouse_dir: Path) -> Window:
     """Default window when the run names no partitions: the latest landed day (else today)."""
     days = [f.day for f in landed_files(warehouse_dir) if not f.is_reject]
     latest = max(days) if days else date.today()
-    return Window(latest, latest)
+    return Window(latest, latest, partitioned=False)
 
 
 def _quote(path: Path) -> str:
@@ -109,6 +131,23 @@ def _create_landing_views(
                     con.from_arrow(table_schema.empty_table()).create_view(view)
 
 
+def volume_files(files: list[LandedFile], window: Window) -> list[LandedFile]:
+    """The files `landing_volume` needs: every file of the window's days, and the landed files
+    of the `TRAILING_DAYS` landed days before the window start, per dataset (the trailing median
+    of the window's first day looks back that far; of its later days, less far)."""
+    before: dict[tuple[str, str], set[date]] = {}
+    for f in files:
+        if not f.is_reject and f.day < window.start:
+            before.setdefault((f.source, f.dataset), set()).add(f.day)
+    trailing = {key: set(sorted(days)[-TRAILING_DAYS:]) for key, days in before.items()}
+    return [
+        f
+        for f in files
+        if window.start <= f.day <= window.end
+        or (not f.is_reject and f.day in trailing.get((f.source, f.dataset), ()))
+    ]
+
+
 def _create_volume_table(con: duckdb.DuckDBPyConnection, files: list[LandedFile]) -> None:
     con.execute(
         "create table landing_volume "
@@ -135,6 +174,10 @@ def _create_volume_table(con: duckdb.DuckDBPyConnection, files: list[LandedFile]
 _MACROS = """
 create macro in_window(day) as
     day between getvariable('window_start') and getvariable('window_end');
+
+create macro run_partitioned() as getvariable('run_partitioned');
+
+create macro in_run_partitions(day) as not run_partitioned() or in_window(day);
 
 create macro volume_vs_trailing_median(src, ds) as table
 with daily as (
@@ -204,12 +247,13 @@ def frame_session(
     """An in-memory DuckDB with the landing views the given SQL mentions; closed on exit."""
     files = landed_files(warehouse_dir)
     needed = {word for text in sql_texts for word in re.findall(r"\w+", text)}
-    con = duckdb.connect()
+    con = duckdb_settings.connect()
     try:
         con.execute("set variable window_start = ?::date", [window.start])
         con.execute("set variable window_end = ?::date", [window.end])
+        con.execute("set variable run_partitioned = ?::boolean", [window.partitioned])
         _create_landing_views(con, files, needed)
-        _create_volume_table(con, files)
+        _create_volume_table(con, volume_files(files, window) if needed & _VOLUME_USERS else [])
         con.execute(_MACROS)
         build_db = warehouse_dir / "build" / "warehouse.duckdb"
         if build_db.exists():

@@ -3,6 +3,10 @@
 Each run gets an ephemeral GE context (nothing persisted but the Data Docs HTML), one pandas data
 asset per frame, one validation definition per frame, and a Data Docs site under
 `{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` so the check can link the rendered results.
+
+Great Expectations is imported when a suite runs, not when this module is: it takes seconds and
+hundreds of MB to import (with pyspark, which it imports when installed), and the Dagster
+definitions only need the check specs (issue #6).
 """
 
 from __future__ import annotations
@@ -12,22 +16,18 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import great_expectations as gx
-import pandas as pd
-from great_expectations.core.expectation_validation_result import (
-    ExpectationSuiteValidationResult,
-    ExpectationValidationResult,
-)
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
+from typing import TYPE_CHECKING, Any
 
 from orchestration.quality.frames import Window, compute_frames
 from orchestration.quality.suites import SuiteDefinition
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import pandas as pd
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
 
 DEFAULT_MAX_REJECT_RATE = 0.01
 _DOCS_SITE = "run"
@@ -76,6 +76,13 @@ def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:
 
 
 def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
@@ -157,6 +164,8 @@ def _validate_frame(
     dataframe: pd.DataFrame,
     parameters: dict[str, Any],
 ) -> ExpectationSuiteValidationResult:
+    import great_expectations as gx
+
     gx_suite = context.suites.add(suite.gx_suite(frame))
     asset = context.data_sources.add_pandas(f"{suite.name}.{frame}").add_dataframe_asset(frame)
     batch = asset.add_batch_definition_whole_dataframe("whole")

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from orchestration.lib import duckdb_settings
 
 PUBLISHED_DB = Path("published") / "marts.duckdb"
 REPORTS_DIR = Path("published") / "reports"
@@ -71,7 +72,7 @@ def read_marts(
     """
     if not Path(db_path).exists():
         raise PublishedMartError(f"no published database at {db_path}: run the publication first")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = duckdb_settings.connect(db_path, read_only=True)
     try:
         present = {
             row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
