@@ -83,6 +83,7 @@ def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
+        "dagster_storage": os.environ.get("BENCH_DAGSTER_HOME_ROOT") or "sqlite under the warehouse",
         **result,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -232,7 +233,10 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """One `dagster asset materialize` run; its wall time, phases, peaks and dbt breakdown."""
     warehouse.mkdir(parents=True, exist_ok=True)
-    home = warehouse / "dagster_home"
+    # BENCH_DAGSTER_HOME_ROOT (e.g. /dev/shm): Dagster's SQLite storage off the disk, standing in
+    # for the PostgreSQL storage of a production deployment (see bench/README.md).
+    home_root = os.environ.get("BENCH_DAGSTER_HOME_ROOT")
+    home = Path(home_root) / warehouse.name if home_root else warehouse / "dagster_home"
     home.mkdir(exist_ok=True)
     env = {
         **os.environ,

@@ -9,7 +9,7 @@ orders as (
     select *
     from {{ ref('fct_orders') }}
     {%- if start %}
-    where _partition_date >= {{ start }}
+        where _partition_date >= {{ start }}
     {%- endif %}
 
 ),

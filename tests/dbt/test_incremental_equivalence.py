@@ -434,7 +434,6 @@ def write_landing(
 # --------------------------------------------------------------------------------------------
 START = dt.date(2026, 3, 1)
 DAYS = 4
-LOOKBACK_DAYS = 1
 
 
 def _is_run_metadata(column: str) -> bool:
@@ -498,18 +497,14 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
             run_dbt,
             [*BUILD_MODELS, "--full-refresh"],
             full,
-            {"partition_end": days[-1].isoformat(), "lookback_days": LOOKBACK_DAYS},
+            {"partition_end": days[-1].isoformat()},
         )
         incremental = tmp_path / "incremental"
         (incremental / "build").mkdir(parents=True)
         for i, day in enumerate(days):
             _land_day(generated, incremental, day)
             window = {"partition_start": day.isoformat(), "partition_end": day.isoformat()}
-            run_dbt(
-                BUILD_MODELS if i == 0 else ["run"],
-                incremental,
-                {**window, "lookback_days": LOOKBACK_DAYS},
-            )
+            run_dbt(BUILD_MODELS if i == 0 else ["run"], incremental, window)
         full_build.result()
 
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")

@@ -33,7 +33,7 @@
 
 {#- The tested model's window predicate for this run, or none. -#}
 {% macro test_window_predicate() -%}
-    {%- set start = var('partition_start', none) -%}
+    {%- set start = partition_window_var('partition_start') -%}
     {%- set attached = model.attached_node if model is defined else none -%}
     {%- if start is none or start == '' or not attached or attached not in graph.nodes -%}
         {{ return(none) }}
@@ -56,7 +56,7 @@
 
 {#- `cast('<partition_start>' as date)`; none without a partition window. -#}
 {% macro partition_start_date() -%}
-    {%- set start = var('partition_start', none) -%}
+    {%- set start = partition_window_var('partition_start') -%}
     {%- if start is none or start == '' -%}
         {{ return(none) }}
     {%- endif -%}

@@ -7,13 +7,13 @@ with
 
 {%- if windowed %}
 
-changed_customers as (
+    changed_customers as (
 
-    select distinct customer_id
-    from {{ ref('int_orders_enriched') }}
-    where {{ in_landing_window() }} and customer_id is not null
+        select distinct customer_id
+        from {{ ref('int_orders_enriched') }}
+        where {{ in_landing_window() }} and customer_id is not null
 
-),
+    ),
 {%- endif %}
 
 counted_orders as (
@@ -30,7 +30,7 @@ counted_orders as (
         is_counted
         and customer_id is not null
         {%- if windowed %}
-        and customer_id in (select changed_customers.customer_id from changed_customers)
+            and customer_id in (select changed_customers.customer_id from changed_customers)
         {%- endif %}
 
 ),

@@ -17,7 +17,7 @@ orders as (
         is_cancelled
     from {{ ref('stg_shop__orders') }}
     {%- if windowed %}
-    where order_id in {{ orders_landed_in_window() }}
+        where order_id in {{ orders_landed_in_window() }}
     {%- endif %}
 
 ),
@@ -39,7 +39,7 @@ lines as (
         ex_tax_ratio
     from {{ ref('stg_shop__order_lines') }}
     {%- if windowed %}
-    where order_id in {{ orders_landed_in_window() }}
+        where order_id in {{ orders_landed_in_window() }}
     {%- endif %}
 
 ),
@@ -158,7 +158,7 @@ refunds as (
         min(refund_created_at) as first_refunded_at
     from {{ ref('stg_shop__refund_lines') }}
     {%- if windowed %}
-    where order_id in {{ orders_landed_in_window() }}
+        where order_id in {{ orders_landed_in_window() }}
     {%- endif %}
     group by line_id
 

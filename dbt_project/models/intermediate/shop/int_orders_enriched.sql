@@ -46,7 +46,7 @@ line_totals as (
         count(*) filter (where unit_cost is null) as lines_without_cost
     from {{ ref('int_order_lines_enriched') }}
     {%- if windowed %}
-    where order_id in {{ orders_landed_in_window() }}
+        where order_id in {{ orders_landed_in_window() }}
     {%- endif %}
     group by order_id
 
@@ -61,7 +61,7 @@ first_fulfillments as (
     where
         is_effective
         {%- if windowed %}
-        and order_id in {{ orders_landed_in_window() }}
+            and order_id in {{ orders_landed_in_window() }}
         {%- endif %}
     group by order_id
 

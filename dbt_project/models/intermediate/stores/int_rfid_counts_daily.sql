@@ -5,7 +5,8 @@
 -- recomputed from the events of those days and of the `rfid_previous_count_max_days` before
 -- (for each pair's previous count), whatever the length of the history.
 {%- set windowed = is_windowed_run() %}
-{%- set previous_counts_from = add_days(first_count_day_landed(), -(var('rfid_previous_count_max_days') | int)) %}
+{%- set previous_count_days = var('rfid_previous_count_max_days') | int %}
+{%- set previous_counts_from = add_days(first_count_day_landed(), -previous_count_days) %}
 with
 
 cycle_count_events as (
@@ -22,7 +23,7 @@ cycle_count_events as (
     where
         biz_step = 'cycle_counting'
         {%- if windowed %}
-        and event_date >= {{ previous_counts_from }}
+            and event_date >= {{ previous_counts_from }}
         {%- endif %}
 
 ),
@@ -140,14 +141,14 @@ known_pairs as (
         group by store_gln, gtin14
         {%- if windowed %}
         -- pairs counted before the recomputed days (densified: a row on every store count day)
-        union all
-        select
-            store_gln,
-            gtin14,
-            min(count_date) as first_count_date
-        from {{ this }}
-        where count_date >= {{ previous_counts_from }}
-        group by store_gln, gtin14
+            union all
+            select
+                store_gln,
+                gtin14,
+                min(count_date) as first_count_date
+            from {{ this }}
+            where count_date >= {{ previous_counts_from }}
+            group by store_gln, gtin14
         {%- endif %}
     ) as pairs
     group by store_gln, gtin14
@@ -241,5 +242,5 @@ select
     coalesce(greatest(on_hand_qty - prev_qty, 0), 0) as receipt_qty
 from series
 {%- if windowed %}
-where count_date >= {{ first_count_day_landed() }}
+    where count_date >= {{ first_count_day_landed() }}
 {%- endif %}

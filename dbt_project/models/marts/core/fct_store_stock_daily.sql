@@ -21,5 +21,5 @@ from {{ ref('int_rfid_counts_daily') }}
 where
     sku is not null
     {%- if is_windowed_run() %}
-    and count_date >= {{ first_count_day_landed() }}
+        and count_date >= {{ first_count_day_landed() }}
     {%- endif %}
