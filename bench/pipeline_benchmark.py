@@ -83,7 +83,8 @@ def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "dagster_storage": os.environ.get("BENCH_DAGSTER_HOME_ROOT") or "sqlite under the warehouse",
+        "dagster_storage": os.environ.get("BENCH_DAGSTER_HOME_ROOT") or "sqlite in the warehouse",
+        "duckdb_memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB (default)"),
         **result,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -364,13 +365,22 @@ def history_days(warehouse: Path) -> int:
     return len(list((warehouse / "landing" / "shop" / "orders").glob("date=*")))
 
 
+def _link_landing_else_copy(source: str, destination: str) -> None:
+    """Landing files are hard-linked (never rewritten in place: new files are renamed in), the
+    rest (build and published databases) copied: a 2-year warehouse is copied in seconds."""
+    if "/landing/" in source:
+        os.link(source, destination)
+    else:
+        shutil.copy2(source, destination)
+
+
 def cmd_daily(args: argparse.Namespace, kind: str = "daily") -> None:
     warehouse = Path(args.warehouse)
     if args.copy_to:
         copy = Path(args.copy_to)
         if copy.exists():
             shutil.rmtree(copy)
-        shutil.copytree(warehouse, copy)
+        shutil.copytree(warehouse, copy, copy_function=_link_landing_else_copy)
         warehouse = copy
     history = history_days(warehouse)
     result = with_simulator(
