@@ -101,7 +101,10 @@ def cmd_sql(args: argparse.Namespace) -> None:
     build = warehouse / "build" / "warehouse.duckdb"
     os.environ["WAREHOUSE_DIR"] = str(warehouse)
     con = duckdb.connect(str(database))
-    con.execute("load icu; set TimeZone = 'UTC'")  # as the dbt profile's settings
+    # as the dbt profile's settings, memory limit included (same budget as the dbt build)
+    memory_limit = os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB")
+    con.execute(f"load icu; set TimeZone = 'UTC'; set memory_limit = '{memory_limit}'")
+    con.execute("set preserve_insertion_order = false")
     con.execute(f"attach '{build}' as build_db (read_only)")
     schemas = {r.split(".")[1] for r in [*seeds, *marts]} | {
         s.split(".")[1] for _, s in ((n, st.split(" as (")[0].split()[-1]) for n, st in statements)
