@@ -30,10 +30,12 @@
     environment variable is read only when executing, never while parsing, so dbt does not record
     it in the manifest and a run with a new window re-parses nothing. Hence do not use this where
     dbt renders at parse time (config(), yml configs such as a test's `where`): there it is none.
+    Unit tests see only vars (`overrides: vars`), never the environment variables.
 -#}
 {% macro partition_window_var(name) -%}
     {%- set value = var(name, none) -%}
-    {%- if (value is none or value == '') and execute -%}
+    {%- set unit_test = model is defined and model.resource_type == 'unit_test' -%}
+    {%- if (value is none or value == '') and execute and not unit_test -%}
         {%- set value = env_var('DBT_' ~ (name | upper), '') -%}
     {%- endif -%}
     {{ return(value if value else none) }}

@@ -4,9 +4,14 @@ Why the whole dbt project is partitioned, incremental models or not: one partiti
 on both sides of the extract -> dbt edge keeps the lineage simple (a day of landing data feeds the
 same day of dbt) and lets `dagster asset materialize --select '*' --partition-range A...B` run the
 whole pipeline in one run. Models that are full rebuilds (views, marts recomputed from all landed
-data) simply ignore the window; the dbt vars say which days a run is about (the marts recompute
-the lookback window ending on `partition_end`). `BackfillPolicy.single_run()` makes a backfill of
-N days one `dbt build` with `partition_start`..`partition_end` spanning the range, not N builds.
+data) simply ignore the window; `partition_start` / `partition_end` say which days a run is about
+(the marts recompute the lookback window ending on `partition_end`). `BackfillPolicy.single_run()`
+makes a backfill of N days one `dbt build` with `partition_start`..`partition_end` spanning the
+range, not N builds.
+
+Per-run cost of dbt (bench/README.md): the window reaches dbt as environment variables, not
+`--vars` (vars.py), and dbt's partial-parse cache is kept across runs under the warehouse
+(`partial_parse_cache`), so a daily run re-parses nothing instead of the whole project.
 
 dbt writes the single DuckDB build database, so the asset is in the `duckdb` pool (limit 1 in
 dagster.yaml) together with the publication that reads it: two runs never write it at once.
@@ -18,10 +23,12 @@ checks and the publication read on every target (docs/deploy.md "Targets").
 """
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +39,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
-from orchestration.dbt.vars import dbt_vars_args, dbt_vars_for_window
+from orchestration.dbt.vars import dbt_env_for_vars, dbt_vars_for_window
 from orchestration.lib.config import dbt_target, warehouse_dir
 from orchestration.lib.landing_loader import (
     DEFAULT_SCHEMA,
@@ -48,6 +55,7 @@ DBT_TARGET_TAG = "dbt/target"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
 # in the source tree; kept after a failure for debugging, pruned after this many days.
 _KEEP_FAILED_TARGETS_DAYS = 7
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 prepare_if_dev()
 
@@ -60,6 +68,62 @@ def _run_target_path(run_id: str) -> Path:
             if old.is_dir() and old.stat().st_mtime < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
     return runs / run_id
+
+
+def partial_parse_cache(target: str, project_dir: Path | None = None) -> Path:
+    """Where dbt's partial-parse cache of `target` is kept between runs: under the warehouse, one
+    per target and dbt project folder.
+
+    dbt reads `partial_parse.msgpack` from its target path, and every run has its own
+    (`_run_target_path`, removed after a success); dagster-dbt only seeds it from
+    dbt_project/target/, parsed at definitions load (`project.parse_manifest`) for the duckdb
+    target only and with whatever WAREHOUSE_DIR that process had (the profile's DuckDB path is
+    part of dbt's partial-parse check). So the run seeds its target path from this file and
+    saves dbt's updated cache back. dbt itself checks the cache (dbt version, profile, `--vars`,
+    file checksums) and re-parses what changed; a stale or unreadable file costs one full parse.
+    """
+    folder = (project_dir or dbt_project.project_dir).resolve()
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]
+    folder_name = f"{target}-{digest}"
+    return warehouse_dir() / "build" / "dbt_partial_parse" / folder_name / PARTIAL_PARSE_FILE
+
+
+def restore_partial_parse(cache: Path, target_path: Path) -> bool:
+    """Seed a run's target folder with the kept partial-parse cache; False when there is none."""
+    if not cache.exists():
+        return False
+    target_path.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache, target_path / PARTIAL_PARSE_FILE)
+    return True
+
+
+def save_partial_parse(target_path: Path, cache: Path) -> None:
+    """Keep the run's partial-parse cache (dbt rewrites it after every parse) for the next run;
+    atomic, so a concurrent run reads either the old or the new file."""
+    produced = target_path / PARTIAL_PARSE_FILE
+    if not produced.exists():
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+    shutil.copyfile(produced, partial)
+    os.replace(partial, cache)
+
+
+@contextmanager
+def environ(updates: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the dbt process started inside the block (dagster-dbt copies
+    os.environ when it starts dbt), then restore them: with the in-process executor, or in tests,
+    the next step in this process must not inherit the window."""
+    saved = {name: os.environ.get(name) for name in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_resource() -> DbtCliResource:
@@ -88,7 +152,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         daily_partitions.timezone,
     )
     target = dbt.target or dbt_target()
-    context.log.info(f"dbt target {target}, vars: {dbt_vars}")
+    context.log.info(f"dbt target {target}, window: {dbt_vars}")
     context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})
     # dbt inherits this process's environment; make its WAREHOUSE_DIR absolute (see warehouse_dir)
     os.environ["WAREHOUSE_DIR"] = str(warehouse_dir())
@@ -102,22 +166,25 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             "PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell"
         )
     target_path = _run_target_path(context.run_id)
+    cache = partial_parse_cache(target)
+    if not restore_partial_parse(cache, target_path):
+        context.log.info(f"no partial-parse cache at {cache} yet (first dbt run on this warehouse)")
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
-    invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", *dbt_vars_args(dbt_vars)],
-        context=context,
-        target_path=target_path,
-    )
-    events = invocation.stream()
-    if target != "spark":
-        # Spark: these would start a second Spark session (and Derby metastore) in this process,
-        # next to dbt's: the embedded metastore allows one.
-        events = (
-            events.fetch_row_counts()  # tables only (dagster-dbt skips views)
-            # No column lineage: it re-parses every model with sqlglot and queries its parents.
-            .fetch_column_metadata(with_column_lineage=False)
+    # No `--vars`: a new window in `--vars` makes dbt re-parse everything (vars.py).
+    with environ(dbt_env_for_vars(dbt_vars)):
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"],
+            context=context,
+            target_path=target_path,
         )
+    events = invocation.stream()
+    # No fetch_row_counts() / fetch_column_metadata(): with DuckDB, dagster-dbt must then hold
+    # every event back until dbt exits (dbt holds the database's write lock), so the ≈ 500 Dagster
+    # events of a run (one per model, two per test: SQLite commits) were all written after the
+    # build instead of while it runs: ≈ 16 s more per daily run for ≈ 1 s of count queries
+    # (bench/README.md). The column schema (names, descriptions) is on the asset definitions from
+    # the dbt YAML, and the published marts' row counts are recorded by the publication.
     try:
         for event in events:
             if isinstance(event, dg.Output | dg.AssetMaterialization):
@@ -126,6 +193,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     finally:
         if target == "duckdb":
             release_duckdb(invocation.adapter)
+        save_partial_parse(target_path, cache)
     # Reached only when dbt succeeded.
     if target != "duckdb":
         started = time.monotonic()
@@ -173,8 +241,9 @@ def _postgres_landing_exists(dsn: str) -> bool:
 
 
 def release_duckdb(adapter: Any) -> None:
-    """Close the DuckDB database that dagster-dbt's in-process adapter opened for row counts and
-    column metadata.
+    """Close the DuckDB database if dagster-dbt's in-process adapter opened it (dagster-dbt
+    initialises the adapter for every invocation; its row-count and column-metadata fetches, not
+    used by `dbt_models`, open the database).
 
     dbt-duckdb caches one open database per process. Left open, it makes any later
     `duckdb.connect()` on the build database in the same process (the publication, the quality

@@ -1,4 +1,5 @@
-"""The partition window -> dbt --vars function, without Dagster or dbt."""
+"""The partition window -> dbt day range (environment variables, or `--vars` by hand), without
+Dagster or dbt."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestration.dbt.vars import dbt_vars_args, dbt_vars_for_window, partition_day_range
+from orchestration.dbt.vars import (
+    dbt_env_for_vars,
+    dbt_vars_args,
+    dbt_vars_for_window,
+    partition_day_range,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -79,3 +85,19 @@ def test_cli_args_are_json() -> None:
     flag, payload = dbt_vars_args({"partition_start": "2026-11-01", "partition_end": None})
     assert flag == "--vars"
     assert json.loads(payload) == {"partition_start": "2026-11-01", "partition_end": None}
+
+
+def test_environment_carries_the_window() -> None:
+    window = {"partition_start": "2026-11-01", "partition_end": "2026-11-02"}
+    assert dbt_env_for_vars(window) == {
+        "DBT_PARTITION_START": "2026-11-01",
+        "DBT_PARTITION_END": "2026-11-02",
+    }
+
+
+def test_no_window_sets_empty_variables() -> None:
+    # Both set, empty: a DBT_PARTITION_* inherited from the caller's shell must not leak in.
+    assert dbt_env_for_vars(dbt_vars_for_window(None, None, "Europe/Paris")) == {
+        "DBT_PARTITION_START": "",
+        "DBT_PARTITION_END": "",
+    }
