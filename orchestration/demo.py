@@ -80,7 +80,7 @@ def print_publication(warehouse: Path) -> None:
     with duckdb_settings.connect(published, read_only=True) as con:
         marts = con.execute(
             "select table_name, estimated_size from duckdb_tables() "
-            "where schema_name = 'main' order by table_name"
+            "where schema_name = 'main' and not starts_with(table_name, '_') order by table_name"
         ).fetchall()
     print(f"\npublished to {published} (BI reads this file, read-only):")
     for name, rows in marts:

@@ -3,8 +3,11 @@
 Order of operations, chosen so that a failure or a crash at any point leaves BI on the previous
 publication:
 
-1. build `published/.marts.duckdb.<run>.tmp` and stage one Parquet per mart in
-   `published/.staging-<run>/` (nothing BI reads has changed);
+1. write `published/.marts.duckdb.<run>.tmp`, starting from a byte copy of the current
+   `published/marts.duckdb` and rewriting only what changed in the build (small marts in full, the
+   partitioned facts month by month: duckdb_target), then stage in `published/.staging-<run>/`
+   the Parquet files that differ from `published/parquet/` (parquet_target); nothing BI reads has
+   changed yet;
 2. when `PUBLISH_POSTGRES_DSN` is set, publish to PostgreSQL in one transaction (a failure here
    stops before any local file is replaced);
 3. `os.replace` the new DuckDB file over `published/marts.duckdb` (atomic);
@@ -13,25 +16,24 @@ publication:
 Residual risk: the targets are not one transaction. A crash during step 4 leaves some Parquet
 files new and others old (each row carries `_run_id`, and `_manifest.json` still names the
 previous run until the last step); a crash between 2 and 3 leaves PostgreSQL one publication
-ahead of the files. Re-running the publication repairs both.
+ahead of the files. Re-running the publication repairs both (Parquet months being replaced are
+first dropped from the manifest, so the next run rewrites them).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from orchestration.lib import duckdb_settings
 from orchestration.publication.duckdb_target import Stamp, build_published_duckdb
 from orchestration.publication.files import atomic_replace, fsync_dir, pause_point_for_tests
+from orchestration.publication.parquet_target import apply_parquet, stage_parquet
 from orchestration.publication.postgres_target import publish_to_postgres
 
 PUBLISHED_DB_NAME = "marts.duckdb"
-MANIFEST_NAME = "_manifest.json"
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,12 @@ class PostgresTarget:
 class PublicationResult:
     row_counts: dict[str, int]
     duckdb_path: Path
+    #: a file per small mart; a directory of `month=YYYY-MM/data.parquet` per partitioned fact
     parquet_paths: dict[str, Path]
     postgres_schema: str | None
     duration_seconds: float
+    #: partitioned fact -> the months this publication rewrote or deleted in the DuckDB file
+    rewritten_months: dict[str, list[str]]
 
 
 def _clean_leftovers(published_dir: Path) -> None:
@@ -55,24 +60,6 @@ def _clean_leftovers(published_dir: Path) -> None:
         leftover.unlink()
     for leftover in published_dir.glob(".staging-*"):
         shutil.rmtree(leftover)
-
-
-def _replace_parquet(staging: Path, parquet_dir: Path, marts: list[str], stamp: Stamp) -> None:
-    parquet_dir.mkdir(exist_ok=True)
-    for mart in marts:
-        atomic_replace(staging / f"{mart}.parquet", parquet_dir / f"{mart}.parquet")
-    manifest = staging / MANIFEST_NAME
-    manifest.write_text(
-        json.dumps(
-            {
-                "run_id": stamp.run_id,
-                "published_at": stamp.published_at.isoformat(),
-                "marts": sorted(marts),
-            },
-            indent=2,
-        )
-    )
-    atomic_replace(manifest, parquet_dir / MANIFEST_NAME)
 
 
 def publish_marts(
@@ -88,25 +75,33 @@ def publish_marts(
     published_dir.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(published_dir)
     target = published_dir / PUBLISHED_DB_NAME
+    parquet_dir = published_dir / "parquet"
     new_file = published_dir / f".{PUBLISHED_DB_NAME}.{stamp.run_id}.tmp"
     staging = published_dir / f".staging-{stamp.run_id}"
     staging.mkdir()
     try:
-        row_counts = build_published_duckdb(build_db, new_file, target, marts, stamp, staging)
+        written = build_published_duckdb(build_db, new_file, target, marts, stamp)
+        plan = stage_parquet(new_file, staging, parquet_dir, marts, written, stamp)
         if postgres:
-            with duckdb.connect(str(new_file), read_only=True) as con:
-                publish_to_postgres(postgres.dsn, postgres.schema, con, marts, stamp, row_counts)
+            with duckdb_settings.connect(new_file, read_only=True) as con:
+                publish_to_postgres(
+                    postgres.dsn, postgres.schema, con, marts, stamp, written.row_counts
+                )
         pause_point_for_tests()
         atomic_replace(new_file, target)
-        _replace_parquet(staging, published_dir / "parquet", marts, stamp)
+        apply_parquet(plan, staging, parquet_dir)
     finally:
         new_file.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
     fsync_dir(published_dir)
     return PublicationResult(
-        row_counts=row_counts,
+        row_counts=written.row_counts,
         duckdb_path=target,
-        parquet_paths={m: published_dir / "parquet" / f"{m}.parquet" for m in marts},
+        parquet_paths={
+            m: parquet_dir / m if m in written.months else parquet_dir / f"{m}.parquet"
+            for m in marts
+        },
         postgres_schema=postgres.schema if postgres else None,
         duration_seconds=time.monotonic() - started,
+        rewritten_months=written.rewritten,
     )

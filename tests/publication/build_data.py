@@ -10,6 +10,9 @@ import duckdb
 from orchestration.publication import Stamp
 
 MARTS = ["mart_kpi_daily", "dim_stores"]
+# A partitioned fact (orchestration.publication.duckdb_target.PARTITIONED_MARTS), by order_date.
+FACT = "fct_orders"
+MONTHS = ("2025-01", "2025-02", "2025-03")
 
 
 def write_build_marts(warehouse: Path, version: int) -> None:
@@ -33,6 +36,28 @@ def write_build_marts(warehouse: Path, version: int) -> None:
         )
 
 
+def write_build_fact(
+    warehouse: Path,
+    months: tuple[str, ...] = MONTHS,
+    changed_month: str | None = None,
+    extra_column: bool = False,
+) -> None:
+    """`fct_orders` with 30 orders per month of `months`; `changed_month` has other revenues."""
+    build_db = warehouse / "build" / "warehouse.duckdb"
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    selects = [
+        f"select '{month}-' || i as order_id, date '{month}-01' + (i % 28)::integer as order_date, "
+        f"(i * 10 + {1 if month == changed_month else 0})::decimal(18, 4) as net_revenue, "
+        f"['web', 'shop'][1 + i % 2] as channel"
+        + (", true as is_first_order" if extra_column else "")
+        + " from range(30) as t(i)"
+        for month in months
+    ]
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(f"create or replace table marts.{FACT} as " + " union all ".join(selects))
+
+
 def read_published(path: Path) -> dict[str, object]:
     """What a BI user would see: rows per mart, the run id, and the publication log."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -48,12 +73,12 @@ def read_published(path: Path) -> dict[str, object]:
         }
 
 
-def stamp(run_id: str) -> Stamp:
+def stamp(run_id: str, source_mode: str = "demo") -> Stamp:
     """A publication stamp as the asset would make it."""
     return Stamp(
         published_at=datetime.now(UTC),
         run_id=run_id,
-        source_mode="demo",
+        source_mode=source_mode,
         partition_start=date(2025, 3, 1),
         partition_end=date(2025, 3, 10),
         checks={"mart_kpi_daily:ge_mart_kpi_daily": "passed"},

@@ -16,7 +16,14 @@ import pyarrow.parquet as pq
 
 from orchestration.publication import publish_marts
 from orchestration.publication.files import PAUSE_ENV
-from tests.publication.build_data import MARTS, read_published, stamp, write_build_marts
+from tests.publication.build_data import (
+    FACT,
+    MARTS,
+    read_published,
+    stamp,
+    write_build_fact,
+    write_build_marts,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,19 +99,21 @@ def test_a_reader_holding_the_published_file_is_not_interrupted(tmp_path: Path) 
 
 def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_path: Path) -> None:
     write_build_marts(tmp_path, version=1)
-    publish_marts(tmp_path, MARTS, stamp("run-1"))
+    write_build_fact(tmp_path)
+    publish_marts(tmp_path, [*MARTS, FACT], stamp("run-1"))
     published = tmp_path / "published"
     before = _snapshot(published)
 
     write_build_marts(tmp_path, version=2)
+    write_build_fact(tmp_path, changed_month="2025-02")
     signal_file = tmp_path / "paused"
     publisher = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "from pathlib import Path; from orchestration.publication import publish_marts; "
-            "from tests.publication.build_data import MARTS, stamp; "
-            f"publish_marts(Path({str(tmp_path)!r}), MARTS, stamp('run-2'))",
+            "from tests.publication.build_data import FACT, MARTS, stamp; "
+            f"publish_marts(Path({str(tmp_path)!r}), [*MARTS, FACT], stamp('run-2'))",
         ],
         cwd=REPO_ROOT,
         env={**os.environ, PAUSE_ENV: str(signal_file)},
@@ -122,6 +131,8 @@ def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_pat
     assert {k: v for k, v in left.items() if not k.startswith(".")} == before
     assert read_published(published / "marts.duckdb")["run_ids"] == {"run-1"}
 
-    publish_marts(tmp_path, MARTS, stamp("run-3"))  # the next publication cleans up and succeeds
+    # the next publication cleans up and succeeds, from the previous publication
+    third = publish_marts(tmp_path, [*MARTS, FACT], stamp("run-3"))
+    assert third.rewritten_months == {FACT: ["2025-02"]}
     assert read_published(published / "marts.duckdb")["log"] == [("run-1",), ("run-3",)]
     assert not [p for p in published.iterdir() if p.name.startswith(".")]
