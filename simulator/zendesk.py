@@ -210,15 +210,33 @@ class ZendeskApi:
     def tickets_of_order_day(self, day: OrderDay) -> list[Ticket]:
         return self._days.get(day.day, lambda: generate_tickets(self.world, day))
 
-    def stream(self, start: int, now: int) -> list[tuple[int, int, Ticket]]:
-        """(updated_at, id, ticket) of tickets updated in [start, now - 1 min], in export order."""
+    def stream(
+        self, start: int, now: int, after: tuple[int, int] | None = None, limit: int | None = None
+    ) -> list[tuple[int, int, Ticket]]:
+        """(updated_at, id, ticket) of tickets updated in [start, now - 1 min], in export order.
+
+        With `after` and `limit`, order days are generated only until the first `limit` rows
+        after `after` are known (a ticket is created after its order, so every ticket of a later
+        order day is updated after that day's midnight): a page costs the same whatever the
+        distance to `now`, instead of generating every day up to now for each page.
+        """
         horizon = now - FRESHNESS_SECONDS
-        first = self.world.calendar.local_date(start) - timedelta(days=MAX_LIFETIME_DAYS)
-        out = []
-        for day in self.book.days_between(first, self.world.calendar.local_date(now), now):
-            for t in self.tickets_of_order_day(day):
+        calendar = self.world.calendar
+        day = max(
+            calendar.local_date(start) - timedelta(days=MAX_LIFETIME_DAYS),
+            self.world.config.history_start,
+        )
+        last = calendar.local_date(now)
+        out: list[tuple[int, int, Ticket]] = []
+        while day <= last:
+            if limit is not None and after is not None:
+                floor = calendar.midnight_utc(day)
+                if sum(1 for r in out if (r[0], r[1]) > after and r[0] < floor) >= limit:
+                    break
+            for t in self.tickets_of_order_day(self.book.day(day)):
                 if t.created <= horizon and (u := t.updated_at(horizon)) >= start:
                     out.append((u, t.id, t))
+            day += timedelta(days=1)
         out.sort(key=lambda x: (x[0], x[1]))
         return out
 
@@ -245,9 +263,11 @@ class ZendeskApi:
                     "description": "start_time or cursor is required",
                 },
             )
-        rows = [r for r in self.stream(updated, request.now) if (r[0], r[1]) > (updated, ticket_id)]
         cap = self.world.config.page_sizes.zendesk
-        page = rows[: min(int(request.arg("per_page") or cap), cap)]
+        size = min(int(request.arg("per_page") or cap), cap)
+        after_key = (updated, ticket_id)
+        rows = [r for r in self.stream(updated, request.now, after_key, size) if r[:2] > after_key]
+        page = rows[:size]
         tickets = [self.ticket_json(t, request) for _, _, t in page]
         tickets = self.faults.apply("zendesk", tickets, lambda r: str(r.get("url")), CORRUPTIONS)
         after = encode_cursor(*page[-1][:2]) if page else encode_cursor(updated, ticket_id)
