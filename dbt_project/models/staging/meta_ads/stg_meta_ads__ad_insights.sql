@@ -1,4 +1,5 @@
--- Ad-level breakdown: one row per date x ad (sku of catalog ads). Never added to spend totals.
+-- Ad-level breakdown: one row per date x ad x sku (a catalog ad has one row per product in the
+-- product breakdown). Never added to spend totals.
 with
 
 ranked as (
@@ -16,7 +17,7 @@ ranked as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at,
         row_number() over (
-            partition by date, campaign_id, ad_id order by _partition_date desc, _extracted_at desc
+            partition by date, campaign_id, ad_id, sku order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('meta_ads', 'ad_insights') }}
 
