@@ -21,17 +21,31 @@ changed_orders as (
 
 ),
 
+changed_customers as (
+
+    select distinct customer_id
+    from changed_orders
+    where customer_id is not null
+
+),
+
+-- the changed orders and every order of their customers (two hash joins: an `or` of two `in`
+-- subqueries is evaluated row by row)
+orders_to_rebuild_ids as (
+
+    select order_id from changed_orders
+    union
+    select orders.order_id
+    from orders
+    inner join changed_customers on orders.customer_id = changed_customers.customer_id
+
+),
+
 orders_to_rebuild as (
 
     select orders.*
     from orders
-    where
-        orders.order_id in (select changed_orders.order_id from changed_orders)
-        or orders.customer_id in (
-            select changed_orders.customer_id
-            from changed_orders
-            where changed_orders.customer_id is not null
-        )
+    inner join orders_to_rebuild_ids on orders.order_id = orders_to_rebuild_ids.order_id
 
 ),
 
