@@ -423,9 +423,13 @@ def cmd_noop(args: argparse.Namespace) -> None:
         "dbt_parse_cold_s": timed([*parse, str(scratch), "--no-partial-parse", *vars_a], env),
         "dbt_parse_partial_same_vars_s": timed([*parse, str(scratch), *vars_a], env),
         "dbt_parse_partial_new_vars_s": timed([*parse, str(scratch), *vars_b], env),
-        # what the pipeline does: the window in env vars (orchestration/dbt/vars.py)
-        "dbt_parse_partial_new_env_window_s": timed(
+        # what the pipeline does: the window in env vars (orchestration/dbt/vars.py); the first
+        # parse without --vars re-parses (the vars changed), the second has a new window
+        "dbt_parse_env_window_after_vars_s": timed(
             [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-03"}
+        ),
+        "dbt_parse_partial_new_env_window_s": timed(
+            [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-04"}
         ),
     }
     shutil.rmtree(scratch, ignore_errors=True)
