@@ -81,11 +81,7 @@ first_snapshots as (
 
 ),
 
--- as-of lookup without an engine's `asof join`: the latest snapshot day on or before each
--- (sku, order day) pair; there are far fewer pairs than lines. The catalog is snapshotted every
--- day, so nearly every pair has a snapshot that very day (an equality join); only the others
--- (a day without a catalog run, orders before the first snapshot) take the range join, which
--- would otherwise grow with the square of the history.
+-- the catalog snapshot each (sku, order day) pair saw: far fewer pairs than lines
 sku_order_days as (
 
     select distinct
@@ -96,56 +92,9 @@ sku_order_days as (
 
 ),
 
-same_day_snapshots as (
-
-    select
-        sku_order_days.sku,
-        sku_order_days.order_date,
-        snapshots.snapshot_date
-    from sku_order_days
-    inner join snapshots
-        on
-            sku_order_days.sku = snapshots.sku
-            and sku_order_days.order_date = snapshots.snapshot_date
-
-),
-
-pairs_without_same_day_snapshot as (
-
-    select
-        sku_order_days.sku,
-        sku_order_days.order_date
-    from sku_order_days
-    where not exists (
-        select 1
-        from same_day_snapshots
-        where
-            same_day_snapshots.sku = sku_order_days.sku
-            and same_day_snapshots.order_date = sku_order_days.order_date
-    )
-
-),
-
-earlier_snapshots as (
-
-    select
-        pairs_without_same_day_snapshot.sku,
-        pairs_without_same_day_snapshot.order_date,
-        max(snapshots.snapshot_date) as snapshot_date
-    from pairs_without_same_day_snapshot
-    inner join snapshots
-        on
-            pairs_without_same_day_snapshot.sku = snapshots.sku
-            and pairs_without_same_day_snapshot.order_date > snapshots.snapshot_date
-    group by pairs_without_same_day_snapshot.sku, pairs_without_same_day_snapshot.order_date
-
-),
-
 as_of_snapshot_days as (
 
-    select * from same_day_snapshots
-    union all
-    select * from earlier_snapshots
+    {{ latest_snapshot_days('sku_order_days', 'order_date', 'snapshots') }}
 
 ),
 

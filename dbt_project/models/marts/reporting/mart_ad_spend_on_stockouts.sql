@@ -33,48 +33,15 @@ sku_spend_days as (
     from product_ad_spend
 ),
 
--- the latest snapshot on or before each spend day: the same day's (the catalog is snapshotted
--- daily: an equality join), else a range join for the few pairs without one (a range join for
--- every pair grows with the square of the history)
-same_day_snapshots as (
-    select
-        sku_spend_days.spend_date,
-        sku_spend_days.sku,
-        warehouse_stock.snapshot_date as stock_snapshot_date
-    from sku_spend_days
-    inner join warehouse_stock
-        on
-            sku_spend_days.sku = warehouse_stock.sku
-            and sku_spend_days.spend_date = warehouse_stock.snapshot_date
-),
-
-pairs_without_same_day_snapshot as (
-    select
-        sku_spend_days.spend_date,
-        sku_spend_days.sku
-    from sku_spend_days
-    where not exists (
-        select 1
-        from same_day_snapshots
-        where
-            same_day_snapshots.sku = sku_spend_days.sku
-            and same_day_snapshots.spend_date = sku_spend_days.spend_date
-    )
-),
-
+-- the stock snapshot of each spend day: the latest on or before it
 stock_snapshot_days as (
-    select * from same_day_snapshots
-    union all
     select
-        pairs_without_same_day_snapshot.spend_date,
-        pairs_without_same_day_snapshot.sku,
-        max(warehouse_stock.snapshot_date) as stock_snapshot_date
-    from pairs_without_same_day_snapshot
-    inner join warehouse_stock
-        on
-            pairs_without_same_day_snapshot.sku = warehouse_stock.sku
-            and pairs_without_same_day_snapshot.spend_date > warehouse_stock.snapshot_date
-    group by pairs_without_same_day_snapshot.spend_date, pairs_without_same_day_snapshot.sku
+        latest_snapshots.spend_date,
+        latest_snapshots.sku,
+        latest_snapshots.snapshot_date as stock_snapshot_date
+    from (
+        {{ latest_snapshot_days('sku_spend_days', 'spend_date', 'warehouse_stock') }}
+    ) as latest_snapshots
 ),
 
 stockout_days as (
