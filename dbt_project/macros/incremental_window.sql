@@ -25,11 +25,12 @@
     a record lands in a partition >= the run's first day, and the latest version of a record is
     always in the partitions read. No lookback here: late data arrives as new versions in new
     partitions. On DuckDB the predicate skips other days' files from their Parquet footers (one
-    `_partition_date` per file), and on a full build / first build it is `true`.
+    `_partition_date` per file), and on a full build / first build it is `true`, as with
+    `rebuild` (see `lacks_column`).
 -#}
-{% macro in_landing_window(partition_column='_partition_date') -%}
+{% macro in_landing_window(partition_column='_partition_date', rebuild=false) -%}
     {%- set start = partition_window_var('partition_start') -%}
-    {%- if is_incremental() and start is not none and start != '' -%}
+    {%- if start is not none and start != '' and not rebuild and incremental_run() -%}
         {{ partition_column }} >= cast('{{ start }}' as date)
     {%- else -%}
         true
@@ -52,7 +53,7 @@
 {#- True in an incremental run with a partition window (else the model rebuilds everything). -#}
 {% macro is_windowed_run() -%}
     {%- set start = partition_window_var('partition_start') -%}
-    {{ return(is_incremental() and start is not none and start != '') }}
+    {{ return(start is not none and start != '' and incremental_run()) }}
 {%- endmacro %}
 
 {#-
@@ -65,4 +66,26 @@
         from {{ ref('stg_shop__orders') }}
         where _partition_date >= cast('{{ partition_window_var("partition_start") }}' as date)
     )
+{%- endmacro %}
+
+{#-
+    True in an incremental run when the model's existing table lacks `column`: a warehouse built
+    before the model had it (dbt adds the column with nulls, `on_schema_change`). Such a model
+    reads every landed partition once (`in_landing_window(rebuild=true)`), so that every row gets
+    the column and later runs can select by it.
+-#}
+{% macro lacks_column(column) -%}
+    {%- if not execute or not incremental_run() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column | lower not in names) }}
+{%- endmacro %}
+
+{#-
+    dbt's is_incremental(), false in a unit test that gives no `this` (dbt's macro then fails on
+    the missing relation): such unit tests exercise the full build.
+-#}
+{% macro incremental_run() -%}
+    {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}

@@ -5,7 +5,7 @@
     nearly every pair has a snapshot that very day (an equality join); only the others (a day
     without a catalog run, days before the first snapshot) take the range join, which for every
     pair would grow with the square of the history. Used by int_order_lines_enriched (catalog as
-    the order saw it) and mart_ad_spend_on_stockouts (stock on the spend day).
+    the order saw it) and int_ad_spend_on_stockouts (stock on the spend day).
 -#}
 {% macro latest_snapshot_days(pairs, pair_day, snapshots) -%}
     select

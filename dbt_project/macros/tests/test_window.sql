@@ -10,6 +10,8 @@
       {column: c}                       c >= partition_start
       {column: c, lookback_var: v}      c >= partition_start - var(v) days
       {column: c, landed_in: model}     c in (select c from model where _partition_date >= partition_start)
+      {latest_load: true}               _loaded_at = the model's max(_loaded_at): the rows the
+                                        latest dbt run wrote (macros/run_loaded_at.sql)
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set predicates = [] -%}
@@ -17,7 +19,7 @@
     {%- if where -%}
         {%- do predicates.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set window = test_window_predicate() -%}
+    {%- set window = test_window_predicate(relation) -%}
     {%- if window -%}
         {%- do predicates.append(window) -%}
     {%- endif -%}
@@ -32,7 +34,7 @@
 {%- endmacro %}
 
 {#- The tested model's window predicate for this run, or none. -#}
-{% macro test_window_predicate() -%}
+{% macro test_window_predicate(relation) -%}
     {%- set start = partition_window_var('partition_start') -%}
     {%- set attached = model.attached_node if model is defined else none -%}
     {%- if start is none or start == '' or not attached or attached not in graph.nodes -%}
@@ -43,7 +45,9 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set start_date = partition_start_date() -%}
-    {%- if window.get('landed_in') -%}
+    {%- if window.get('latest_load') -%}
+        {{ return('_loaded_at = (select max(_loaded_at) from ' ~ relation ~ ')') }}
+    {%- elif window.get('landed_in') -%}
         {%- set landed = graph.nodes['model.' ~ project_name ~ '.' ~ window.landed_in].relation_name -%}
         {{ return(window.column ~ ' in (select ' ~ window.column ~ ' from ' ~ landed
                   ~ ' where _partition_date >= ' ~ start_date ~ ')') }}

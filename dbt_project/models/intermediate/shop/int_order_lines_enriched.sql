@@ -3,7 +3,8 @@
 -- catalog attributes and cost, and its refunds. The one place line money is computed.
 -- Incremental: every line of the orders landed by this run is recomputed (an order lands again
 -- whenever it changes: edits, refunds, fulfilments).
-{%- set windowed = is_windowed_run() %}
+{%- set rebuild = lacks_column('_partition_date') %}
+{%- set windowed = is_windowed_run() and not rebuild %}
 with
 
 orders as (
@@ -14,11 +15,10 @@ orders as (
         created_at as ordered_at,
         order_date,
         is_test,
-        is_cancelled
+        is_cancelled,
+        _partition_date
     from {{ ref('stg_shop__orders') }}
-    {%- if windowed %}
-        where order_id in {{ orders_landed_in_window() }}
-    {%- endif %}
+    where {{ in_landing_window(rebuild=rebuild) }}
 
 ),
 
@@ -54,6 +54,9 @@ snapshots as (
         category,
         unit_cost
     from {{ ref('stg_shop__product_variant_snapshots') }}
+    {%- if windowed %}
+        where sku in (select lines.sku from lines)
+    {%- endif %}
 
 ),
 
@@ -144,7 +147,8 @@ select
         coalesce(refunds.refunded_qty, 0) * coalesce(snapshot_as_of.unit_cost, first_snapshots.unit_cost)
         as decimal(18, 4)
     ) as refunded_cost,
-    refunds.first_refunded_at
+    refunds.first_refunded_at,
+    orders._partition_date
 from lines
 inner join orders on lines.order_id = orders.order_id
 left join as_of_snapshot_days

@@ -45,9 +45,11 @@ line_totals as (
         sum(coalesce(refunded_cost, 0)) as refunded_cost,
         count(*) filter (where unit_cost is null) as lines_without_cost
     from {{ ref('int_order_lines_enriched') }}
-    {%- if windowed %}
-        where order_id in {{ orders_landed_in_window() }}
-    {%- endif %}
+    where
+        {{ in_landing_window() }}
+        {%- if windowed %}
+            and order_id in {{ orders_landed_in_window() }}
+        {%- endif %}
     group by order_id
 
 ),

@@ -41,8 +41,10 @@ select
         - (coalesce(order_lines.cogs, 0) - coalesce(order_lines.refunded_cost, 0))
         as decimal(18, 4)
     ) as contribution_margin,
-    order_lines.first_refunded_at
+    order_lines.first_refunded_at,
+    {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_order_lines_enriched') }} as order_lines
 where
     not order_lines.is_test
+    and {{ in_landing_window('order_lines._partition_date') }}
     and order_lines.order_id in (select changed_orders.order_id from changed_orders)

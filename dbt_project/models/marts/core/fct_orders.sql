@@ -1,23 +1,15 @@
 {{ config(**incremental_config('order_id')) }}
--- One row per (non-test) order. Incremental: the orders landed since the window start, and every
--- order of their customers (their sequence flags may move), are recomputed and replaced.
+-- One row per (non-test) order. Incremental: the orders landed since the window start, and the
+-- other orders of their customers whose sequence flags moved, are recomputed and replaced.
 with
-
-orders as (
-
-    select *
-    from {{ ref('int_orders_enriched') }}
-    where not is_test
-
-),
 
 changed_orders as (
 
     select
         order_id,
         customer_id
-    from orders
-    where {{ in_landing_window() }}
+    from {{ ref('int_orders_enriched') }}
+    where not is_test and {{ in_landing_window() }}
 
 ),
 
@@ -29,23 +21,43 @@ changed_customers as (
 
 ),
 
--- the changed orders and every order of their customers (two hash joins: an `or` of two `in`
--- subqueries is evaluated row by row)
+-- the other orders of those customers whose sequence flags moved (an earlier order cancelled, an
+-- order landed late): only they are rewritten with the changed orders, so the reporting marts
+-- recompute the days of the rows that changed, not of every order of every changed customer
+resequenced_orders as (
+
+    select sequenced.order_id
+    from {{ ref('int_customer_orders_sequenced') }} as sequenced
+    inner join changed_customers on sequenced.customer_id = changed_customers.customer_id
+    {%- if incremental_run() %}
+        left join {{ this }} as previous on sequenced.order_id = previous.order_id
+        where
+            previous.order_id is null
+            or sequenced.customer_order_number is distinct from previous.customer_order_number
+            or sequenced.is_first_order is distinct from previous.is_first_order
+            or sequenced.is_returning_customer_order is distinct from previous.is_returning_customer_order
+            or sequenced.is_upsell_order is distinct from previous.is_upsell_order
+    {%- endif %}
+
+),
+
+-- two hash joins (an `or` of two `in` subqueries is evaluated row by row); each read of
+-- int_orders_enriched names its own columns: a shared `select *` CTE would be materialised
+-- whole (every column of every order)
 orders_to_rebuild_ids as (
 
     select order_id from changed_orders
     union
-    select orders.order_id
-    from orders
-    inner join changed_customers on orders.customer_id = changed_customers.customer_id
+    select order_id from resequenced_orders
 
 ),
 
 orders_to_rebuild as (
 
     select orders.*
-    from orders
+    from {{ ref('int_orders_enriched') }} as orders
     inner join orders_to_rebuild_ids on orders.order_id = orders_to_rebuild_ids.order_id
+    where not orders.is_test
 
 ),
 
@@ -107,6 +119,7 @@ select
         when orders_to_rebuild.fulfilled_at is not null then orders_to_rebuild.processing_hours <= 48
     end as is_shipped_within_48h,
     orders_to_rebuild.updated_at,
-    orders_to_rebuild._partition_date
+    orders_to_rebuild._partition_date,
+    {{ run_loaded_at() }} as _loaded_at
 from orders_to_rebuild
 left join sequenced on orders_to_rebuild.order_id = sequenced.order_id

@@ -16,7 +16,8 @@ select
     prev_qty,
     prev_count_date,
     depletion_qty,
-    receipt_qty
+    receipt_qty,
+    {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_rfid_counts_daily') }}
 where
     sku is not null

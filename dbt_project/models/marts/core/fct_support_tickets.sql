@@ -18,6 +18,7 @@ select
     first_reply_minutes,
     full_resolution_minutes,
     satisfaction,
-    is_out_of_hours
+    is_out_of_hours,
+    {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_tickets_enriched') }}
 where {{ in_landing_window() }}

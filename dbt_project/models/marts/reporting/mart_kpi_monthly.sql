@@ -1,30 +1,50 @@
+{{ config(**incremental_config('month_start')) }}
 -- One row per calendar month (marts.md, mart_kpi_monthly): the daily measures recomputed from the
 -- facts at month grain (never an average of daily ratios), plus active and repeat customers.
+-- Incremental: a windowed run recomputes the months of the days int_kpi_measures_daily wrote in
+-- this dbt run (a month is recomputed whole: distinct customers and medians do not add up).
+{%- set windowed = is_windowed_run() %}
+{%- set months_rewritten = kpi_periods_rewritten('month') if windowed else [] %}
 with
+
+-- Every month of the daily spine, so a month without orders still has its row.
+months as (
+    select distinct cast(date_trunc('month', date) as date) as month_start
+    from {{ ref('int_kpi_measures_daily') }}
+    {%- if windowed %}
+        where {{ in_periods('date', months_rewritten, 'month') }}
+    {%- endif %}
+),
 
 orders as (
     select
         *,
         cast(date_trunc('month', order_date) as date) as month_start
     from {{ ref('fct_orders') }}
+    {%- if windowed %}
+        where {{ in_periods('order_date', months_rewritten, 'month') }}
+    {%- endif %}
 ),
 
 web_sessions as (
     select * from {{ ref('int_web_sessions_mapped') }}
+    {%- if windowed %}
+        where {{ in_periods('session_date', months_rewritten, 'month') }}
+    {%- endif %}
 ),
 
 ad_spend as (
     select * from {{ ref('int_ad_spend_unioned') }}
+    {%- if windowed %}
+        where {{ in_periods('spend_date', months_rewritten, 'month') }}
+    {%- endif %}
 ),
 
 tickets as (
     select * from {{ ref('fct_support_tickets') }}
-),
-
--- Every month of the daily spine, so a month without orders still has its row.
-months as (
-    select distinct cast(date_trunc('month', date) as date) as month_start
-    from {{ ref('int_kpi_measures_daily') }}
+    {%- if windowed %}
+        where {{ in_periods('created_date', months_rewritten, 'month') }}
+    {%- endif %}
 ),
 
 order_months as (

@@ -1,4 +1,7 @@
+{{ config(**incremental_config('session_date')) }}
 -- One row per date x source x medium x campaign (the latest landing of that day).
+-- Incremental: a day partition holds the whole report of that day (one API report per day), so
+-- a run reads the partitions of its window and replaces those days (session_date).
 with
 
 ranked as (
@@ -18,6 +21,7 @@ ranked as (
             order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('ga4', 'sessions') }}
+    where {{ in_landing_window() }}
 
 )
 

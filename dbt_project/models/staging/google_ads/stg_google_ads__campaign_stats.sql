@@ -1,4 +1,7 @@
+{{ config(**incremental_config('spend_date')) }}
 -- One row per date x campaign (the latest landing of that day). Spend = cost_micros / 1e6.
+-- Incremental: a day partition holds the whole report of that day (one API report per day), so
+-- a run reads the partitions of its window and replaces those days (spend_date).
 with
 
 ranked as (
@@ -18,6 +21,7 @@ ranked as (
             partition by date, campaign_id order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('google_ads', 'campaign_stats') }}
+    where {{ in_landing_window() }}
 
 )
 

@@ -1,4 +1,7 @@
+{{ config(**incremental_config('spend_date')) }}
 -- Shopping breakdown: one row per date x campaign x sku. Never added to spend totals.
+-- Incremental: a day partition holds the whole report of that day (one API report per day), so
+-- a run reads the partitions of its window and replaces those days (spend_date).
 with
 
 ranked as (
@@ -18,6 +21,7 @@ ranked as (
             partition by date, campaign_id, sku order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('google_ads', 'product_stats') }}
+    where {{ in_landing_window() }}
 
 )
 

@@ -1,5 +1,8 @@
+{{ config(**incremental_config('spend_date')) }}
 -- Ad-level breakdown: one row per date x ad x sku (a catalog ad has one row per product in the
 -- product breakdown). Never added to spend totals.
+-- Incremental: a day partition holds the whole report of that day (one API report per day), so
+-- a run reads the partitions of its window and replaces those days (spend_date).
 with
 
 ranked as (
@@ -20,6 +23,7 @@ ranked as (
             partition by date, campaign_id, ad_id, sku order by _partition_date desc, _extracted_at desc
         ) as version_rank
     from {{ source('meta_ads', 'ad_insights') }}
+    where {{ in_landing_window() }}
 
 )
 

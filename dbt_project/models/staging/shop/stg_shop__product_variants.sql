@@ -1,7 +1,11 @@
+{{ config(**incremental_config('sku')) }}
 -- One row per sku: its latest catalog snapshot.
+-- Incremental: a windowed run compares the skus of the snapshots it landed with their current row
+-- (a backfill of an old range never replaces a later snapshot).
+{%- set windowed = is_windowed_run() %}
 with
 
-ranked as (
+candidates as (
 
     select
         sku,
@@ -16,9 +20,43 @@ ranked as (
         unit_cost,
         warehouse_available_qty,
         snapshot_date,
-        snapshot_at,
-        row_number() over (partition by sku order by snapshot_date desc, snapshot_at desc) as version_rank
+        snapshot_at
     from {{ ref('stg_shop__product_variant_snapshots') }}
+    {%- if windowed %}
+        where {{ in_landing_window('snapshot_date') }}
+
+        union all
+
+        select
+            sku,
+            variant_id,
+            barcode,
+            gtin14,
+            list_price,
+            product_id,
+            product_name,
+            brand,
+            category,
+            unit_cost,
+            warehouse_available_qty,
+            snapshot_date,
+            snapshot_at
+        from {{ this }}
+        where sku in (
+            select landed.sku
+            from {{ ref('stg_shop__product_variant_snapshots') }} as landed
+            where {{ in_landing_window('landed.snapshot_date') }}
+        )
+    {%- endif %}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by sku order by snapshot_date desc, snapshot_at desc) as version_rank
+    from candidates
 
 )
 
