@@ -23,6 +23,7 @@ then builds it. Phases: extract, checks (landing and mart suites), dbt, publicat
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -310,6 +311,7 @@ def run_pipeline(
             if "end" in v and "start" in v
         },
         "dbt": dbt_breakdown(warehouse, run_id),
+        "dbt_project": snapshot_info(dbt_project),
         "log": str(log),
     }
 
@@ -317,14 +319,43 @@ def run_pipeline(
 # --------------------------------------------------------------------------- commands
 
 
+_SNAPSHOT_IGNORED = ("target", "logs", ".user.yml")
+
+
+def project_fingerprint(project: Path) -> str:
+    """A hash of a dbt project's files (what a snapshot froze), to tell a stale snapshot."""
+    digest = hashlib.sha256()
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if path.is_file() and not set(relative.parts) & set(_SNAPSHOT_IGNORED):
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def snapshot(target: Path) -> Path:
     """Copy dbt_project/ (without target/ and logs/) so that runs use a frozen project."""
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(
-        ROOT / "dbt_project", target, ignore=shutil.ignore_patterns("target", "logs", ".user.yml")
-    )
+    shutil.copytree(ROOT / "dbt_project", target, ignore=shutil.ignore_patterns(*_SNAPSHOT_IGNORED))
     return target
+
+
+def snapshot_info(dbt_project: Path) -> dict[str, Any]:
+    """Recorded with every run: whether the frozen project is the working tree's (a run on a
+    stale snapshot measures old models: the harness says so on stderr, and in the result)."""
+    frozen = project_fingerprint(dbt_project)
+    current = project_fingerprint(ROOT / "dbt_project")
+    if frozen != current:
+        print(
+            f"warning: {dbt_project} differs from dbt_project/ (snapshot it again to measure "
+            "the working tree)",
+            file=sys.stderr,
+        )
+    return {
+        "path": str(dbt_project),
+        "fingerprint": frozen,
+        "matches_working_tree": frozen == current,
+    }
 
 
 def with_simulator(scale: str, body: Any) -> dict[str, Any]:
