@@ -4,16 +4,31 @@ Great Expectations validates pandas frames in memory, so a suite never points GE
 suite names small frames (SQL in the suite file) that DuckDB computes, aggregates or samples first.
 The session offers, read-only:
 
-- `landing_<source>__<dataset>`: every landed row of a dataset (empty with the right schema when
-  nothing has landed yet), e.g. `landing_shop__order_lines`;
+- `landing_<source>__<dataset>` (and `rejects_<source>__<dataset>`, its quarantined records):
+  the landed rows of a dataset (empty with the right schema when nothing has landed), e.g.
+  `landing_shop__order_lines`. Which files a view reads depends on the run:
+  - partitioned run: only the files its frames need (`volume_files`), so its cost does not grow
+    with history: the files of the window's days, and the landed (not rejected) files of the
+    28 landed days before the window start of each dataset. DuckDB would otherwise open the
+    footer of every day's file even to filter `in_window(_partition_date)`. That is enough for
+    every frame of `expectations/`: samples, reconciliations (`in_run_partitions`) and the
+    catalog's latest snapshot keep to the window; a trailing median over the days of a view
+    (e.g. GA4 sessions by `date`, one report per partition day) sees the 28 landed days before
+    the window (when one of them landed no row, it has 27 reference days, not the 28th before);
+  - unpartitioned run: every file (its reconciliations cover the whole history);
 - `landing_volume(source, dataset, day, records, is_reject)`: rows per landed file, read from
   Parquet footers only (empty days count as 0). It holds what the two macros below need, so its
-  cost does not grow with history: the files of the window's days, and the landed (not rejected)
-  files of the 28 landed days before the window of each dataset. It is filled only when a frame
-  mentions it or one of those macros;
+  cost does not grow with history: the same files as a partitioned run's views (`volume_files`),
+  whatever the run. It is filled only when a frame mentions it or one of those macros;
 - `build.marts.<model>`: the dbt build database, when it exists;
 - `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days
   (the latest landed day when the run names no partitions);
+- `in_lookback(day)`: the window's days and the 56 days before it (`LOOKBACK_DAYS`). A trailing
+  median over a mart's days (`median(...) over (... rows between 28 preceding and 1 preceding)`)
+  filters its rows with it rather than aggregating the whole table: same result whenever the 28
+  previous days with a row fall in the lookback, and DuckDB skips the row groups outside it by
+  their min/max (zone maps) when the table is stored in day order (appended day by day; a full
+  build written in another order leaves it a scan of the day column only);
 - `run_partitioned()`: whether the run named partitions; `in_run_partitions(day)`: the run's
   partition days, and every day when it named none. Reconciliations (landed vs modelled) use
   them, so a daily run reconciles its own days and an unpartitioned run the whole history;
@@ -21,19 +36,31 @@ The session offers, read-only:
   of the previous 28 landed days (`volume_ratio` is null with fewer than 7 reference days);
 - `reject_rates(source)`: landed and rejected records per dataset over the window.
 
+- `latest_load_<table>` (DuckDB variables, for the build tables with a `_loaded_at` column that a
+  frame names, i.e. the facts): in a partitioned run the newest `_loaded_at` of the table, the
+  start of the dbt run that last wrote rows into it (macros/run_loaded_at.sql); null in an
+  unpartitioned run (every row). `where getvariable('latest_load_fct_orders') is null or
+  _loaded_at >= getvariable('latest_load_fct_orders')` keeps
+  the rows the day's dbt run (re)wrote (the older rows were checked by the runs that wrote them,
+  as dbt's windowed data tests do), and as a constant DuckDB pushes it into the scan: the row
+  groups of older loads are skipped by their min/max, whatever the history.
+
 Mart frames sample with `using sample <n> rows (system, <seed>)`: DuckDB picks whole vectors
-(2,048 rows) spread over the table inside the scan, so the cost is that of the sample, not of
-the table (`reservoir` scans and materialises every row first).
+(2,048 rows) spread over the table inside the scan, far cheaper than `reservoir` (which
+materialises every row first). The scan still passes over every row group, though: its cost grows
+with the table (measured with DuckDB 2.0: 200,000 rows out of 2 M in 0.3 s, out of 96 M in 1.9 s),
+hence the facts' samples of a partitioned run are taken from the latest load only.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -42,13 +69,17 @@ import pandas as pd
 from orchestration.lib import duckdb_settings
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
 
-_DAY_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
+_DAY_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$", re.MULTILINE)
 _ATTACH_ATTEMPTS = 5
 #: Landed days before the window that `volume_vs_trailing_median` compares with (its SQL says
 #: `rows between 28 preceding and 1 preceding`).
 TRAILING_DAYS = 28
 #: Names whose presence in a frame's SQL needs the `landing_volume` rows.
 _VOLUME_USERS = {"landing_volume", "volume_vs_trailing_median", "reject_rates"}
+#: Days before the window start that `in_lookback(day)` keeps: twice `TRAILING_DAYS`, so a
+#: trailing median over a mart's days still finds its 28 reference days when up to 28 days of the
+#: lookback have no row (stores count six days a week: 28 count days span about 33 days).
+LOOKBACK_DAYS = 2 * TRAILING_DAYS
 
 
 @dataclass(frozen=True)
@@ -72,12 +103,21 @@ class LandedFile:
     source: str
     dataset: str
     day: date
-    path: Path
+    folder: Path  # the dataset's folder (of its rejects when `is_reject`)
     is_reject: bool
 
+    @property
+    def path(self) -> Path:
+        return self.folder / f"date={self.day.isoformat()}" / "data.parquet"
 
-def landed_files(warehouse_dir: Path) -> list[LandedFile]:
-    """List landing files from the folder layout alone (no file is opened)."""
+
+def _listed_files(warehouse_dir: Path) -> list[LandedFile]:
+    """Every `date=` folder of the landing zone as the file it should hold, sorted by day.
+
+    One directory listing per dataset, and nothing looked up in the folders: whether a file is
+    there (a `date=` folder is created before its first file is swapped in) is checked by the
+    callers, for the files they keep only.
+    """
     files = []
     for source, datasets in LANDING_DATASETS.items():
         for dataset in datasets:
@@ -85,18 +125,49 @@ def landed_files(warehouse_dir: Path) -> list[LandedFile]:
                 (False, warehouse_dir / "landing" / source / dataset),
                 (True, warehouse_dir / "landing" / source / REJECTS_DATASET / dataset),
             ):
-                for path in sorted(folder.glob("date=*/data.parquet")):
-                    match = _DAY_DIR.search(path.parent.name)
-                    if match:
-                        day = date.fromisoformat(match.group(1))
-                        files.append(LandedFile(source, dataset, day, path, is_reject))
+                try:
+                    names = "\n".join(os.listdir(folder))
+                except FileNotFoundError:
+                    continue
+                files += [
+                    LandedFile(source, dataset, date.fromisoformat(day), folder, is_reject)
+                    for day in sorted(_DAY_DIR.findall(names))
+                ]
     return files
+
+
+def landed_files(warehouse_dir: Path, window: Window | None = None) -> list[LandedFile]:
+    """List landing files from the folder layout alone (no file is opened).
+
+    Every file; with a partitioned `window`, only the files such a run reads (`volume_files`:
+    the window's days and the `TRAILING_DAYS` landed days before it). Each dataset's folder is
+    listed either way (one directory read), but only the files kept are looked up, one by one:
+    a partitioned listing takes 30 ms with 2 years of history (globbing them all took 250 ms).
+    """
+    listed = _listed_files(warehouse_dir)
+    if window is None or not window.partitioned:
+        return [f for f in listed if f.path.is_file()]
+    present: dict[Path, bool] = {}
+    while True:
+        kept = volume_files(listed, window)
+        for f in kept:
+            if f.path not in present:
+                present[f.path] = f.path.is_file()
+        missing = {f.path for f in kept if not present[f.path]}
+        if not missing:
+            return kept
+        # A folder without its file is not a landed day: the trailing days reach further back.
+        listed = [f for f in listed if f.path not in missing]
 
 
 def latest_landed_window(warehouse_dir: Path) -> Window:
     """Default window when the run names no partitions: the latest landed day (else today)."""
-    days = [f.day for f in landed_files(warehouse_dir) if not f.is_reject]
-    latest = max(days) if days else date.today()
+    landed = sorted(
+        (f for f in _listed_files(warehouse_dir) if not f.is_reject),
+        key=lambda f: f.day,
+        reverse=True,
+    )
+    latest = next((f.day for f in landed if f.path.is_file()), date.today())
     return Window(latest, latest, partitioned=False)
 
 
@@ -104,16 +175,26 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _view_name(source: str, dataset: str, is_reject: bool) -> str:
+    return f"{'rejects' if is_reject else 'landing'}_{source}__{dataset}"
+
+
+def _landing_views() -> set[str]:
+    return {
+        _view_name(source, dataset, is_reject)
+        for source, datasets in LANDING_DATASETS.items()
+        for dataset in datasets
+        for is_reject in (False, True)
+    }
+
+
 def _create_landing_views(
     con: duckdb.DuckDBPyConnection, files: list[LandedFile], needed: set[str]
 ) -> None:
     for source, datasets in LANDING_DATASETS.items():
         for dataset, schema in datasets.items():
-            for is_reject, prefix, table_schema in (
-                (False, "landing", schema),
-                (True, "rejects", REJECTS),
-            ):
-                view = f"{prefix}_{source}__{dataset}"
+            for is_reject, table_schema in ((False, schema), (True, REJECTS)):
+                view = _view_name(source, dataset, is_reject)
                 if view not in needed:
                     continue
                 paths = [
@@ -174,6 +255,9 @@ def _create_volume_table(con: duckdb.DuckDBPyConnection, files: list[LandedFile]
 _MACROS = """
 create macro in_window(day) as
     day between getvariable('window_start') and getvariable('window_end');
+
+create macro in_lookback(day) as
+    day between getvariable('lookback_start') and getvariable('window_end');
 
 create macro run_partitioned() as getvariable('run_partitioned');
 
@@ -240,17 +324,32 @@ def _attach_build(con: duckdb.DuckDBPyConnection, build_db: Path) -> None:
             time.sleep(2**attempt)
 
 
+def _set_latest_loads(con: duckdb.DuckDBPyConnection, needed: set[str], partitioned: bool) -> None:
+    """`latest_load_<table>` for the build tables with `_loaded_at` that the frames name."""
+    tables = con.execute(
+        "select table_name from duckdb_columns() where database_name = 'build' "
+        "and schema_name = 'marts' and column_name = '_loaded_at'"
+    ).fetchall()
+    for (table,) in tables:
+        if table in needed:
+            latest = f'(select max(_loaded_at) from build.marts."{table}")'
+            con.execute(f"set variable latest_load_{table} = {latest if partitioned else 'null'}")
+
+
 @contextmanager
 def frame_session(
     warehouse_dir: Path, window: Window, sql_texts: list[str]
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB with the landing views the given SQL mentions; closed on exit."""
-    files = landed_files(warehouse_dir)
     needed = {word for text in sql_texts for word in re.findall(r"\w+", text)}
+    uses_landing = needed & (_VOLUME_USERS | _landing_views())
+    files = landed_files(warehouse_dir, window) if uses_landing else []
     con = duckdb_settings.connect()
     try:
         con.execute("set variable window_start = ?::date", [window.start])
         con.execute("set variable window_end = ?::date", [window.end])
+        lookback_start = window.start - timedelta(days=LOOKBACK_DAYS)
+        con.execute("set variable lookback_start = ?::date", [lookback_start])
         con.execute("set variable run_partitioned = ?::boolean", [window.partitioned])
         _create_landing_views(con, files, needed)
         _create_volume_table(con, volume_files(files, window) if needed & _VOLUME_USERS else [])
@@ -258,6 +357,7 @@ def frame_session(
         build_db = warehouse_dir / "build" / "warehouse.duckdb"
         if build_db.exists():
             _attach_build(con, build_db)
+            _set_latest_loads(con, needed, window.partitioned)
         yield con
     finally:
         con.close()

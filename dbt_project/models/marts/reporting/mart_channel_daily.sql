@@ -1,19 +1,35 @@
 -- One row per business day x channel that has sessions, counted orders or ad spend that day
 -- (marts.md, mart_channel_daily). Ad spend reaches a channel through its platform
 -- (int_ad_spend_unioned.channel: google_ads -> paid_search, meta_ads -> paid_social).
+-- Incremental: a windowed run recomputes the days int_kpi_measures_daily wrote in this dbt run
+-- (the days its changed orders, sessions and spend touch).
+{{ config(**incremental_config('date')) }}
+-- depends_on: {{ ref('int_kpi_measures_daily') }}
+{%- set windowed = is_windowed_run() %}
+{%- set days_rewritten = kpi_periods_rewritten('day') if windowed else [] %}
 with
 
 orders as (
     select * from {{ ref('fct_orders') }}
-    where is_counted
+    where
+        is_counted
+        {%- if windowed %}
+            and {{ in_periods('order_date', days_rewritten) }}
+        {%- endif %}
 ),
 
 web_sessions as (
     select * from {{ ref('int_web_sessions_mapped') }}
+    {%- if windowed %}
+        where {{ in_periods('session_date', days_rewritten) }}
+    {%- endif %}
 ),
 
 ad_spend as (
     select * from {{ ref('int_ad_spend_unioned') }}
+    {%- if windowed %}
+        where {{ in_periods('spend_date', days_rewritten) }}
+    {%- endif %}
 ),
 
 order_channel_days as (
