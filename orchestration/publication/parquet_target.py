@@ -9,7 +9,10 @@ Layout under `published/parquet/`:
   touched (same bytes, same mtime). A month file holds the same rows as that month in
   `marts.duckdb`, publication columns included;
 - `_manifest.json`, replaced last: the run, the marts, and per partitioned fact and month its row
-  count, fingerprint and the run that wrote it.
+  count, fingerprint and the run that wrote it. A month file is current when the manifest names
+  the same run and row count as the DuckDB file's `_publication_fingerprints` for that month (the
+  run that wrote a month says what it holds; its build fingerprint may move without the rows
+  changing, see duckdb_target).
 
 Everything is staged in `published/.staging-<run>/` and moved in with atomic renames, each file
 whole. A reader that lists the files DURING the moves can see some months (or marts) of the new
@@ -33,6 +36,7 @@ from orchestration.lib import duckdb_settings
 from orchestration.publication.duckdb_target import (
     PARTITIONED_MARTS,
     DuckdbPublication,
+    MonthPrint,
     Stamp,
     month_filter,
 )
@@ -69,6 +73,18 @@ def read_manifest(parquet_dir: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return manifest if isinstance(manifest, dict) else {}
+
+
+def _same_month(entry: object, fingerprint: MonthPrint) -> bool:
+    """Whether a month of the previous manifest holds what the DuckDB file has now: the same
+    publication wrote both (each publication writes a month at most once, from one build), with
+    as many rows. Not the build fingerprint: a month dbt re-inserted unchanged gets a new
+    max(`_loaded_at`) but keeps its rows, and its file."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("run_id") == fingerprint.run_id
+        and entry.get("rows") == fingerprint.rows
+    )
 
 
 def _stage_months(
@@ -122,7 +138,7 @@ def stage_parquet(
             stale = sorted(
                 month
                 for month, fingerprint in current.items()
-                if old.get(month) != fingerprint.as_json()
+                if not _same_month(old.get(month), fingerprint)
                 or not month_file(parquet_dir, mart, month).is_file()
             )
             on_disk = {

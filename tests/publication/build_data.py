@@ -41,8 +41,13 @@ def write_build_fact(
     months: tuple[str, ...] = MONTHS,
     changed_month: str | None = None,
     extra_column: bool = False,
+    loaded_at: str | None = None,
 ) -> None:
-    """`fct_orders` with 30 orders per month of `months`; `changed_month` has other revenues."""
+    """`fct_orders` with 30 orders per month of `months`; `changed_month` has other revenues.
+
+    `loaded_at`: the build-only `_loaded_at` of every row (a dbt run's start), as dbt writes it
+    (a TIMESTAMP, last column); None: a build from before that column.
+    """
     build_db = warehouse / "build" / "warehouse.duckdb"
     build_db.parent.mkdir(parents=True, exist_ok=True)
     selects = [
@@ -50,12 +55,31 @@ def write_build_fact(
         f"(i * 10 + {1 if month == changed_month else 0})::decimal(18, 4) as net_revenue, "
         f"['web', 'shop'][1 + i % 2] as channel"
         + (", true as is_first_order" if extra_column else "")
+        + (f", timestamp '{loaded_at}' as _loaded_at" if loaded_at else "")
         + " from range(30) as t(i)"
         for month in months
     ]
     with duckdb.connect(str(build_db)) as con:
         con.execute("create schema if not exists marts")
         con.execute(f"create or replace table marts.{FACT} as " + " union all ".join(selects))
+
+
+def dbt_reinsert(
+    warehouse: Path, where: str, loaded_at: str, new_values: str = "", delete_only: bool = False
+) -> None:
+    """What a dbt run does to `fct_orders`: delete the rows `where` says and insert them again,
+    stamped `loaded_at` (`new_values`: a `replace (...)` list of changed columns), or only delete
+    them."""
+    build_db = warehouse / "build" / "warehouse.duckdb"
+    with duckdb.connect(str(build_db)) as con:
+        replace = f"replace ({new_values + ', ' if new_values else ''}"
+        replace += f"timestamp '{loaded_at}' as _loaded_at)"
+        con.execute(
+            f"create temp table reinserted as select * {replace} from marts.{FACT} where {where}"
+        )
+        con.execute(f"delete from marts.{FACT} where {where}")
+        if not delete_only:
+            con.execute(f"insert into marts.{FACT} select * from reinserted")
 
 
 def read_published(path: Path) -> dict[str, object]:

@@ -15,7 +15,14 @@ import pytest
 
 from orchestration.publication import PostgresTarget, publish_marts
 from orchestration.publication import postgres_target as pg_target
-from tests.publication.build_data import MARTS, read_published, stamp, write_build_marts
+from tests.publication.build_data import (
+    FACT,
+    MARTS,
+    read_published,
+    stamp,
+    write_build_fact,
+    write_build_marts,
+)
 
 DSN_ENV = "TEST_POSTGRES_DSN"
 
@@ -106,3 +113,29 @@ def test_a_failure_mid_publication_leaves_the_previous_tables(
     # PostgreSQL failed before any local file was replaced: the files still say run-1
     assert read_published(tmp_path / "published" / "marts.duckdb")["run_ids"] == {"run-1"}
     assert not [p for p in (tmp_path / "published").iterdir() if p.name.startswith(".")]
+
+
+def test_the_build_only_loaded_at_does_not_reach_postgres(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    write_build_marts(tmp_path, version=1)
+    write_build_fact(tmp_path, loaded_at="2025-04-01 06:00:00")
+    publish_marts(tmp_path, [*MARTS, FACT], stamp("run-1"), target)
+
+    with psycopg.connect(target.dsn) as con:
+        columns = con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (target.schema, FACT),
+        ).fetchall()
+        rows = con.execute(f'select count(*) from "{target.schema}".{FACT}').fetchone()
+    assert [name for (name,) in columns] == [
+        "order_id",
+        "order_date",
+        "net_revenue",
+        "channel",
+        "_published_at",
+        "_run_id",
+        "_source_mode",
+    ]
+    assert rows == (90,)
