@@ -48,6 +48,3 @@ where
     not order_lines.is_test
     and {{ in_landing_window('order_lines._partition_date') }}
     and order_lines.order_id in (select changed_orders.order_id from changed_orders)
--- written in day order: DuckDB's row-group min/max then skip other months and days (publication,
--- windowed checks), also in a table built by a backfill
-order by order_lines.order_date

@@ -123,6 +123,3 @@ select
     {{ run_loaded_at() }} as _loaded_at
 from orders_to_rebuild
 left join sequenced on orders_to_rebuild.order_id = sequenced.order_id
--- written in day order: DuckDB's row-group min/max then skip other months and days (publication,
--- windowed checks), also in a table built by a backfill
-order by orders_to_rebuild.order_date

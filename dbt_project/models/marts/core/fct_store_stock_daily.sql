@@ -24,6 +24,3 @@ where
     {%- if is_windowed_run() %}
         and count_date >= {{ first_count_day_landed() }}
     {%- endif %}
--- written in day order: DuckDB's row-group min/max then skip other months and days (publication,
--- windowed checks), also in a table built by a backfill
-order by count_date

@@ -22,6 +22,3 @@ select
     {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_tickets_enriched') }}
 where {{ in_landing_window() }}
--- written in day order: DuckDB's row-group min/max then skip other months and days (publication,
--- windowed checks), also in a table built by a backfill
-order by created_date
