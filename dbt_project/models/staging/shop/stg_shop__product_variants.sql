@@ -3,44 +3,22 @@
 -- Incremental: a windowed run compares the skus of the snapshots it landed with their current row
 -- (a backfill of an old range never replaces a later snapshot).
 {%- set windowed = is_windowed_run() %}
+{%- set columns = [
+    'sku', 'variant_id', 'barcode', 'gtin14', 'list_price', 'product_id', 'product_name', 'brand',
+    'category', 'unit_cost', 'warehouse_available_qty', 'snapshot_date', 'snapshot_at',
+] %}
 with
 
 candidates as (
 
-    select
-        sku,
-        variant_id,
-        barcode,
-        gtin14,
-        list_price,
-        product_id,
-        product_name,
-        brand,
-        category,
-        unit_cost,
-        warehouse_available_qty,
-        snapshot_date,
-        snapshot_at
+    select {{ columns | join(', ') }}
     from {{ ref('stg_shop__product_variant_snapshots') }}
     {%- if windowed %}
         where {{ in_landing_window('snapshot_date') }}
 
         union all
 
-        select
-            sku,
-            variant_id,
-            barcode,
-            gtin14,
-            list_price,
-            product_id,
-            product_name,
-            brand,
-            category,
-            unit_cost,
-            warehouse_available_qty,
-            snapshot_date,
-            snapshot_at
+        select {{ columns | join(', ') }}
         from {{ this }}
         where sku in (
             select landed.sku
@@ -60,19 +38,6 @@ ranked as (
 
 )
 
-select
-    sku,
-    variant_id,
-    barcode,
-    gtin14,
-    list_price,
-    product_id,
-    product_name,
-    brand,
-    category,
-    unit_cost,
-    warehouse_available_qty,
-    snapshot_date,
-    snapshot_at
+select {{ columns | join(', ') }}
 from ranked
 where version_rank = 1
