@@ -16,8 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
+from orchestration.quality.frames import Window
 
 LAST_DAY = date(2025, 3, 31)
+#: A daily run of LAST_DAY, and a run that names no partitions (its window is LAST_DAY too).
+DAILY = Window(LAST_DAY, LAST_DAY)
+UNPARTITIONED = Window(LAST_DAY, LAST_DAY, partitioned=False)
 HISTORY_DAYS = 30
 ORDERS_PER_DAY = 40
 

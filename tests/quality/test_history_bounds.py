@@ -25,10 +25,13 @@ from orchestration.quality.frames import (
     volume_files,
 )
 from orchestration.quality.suites import DEFAULT_SUITES_DIR
-from tests.quality.landing_data import LAST_DAY, write_landing_day, write_shop_orders_history
-
-DAILY = Window(LAST_DAY, LAST_DAY)
-UNPARTITIONED = Window(LAST_DAY, LAST_DAY, partitioned=False)
+from tests.quality.landing_data import (
+    DAILY,
+    LAST_DAY,
+    UNPARTITIONED,
+    write_landing_day,
+    write_shop_orders_history,
+)
 
 
 def days_ago(n: int) -> date:

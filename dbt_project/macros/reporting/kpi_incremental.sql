@@ -2,14 +2,14 @@
     The business days whose KPI measures this incremental run may change, as a subquery of
     `day`: the order days of the fct_orders rows and the ticket days of the fct_support_tickets
     rows this dbt run (re)wrote (`_loaded_at`, macros/run_loaded_at.sql: an order landed again,
-    and every order of its customers, whose first-order flags may move), and the session and ad
+    and the other orders of its customers whose sequence flags moved), and the session and ad
     spend days landed in the run's window (their staging keeps one version per day and key, so a
     restated day lands again). Only meaningful in a windowed incremental run (is_windowed_run).
     The caller declares the staging refs with `-- depends_on:` (this macro is not rendered when
     dbt parses).
 -#}
 {% macro kpi_days_touched() -%}
-    {%- set start = "cast('" ~ partition_window_var('partition_start') ~ "' as date)" -%}
+    {%- set start = partition_start_date() -%}
     (
         select order_date as day from {{ ref('fct_orders') }}
         where _loaded_at = {{ run_loaded_at() }}
