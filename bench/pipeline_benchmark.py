@@ -337,6 +337,18 @@ def snapshot(target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(ROOT / "dbt_project", target, ignore=shutil.ignore_patterns(*_SNAPSHOT_IGNORED))
+    # Parse it now: otherwise the first run after a snapshot parses the manifest when it imports
+    # the definitions (measured: 5-6 s more before its run starts than the runs after it).
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()",
+        ],
+        env={**os.environ, "RETAIL_DBT_PROJECT_DIR": str(target)},
+        cwd=ROOT,
+        check=True,
+    )
     return target
 
 
@@ -412,6 +424,9 @@ def cmd_daily(args: argparse.Namespace, kind: str = "daily") -> None:
         if copy.exists():
             shutil.rmtree(copy)
         shutil.copytree(warehouse, copy, copy_function=_link_landing_else_copy)
+        # The copy leaves gigabytes of dirty pages (11 GB at 2 years): flush them before the
+        # measured run, so that their write-back does not overlap it (setup, not the run).
+        os.sync()
         warehouse = copy
     history = history_days(warehouse)
     result = with_simulator(
