@@ -28,8 +28,12 @@ stores as (
     select * from {{ ref('dim_stores') }}
 ),
 
+-- The fallback reads the fact itself: a second reference to store_stock would make DuckDB
+-- materialise that CTE, all 40 M rows x every column at 2 years (4 s of the mart's 5.6).
 run_day as (
-    select {{ reporting_as_of_date('select max(count_date) from store_stock') }} as as_of_date
+    select
+        {{ reporting_as_of_date('select max(count_date) from ' ~ ref('fct_store_stock_daily')) }}
+            as as_of_date
 ),
 
 -- Each pair's count history up to D: latest count, first count, depletion over (D-28, D].
