@@ -12,3 +12,43 @@
         else '2000-01-01 00:00:00' -%}
     cast('{{ started }}' as timestamp)
 {%- endmacro %}
+
+{#-
+    SQL predicate on `column` (a `_loaded_at`): the row was written after the calling model's
+    last build, i.e. later than the newest `_loaded_at` of its own table ({{ this }}), read once
+    when the model executes (a literal: DuckDB skips the row groups written before, which a
+    daily run appends at the end). `true` in a full build, and when {{ this }} has no
+    `_loaded_at` yet (a table built before the column existed: everything is recomputed once).
+    Unlike `_loaded_at = run_loaded_at()`, this also picks up the rows an upstream model wrote
+    in a run that stopped before this model (a failed blocking test skips what is downstream):
+    the next run recomputes them instead of leaving this model stale.
+-#}
+{% macro loaded_since_last_build(column='_loaded_at') -%}
+    {%- set newest = none -%}
+    {%- if incremental_run() and not lacks_column('_loaded_at') -%}
+        {%- set newest = max_loaded_at(this) -%}
+    {%- endif -%}
+    {%- if newest is none -%}
+        true
+    {%- else -%}
+        {{ column }} > {{ timestamp_literal(newest) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The newest `_loaded_at` of `relation`, read when the caller executes (none when parsing, or
+    when the table is empty). Callers inline it as a literal: DuckDB then skips the row groups
+    of older loads by their min/max, where a comparison with a subquery reads every row (0.7 s
+    for fct_orders at 2 years).
+-#}
+{% macro max_loaded_at(relation) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(run_query('select max(_loaded_at) from ' ~ relation).columns[0][0]) }}
+{%- endmacro %}
+
+{#- A timestamp value (from `max_loaded_at`) as a SQL literal. -#}
+{% macro timestamp_literal(value) -%}
+    cast('{{ value }}' as timestamp)
+{%- endmacro %}

@@ -11,7 +11,8 @@
       {column: c, lookback_var: v}      c >= partition_start - var(v) days
       {column: c, landed_in: model}     c in (select c from model where _partition_date >= partition_start)
       {latest_load: true}               _loaded_at = the model's max(_loaded_at): the rows the
-                                        latest dbt run wrote (macros/run_loaded_at.sql)
+                                        latest dbt run wrote (macros/run_loaded_at.sql), the max
+                                        inlined as a literal (max_loaded_at)
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set predicates = [] -%}
@@ -46,7 +47,10 @@
     {%- endif -%}
     {%- set start_date = partition_start_date() -%}
     {%- if window.get('latest_load') -%}
-        {{ return('_loaded_at = (select max(_loaded_at) from ' ~ relation ~ ')') }}
+        {%- set newest = max_loaded_at(relation) -%}
+        {%- set newest_sql = '(select max(_loaded_at) from ' ~ relation ~ ')' if newest is none
+            else timestamp_literal(newest) -%}
+        {{ return('_loaded_at = ' ~ newest_sql) }}
     {%- elif window.get('landed_in') -%}
         {%- set landed = graph.nodes['model.' ~ project_name ~ '.' ~ window.landed_in].relation_name -%}
         {{ return(window.column ~ ' in (select ' ~ window.column ~ ' from ' ~ landed
