@@ -50,6 +50,16 @@
     )
 {%- endmacro %}
 
+{#- The count days a windowed run of fct_store_stock_daily replaces: from the first count day
+    landed (else every day). -#}
+{% macro in_count_window(column='count_date') -%}
+    {%- if is_windowed_run() -%}
+        {{ column }} >= {{ first_count_day_landed() }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- True in an incremental run with a partition window (else the model rebuilds everything). -#}
 {% macro is_windowed_run() -%}
     {%- set start = partition_window_var('partition_start') -%}
@@ -66,6 +76,29 @@
         from {{ ref('stg_shop__orders') }}
         where _partition_date >= cast('{{ partition_window_var("partition_start") }}' as date)
     )
+{%- endmacro %}
+
+{#- The customers with an order landed in the run's window (all customers outside a windowed
+    incremental run): a parenthesised subquery of `customer_id`. -#}
+{% macro customers_landed_in_window() -%}
+    (
+        select distinct customer_id
+        from {{ ref('int_orders_enriched') }}
+        where {{ in_landing_window() }} and customer_id is not null
+    )
+{%- endmacro %}
+
+{#-
+    Pre-hook of a model incremental by `key` whose rows of a key can all disappear: dbt's
+    delete+insert replaces only the keys present in the new rows, so a key left without any row
+    (a customer whose only order was cancelled) would keep its old rows. In an incremental run,
+    delete first the keys of `keys_sql`, a parenthesised subquery of the keys (column `key`)
+    the model recomputes.
+-#}
+{% macro delete_keys_to_rebuild(key, keys_sql) -%}
+    {%- if incremental_run() -%}
+        delete from {{ this }} where {{ key }} in (select {{ key }} from {{ keys_sql }} as rebuilt)
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -197,6 +197,15 @@ def write_landing(
             n += 1
             created = base + dt.timedelta(minutes=rng.randint(0, 24 * 60 - 1))
             orders.append(_Order(n, created, rng, catalog))
+    # A customer whose only order is cancelled two days later: the day-by-day runs must drop
+    # them from dim_customers again (its pre-hook); the full refresh never has them.
+    lone = _Order(
+        n + 1, dt.datetime.combine(start, dt.time(12), PARIS).astimezone(UTC), rng, catalog
+    )
+    lone.customer_id = "gid://shopify/Customer/99"
+    lone.is_test = False
+    lone.events = [(lone.created + dt.timedelta(days=2), "cancel", None)]
+    orders.append(lone)
 
     tickets = []
     for i, day in enumerate(day_list):

@@ -1,7 +1,11 @@
 -- Counted orders (not test, not cancelled) of known customers in sequence, with the returning
 -- and upsell flags. Guest orders (no customer id) have no sequence.
--- Incremental: every order of the customers with an order landed by this run is re-sequenced.
-{{ config(**incremental_config('customer_id')) }}
+-- Incremental: every order of the customers with an order landed by this run is re-sequenced
+-- (the pre-hook first deletes those customers: one whose orders are all cancelled now has none).
+{{ config(
+    pre_hook="{{ delete_keys_to_rebuild('customer_id', customers_landed_in_window()) }}",
+    **incremental_config('customer_id')
+) }}
 {%- set windowed = is_windowed_run() %}
 with
 
@@ -9,9 +13,7 @@ with
 
     changed_customers as (
 
-        select distinct customer_id
-        from {{ ref('int_orders_enriched') }}
-        where {{ in_landing_window() }} and customer_id is not null
+        select landed.customer_id from {{ customers_landed_in_window() }} as landed
 
     ),
 {%- endif %}

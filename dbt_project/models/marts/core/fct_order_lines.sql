@@ -48,3 +48,7 @@ where
     not order_lines.is_test
     and {{ in_landing_window('order_lines._partition_date') }}
     and order_lines.order_id in (select changed_orders.order_id from changed_orders)
+{%- if not is_windowed_run() %}
+    -- every row rewritten: in day order (DECISIONLOG "Row order")
+    order by order_lines.order_date
+{%- endif %}

@@ -123,3 +123,7 @@ select
     {{ run_loaded_at() }} as _loaded_at
 from orders_to_rebuild
 left join sequenced on orders_to_rebuild.order_id = sequenced.order_id
+{%- if not is_windowed_run() %}
+    -- every row rewritten: in day order (DECISIONLOG "Row order")
+    order by orders_to_rebuild.order_date
+{%- endif %}

@@ -21,6 +21,8 @@ select
 from {{ ref('int_rfid_counts_daily') }}
 where
     sku is not null
-    {%- if is_windowed_run() %}
-        and count_date >= {{ first_count_day_landed() }}
-    {%- endif %}
+    and {{ in_count_window() }}
+{%- if not is_windowed_run() %}
+    -- every row rewritten: month by month, each pair's days together (DECISIONLOG "Row order")
+    order by date_trunc('month', count_date), store_id, sku
+{%- endif %}

@@ -22,3 +22,7 @@ select
     {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_tickets_enriched') }}
 where {{ in_landing_window() }}
+{%- if not is_windowed_run() %}
+    -- every row rewritten: in day order (DECISIONLOG "Row order")
+    order by created_date
+{%- endif %}
