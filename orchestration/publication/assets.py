@@ -70,6 +70,11 @@ def _metadata(result: PublicationResult) -> dict[str, dg.MetadataValue | int | f
         "duration_seconds": round(result.duration_seconds, 3),
         # the months of the big facts this run rewrote; the others were carried over unchanged
         "rewritten_months": dg.MetadataValue.json(result.rewritten_months),
+        # the DuckDB file started from the spare (the publication before last, caught up with
+        # the last one: caught_up_months) or, when it could not be used, a copy (and why)
+        "duckdb_start": result.duckdb_start,
+        "duckdb_start_reason": result.duckdb_start_reason,
+        "caught_up_months": dg.MetadataValue.json(result.caught_up_months),
     }
 
 
@@ -112,7 +117,10 @@ def build_published_marts_asset(
             postgres_target_from_env(),
         )
         seconds = result.duration_seconds
-        context.log.info(f"published {len(result.row_counts)} marts in {seconds:.1f} s")
+        context.log.info(
+            f"published {len(result.row_counts)} marts in {seconds:.1f} s; the DuckDB file "
+            f"started from: {result.duckdb_start} ({result.duckdb_start_reason})"
+        )
         return dg.MaterializeResult(metadata=_metadata(result))
 
     return _published_marts

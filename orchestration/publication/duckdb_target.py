@@ -6,17 +6,57 @@ blocks writers, so writing into the file BI reads would fail (or block) as soon 
 open.
 
 Incremental publication (issue #6: a daily run must cost about the same in year three as in
-week one). The new file starts as a byte copy of the current publication (`shutil.copyfile`;
-without a previous publication it starts empty). Then:
+week one). The new file does not start empty, it starts from a previous publication:
+
+- from the spare, `published/.marts.duckdb.spare`: the publication BEFORE the current one. When a
+  publication replaces `marts.duckdb`, the caller first gives the file being replaced this second
+  name (a hard link: same inode, no copy), so it survives the `os.replace`. The next publication
+  renames the spare to its own temporary name and updates it in place, so the daily cost does not
+  include a copy of the whole history. The spare is one publication behind: the months that
+  differ between it and the current publication (by the run that wrote them, see below) are first
+  copied from the current publication (attached read-only), the current publication's
+  fingerprints and full `publication_log` replace the spare's; from then on the file holds, table
+  by table, what a copy of the current publication would hold, and is updated from the build
+  exactly like one. So the result (rows, publication stamps, fingerprints, log) is the one a copy
+  would give: only the physical row order differs;
+- from a byte copy of the current publication (`shutil.copyfile`) when the spare cannot be used:
+  there is none (the first two publications; a failed or killed publication consumed it), it is
+  held open by another process (a BI session that opened `marts.duckdb` before the last
+  publication replaced it: DuckDB's lock refuses the writer; and a holder in this very process,
+  which the lock cannot see, found in `/proc/self/fd`), it is not a database with this module's
+  tables, or it is another name of `marts.duckdb` itself (a crash between the link and the
+  replace). The reason is returned (`DuckdbPublication.start_reason`);
+- empty when there is no current publication (a spare without one is deleted).
+
+The spare only ever names a complete, checkpointed publication: it is created as a link to the
+file being replaced (which was checkpointed and closed before it was renamed into place), never
+written under its own name, and renamed away before anything writes into it, so a publication
+that fails or is killed after that leaves a temporary file (deleted by the next run), not a
+half-updated spare. Cost: the spare keeps a second published file on disk (the previous one).
+
+Then:
 
 - small marts (dimensions, `mart_*`) are copied in full (`create or replace table`);
 - the big facts of `PARTITIONED_MARTS` are compared month by month (month of their partition
   column) with the build, against the fingerprints the previous publication stored in
   `_publication_fingerprints` (per fact and month: row count, max(`_loaded_at`), `row_hash`, the
   run that wrote the month, its source mode). Months that changed are deleted and re-inserted
-  from the build; months that left the build are deleted; the other months keep the rows the copy
-  brought along. A fact whose columns differ from the build's (or that is new, or has no
-  fingerprints) is copied in full.
+  from the build; months that left the build are deleted; the other months keep the rows of the
+  current publication (brought along by the copy; or already in the spare, else copied from the
+  current publication: the catch-up). A fact whose columns differ from the build's (or that is
+  new, or has no fingerprints) is copied in full from the build.
+
+The catch-up, per partitioned fact, when starting from the spare: the months to compare are the
+current publication's fingerprints, exactly as with a copy. Of the months the build leaves
+unchanged, those whose fingerprint in the spare names another writer (run id and publication
+time, row count, hash, source mode: a publication writes a month once, from one build, so the
+same writer means the same rows) are deleted from the spare and copied from the current
+publication; so are months the current publication has and the spare lacks. The spare's months
+that are rewritten from the build or left it are deleted (never copied first). A spare fact whose
+columns differ from the current one, or whose row count does not add up to its fingerprints, is
+emptied and every kept month is copied. A month rewritten by the last publication and not since
+is thus copied from it, stamp included (not rewritten from the build with a new run id: the
+published Parquet month, which the manifest ties to the run that wrote it, stays current).
 
 How a month is found unchanged, cheapest test first:
 
@@ -57,24 +97,30 @@ WROTE the row. Small marts are rewritten every time, so they carry the latest pu
 partitioned facts, rows of unchanged months keep the stamp of the publication that wrote them
 (`_publication_fingerprints` lists, per fact and month, that run); `_source_mode` is uniform
 anyway, since a change of source mode rewrites every month. The latest publication is the last row
-of `publication_log`.
+of `publication_log`, which lists every publication (a spare start takes it whole from the
+current publication, then appends this one).
 
-Row order within a fact is not meaningful: unchanged months stay where they were, rewritten
-months are appended.
+Row order within a fact is not meaningful: unchanged months stay where they were, rewritten (and
+caught-up) months are appended.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import shutil
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 from orchestration.lib import duckdb_settings
+
+logger = logging.getLogger(__name__)
 
 # dbt builds the published models into this schema of build/warehouse.duckdb (generate_schema_name).
 BUILD_SCHEMA = "marts"
@@ -88,6 +134,15 @@ LOADED_AT = "_loaded_at"
 #: DuckDB file, so they never see them either.
 BUILD_ONLY_COLUMNS = (LOADED_AT,)
 LOG_TABLE = "publication_log"
+LOG_COLUMNS = (
+    "published_at",
+    "run_id",
+    "source_mode",
+    "partition_start",
+    "partition_end",
+    "row_counts",
+    "checks",
+)
 _LOG_DDL = f"""
 create table if not exists {LOG_TABLE} (
     published_at timestamptz not null,
@@ -112,6 +167,22 @@ PARTITIONED_MARTS: dict[str, str] = {
 NULL_MONTH = "none"
 _MONTH_KEY = re.compile(r"\d{4}-\d{2}")
 FINGERPRINT_TABLE = "_publication_fingerprints"
+#: What the new file starts from (see the docstring).
+START_SPARE = "spare"
+START_COPY = "copy"
+START_EMPTY = "empty"
+#: The name under which a spare start attaches the current publication (read-only).
+CURRENT = "current_publication"
+FINGERPRINT_COLUMNS = (
+    "mart",
+    "month",
+    "row_count",
+    "row_hash",
+    "run_id",
+    "published_at",
+    "source_mode",
+    "max_loaded_at",
+)
 #: `max_loaded_at` came with `_loaded_at` (it is the last column so that a table of before gets
 #: it with `add column`); NULL: not known, the month is compared by its hash.
 _FINGERPRINT_DDL = f"""
@@ -179,6 +250,12 @@ class DuckdbPublication:
     months: dict[str, dict[str, MonthPrint]]
     #: partitioned mart -> the months this publication (re)wrote or deleted
     rewritten: dict[str, list[str]]
+    #: what the file started from: START_SPARE, START_COPY or START_EMPTY
+    start: str = "copy"
+    #: why (when the spare was not used: what was wrong with it)
+    start_reason: str = ""
+    #: spare start: partitioned mart -> the months copied from the current publication
+    caught_up: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _quote(path: Path) -> str:
@@ -253,12 +330,16 @@ def _build_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str,
     return _contract_columns(_build_table_columns(con, mart))
 
 
-def _published_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
-    """(name, type) of the mart in the new file so far (the copy of the previous publication)."""
+def _published_columns(
+    con: duckdb.DuckDBPyConnection, mart: str, database: str | None = None
+) -> list[tuple[str, str]]:
+    """(name, type) of the mart in the new file so far (the copy of the previous publication, or
+    the spare), or in the attached `database`."""
     rows = con.execute(
         "select column_name, data_type from duckdb_columns() where database_name = "
-        "current_database() and schema_name = 'main' and table_name = ? order by column_index",
-        [mart],
+        "coalesce(?, current_database()) and schema_name = 'main' and table_name = ? "
+        "order by column_index",
+        [database, mart],
     ).fetchall()
     return [(name, kind) for name, kind in rows]
 
@@ -345,10 +426,70 @@ def _month_hashes(
     return hashes
 
 
+def _table(name: str, database: str | None = None) -> str:
+    """SQL name of a table of the new file (`database` None) or of an attached database."""
+    return f"main.{_ident(name)}" if database is None else f"{database}.main.{_ident(name)}"
+
+
+def _writers(con: duckdb.DuckDBPyConnection, database: str | None, mart: str) -> dict[str, tuple]:
+    """month -> who wrote it (run id and time, rows, hash, source mode), in the fingerprints of
+    the new file (None) or `database`: two files with the same writer for a month hold the same
+    rows in it."""
+    return {
+        month: tuple(writer)
+        for month, *writer in con.execute(
+            f"select month, run_id, published_at, row_count, row_hash, source_mode "
+            f"from {_table(FINGERPRINT_TABLE, database)} where mart = ?",
+            [mart],
+        ).fetchall()
+    }
+
+
+def _catch_up(con: duckdb.DuckDBPyConnection, mart: str, column: str, kept: set[str]) -> list[str]:
+    """Spare start: leave in the spare's fact the current publication's rows of the `kept` months
+    and no other rows, and give it the current publication's fingerprints (see the docstring).
+    Returns the months copied from the current publication."""
+    current = _writers(con, CURRENT, mart)
+    spare = _writers(con, None, mart)
+    spare_rows = sum(writer[2] for writer in spare.values())
+    if (
+        _published_columns(con, mart) != _published_columns(con, mart, CURRENT)
+        or _count(con, mart) != spare_rows
+    ):
+        # not comparable month by month: start the fact empty, with the current columns
+        con.execute(
+            f"create or replace table main.{_ident(mart)} as "
+            f"select * from {CURRENT}.main.{_ident(mart)} limit 0"
+        )
+        spare = {}
+    stale = sorted(month for month in kept if spare.get(month) != current[month])
+    dropped = sorted((spare.keys() - kept) | set(stale))
+    if dropped:
+        con.execute(f"delete from main.{_ident(mart)} where {month_filter(column, dropped)}")
+    if stale:
+        con.execute(
+            f"insert into main.{_ident(mart)} select * from {CURRENT}.main.{_ident(mart)} "
+            f"where {month_filter(column, stale)}"
+        )
+    listed = ", ".join(FINGERPRINT_COLUMNS)
+    con.execute(f"delete from main.{FINGERPRINT_TABLE} where mart = ?", [mart])
+    con.execute(
+        f"insert into main.{FINGERPRINT_TABLE} ({listed}) select {listed} "
+        f"from {CURRENT}.main.{FINGERPRINT_TABLE} where mart = ?",
+        [mart],
+    )
+    return stale
+
+
 def _publish_partitioned(
-    con: duckdb.DuckDBPyConnection, mart: str, column: str, stamp: Stamp
-) -> tuple[int, dict[str, MonthPrint], list[str]]:
-    """Bring one partitioned fact in line with the build, month by month (see the docstring)."""
+    con: duckdb.DuckDBPyConnection, mart: str, column: str, stamp: Stamp, from_spare: bool
+) -> tuple[int, dict[str, MonthPrint], list[str], list[str]]:
+    """Bring one partitioned fact in line with the build, month by month (see the docstring).
+
+    `from_spare`: the file is the spare; the months are compared with the fingerprints of the
+    current publication (attached as CURRENT), and the spare caught up with it.
+    Returns the row count, the published months, the months rewritten from the build or deleted,
+    and the months copied from the current publication."""
     build_columns = _build_table_columns(con, mart)
     columns = _contract_columns(build_columns)
     types = dict(build_columns)
@@ -356,13 +497,15 @@ def _publish_partitioned(
     has_loaded_at = LOADED_AT in types
     stats = _month_stats(con, mart, group, has_loaded_at)
     expected = columns + list(zip(PUBLICATION_COLUMNS, _PUBLICATION_TYPES, strict=True))
+    # what the current publication holds: the file itself (a copy of it), or CURRENT
+    database = CURRENT if from_spare else None
     previous: dict[str, _Stored] = {}
-    if _published_columns(con, mart) == expected:
+    if _published_columns(con, mart, database) == expected:
         previous = {
             key: _Stored(rows, None if total is None else int(total), loaded_at, mode)
             for key, rows, total, loaded_at, mode in con.execute(
                 f"select month, row_count, row_hash, max_loaded_at, source_mode "
-                f"from {FINGERPRINT_TABLE} where mart = ?",
+                f"from {_table(FINGERPRINT_TABLE, database)} where mart = ?",
                 [mart],
             ).fetchall()
         }
@@ -398,6 +541,7 @@ def _publish_partitioned(
     ]
     changed = sorted(set(candidates) - set(reloaded))
     gone = sorted(set(previous) - set(stats))
+    caught_up: list[str] = []
     # No fingerprints: a new fact, other columns, or a publication from before them.
     if not previous:
         con.execute(
@@ -405,8 +549,13 @@ def _publish_partitioned(
             _stamp_params(stamp),
         )
         con.execute(f"delete from {FINGERPRINT_TABLE} where mart = ?", [mart])
-    elif changed or gone:
-        con.execute(f"delete from main.{_ident(mart)} where {month_filter(column, changed + gone)}")
+    elif changed or gone or from_spare:
+        if from_spare:  # also deletes the spare's rows of the months changed or gone
+            caught_up = _catch_up(con, mart, column, set(previous) - set(changed) - set(gone))
+        else:
+            con.execute(
+                f"delete from main.{_ident(mart)} where {month_filter(column, changed + gone)}"
+            )
         if changed:
             con.execute(
                 f"insert into main.{_ident(mart)} "
@@ -461,7 +610,7 @@ def _publish_partitioned(
             f"published {mart} has {total} rows in months {sorted(published)}, the build "
             f"{expected_total} in {sorted(stats)}: not publishing an inconsistent copy"
         )
-    return total, published, sorted(changed + gone)
+    return total, published, sorted(changed + gone), caught_up
 
 
 def _upgrade_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
@@ -495,22 +644,127 @@ def _drop_other_tables(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None
     )
 
 
+def _open_in_this_process(path: Path) -> bool:
+    """Whether this process holds `path`'s file open. DuckDB's lock is a POSIX record lock, which
+    never conflicts within a process: it cannot see a connection of this very process (a
+    notebook, an in-process run) that still reads the file. Linux only (False without
+    `/proc/self/fd`)."""
+    target = os.stat(path)
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return False
+    for fd in fd_dir.iterdir():
+        try:
+            held = os.stat(fd)
+        except OSError:  # closed meanwhile (the listing's own descriptor among others)
+            continue
+        if (held.st_dev, held.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> set[str]:
+    return {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() "
+            "where database_name = ? and schema_name = 'main' and table_name = ?",
+            [database, table],
+        ).fetchall()
+    }
+
+
+def _spare_problem(con: duckdb.DuckDBPyConnection, current_file: Path) -> str | None:
+    """What makes the opened spare unusable, None when it is fine; attaches the current
+    publication as CURRENT."""
+    (spare_db,) = con.execute("select current_database()").fetchone()
+    if not _table_columns(con, spare_db, LOG_TABLE) or not _table_columns(
+        con, spare_db, FINGERPRINT_TABLE
+    ):
+        return "the spare is not a publication of this version (no log or fingerprints)"
+    con.execute(f"attach {_quote(current_file)} as {CURRENT} (read_only)")
+    if not set(LOG_COLUMNS) <= _table_columns(con, CURRENT, LOG_TABLE) or not set(
+        FINGERPRINT_COLUMNS
+    ) <= _table_columns(con, CURRENT, FINGERPRINT_TABLE):
+        return "the current publication has no log or fingerprints of this version"
+    return None
+
+
+def _open_spare(
+    spare_file: Path, new_file: Path, current_file: Path
+) -> tuple[duckdb.DuckDBPyConnection | None, str]:
+    """Rename the spare to `new_file` and open it read-write, the current publication attached;
+    (None, why) when it cannot be used (the spare is then gone, `new_file` deleted)."""
+    if not current_file.exists():
+        spare_file.unlink()
+        return None, "spare deleted: there is no current publication to catch it up with"
+    wal = spare_file.with_name(spare_file.name + ".wal")
+    # From here on the spare's name is gone: a failure or a crash leaves at most `new_file`, a
+    # temporary file the next publication deletes, never a half-updated spare.
+    os.replace(spare_file, new_file)
+    con = None
+    try:
+        info = os.lstat(new_file)
+        if not stat.S_ISREG(info.st_mode):
+            problem = "the spare is not a regular file"
+        elif info.st_nlink != 1:
+            # writing into it would change the other name too: marts.duckdb itself after a crash
+            # between keeping the spare and replacing marts.duckdb
+            problem = "the spare is also another file's name (e.g. marts.duckdb itself)"
+        elif wal.exists():
+            wal.unlink()
+            problem = "the spare has a write-ahead log: it was opened for writing"
+        elif _open_in_this_process(new_file):
+            problem = "the spare is held open by this process"
+        else:
+            con = duckdb_settings.connect(new_file)  # a reader in another process: lock error
+            problem = _spare_problem(con, current_file)
+            if problem is None:
+                return con, "the publication before the current one"
+    except (duckdb.Error, OSError) as error:
+        held = "lock" in str(error).lower()
+        problem = f"the spare is {'held open by another process' if held else 'unusable'}: {error}"
+    if con is not None:
+        con.close()
+    new_file.unlink(missing_ok=True)
+    return None, problem
+
+
+def _start(
+    new_file: Path, current_file: Path, spare_file: Path | None
+) -> tuple[duckdb.DuckDBPyConnection, str, str]:
+    """Open `new_file` read-write, started from the spare, a copy of the current publication or
+    nothing: (connection, START_*, why)."""
+    reason = "no spare"
+    if spare_file is not None and (spare_file.exists() or spare_file.is_symlink()):
+        con, reason = _open_spare(spare_file, new_file, current_file)
+        if con is not None:
+            return con, START_SPARE, reason
+        logger.warning("published DuckDB file not started from the spare: %s", reason)
+    if not current_file.exists():
+        return duckdb_settings.connect(new_file), START_EMPTY, f"{reason}, no publication yet"
+    # The current publication is complete and checkpointed (it was renamed into place after its
+    # connection closed): its bytes are a valid database, log and fingerprints included.
+    shutil.copyfile(current_file, new_file)
+    return duckdb_settings.connect(new_file), START_COPY, reason
+
+
 def build_published_duckdb(
     build_db: Path,
     new_file: Path,
     previous_file: Path,
     marts: list[str],
     stamp: Stamp,
+    spare_file: Path | None = None,
 ) -> DuckdbPublication:
-    """Write `new_file` from a copy of `previous_file` (when it exists) and the build."""
+    """Write `new_file` from the build, starting from `spare_file` (the publication before
+    `previous_file`, consumed: renamed to `new_file`) when it can be used, else from a copy of
+    `previous_file`, the current publication (when it exists). See the module docstring."""
     new_file.unlink(missing_ok=True)
-    if previous_file.exists():
-        # The previous publication is complete and checkpointed (it was renamed into place after
-        # its connection closed): its bytes are a valid database, log and fingerprints included.
-        shutil.copyfile(previous_file, new_file)
     # Copied tables keep the build's row order (measured: `ordered=False` saved no memory here);
     # the memory limit is what bounds the copy (issue #6).
-    con = duckdb_settings.connect(new_file)
+    con, start, reason = _start(new_file, previous_file, spare_file)
+    from_spare = start == START_SPARE
     try:
         con.execute(_LOG_DDL)
         con.execute(_FINGERPRINT_DDL)
@@ -520,17 +774,38 @@ def build_published_duckdb(
         row_counts: dict[str, int] = {}
         months: dict[str, dict[str, MonthPrint]] = {}
         rewritten: dict[str, list[str]] = {}
+        caught_up: dict[str, list[str]] = {}
         for mart in marts:
             if mart in PARTITIONED_MARTS:
-                row_counts[mart], months[mart], rewritten[mart] = _publish_partitioned(
-                    con, mart, PARTITIONED_MARTS[mart], stamp
+                row_counts[mart], months[mart], rewritten[mart], copied = _publish_partitioned(
+                    con, mart, PARTITIONED_MARTS[mart], stamp, from_spare
                 )
+                if from_spare:
+                    caught_up[mart] = copied
             else:
                 row_counts[mart] = _copy_mart(con, mart, stamp)
         con.execute("detach build")
+        if from_spare:  # the log is history: the current publication's, whole
+            listed = ", ".join(LOG_COLUMNS)
+            con.execute(f"delete from main.{LOG_TABLE}")
+            con.execute(
+                f"insert into main.{LOG_TABLE} ({listed}) "
+                f"select {listed} from {CURRENT}.main.{LOG_TABLE}"
+            )
+            con.execute(f"detach {CURRENT}")
         log_row = stamp.log_row(row_counts)
-        con.execute(f"insert into {LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)", log_row)
+        con.execute(
+            f"insert into {LOG_TABLE} ({', '.join(LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
+            log_row,
+        )
         con.execute("checkpoint")
     finally:
         con.close()
-    return DuckdbPublication(row_counts=row_counts, months=months, rewritten=rewritten)
+    return DuckdbPublication(
+        row_counts=row_counts,
+        months=months,
+        rewritten=rewritten,
+        start=start,
+        start_reason=reason,
+        caught_up=caught_up,
+    )

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import psycopg
 import pytest
 
@@ -139,3 +140,36 @@ def test_the_build_only_loaded_at_does_not_reach_postgres(
         "_source_mode",
     ]
     assert rows == (90,)
+
+
+def test_a_publication_from_the_spare_reaches_postgres(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    """The third publication starts from the spare (the first one's file, caught up): PostgreSQL
+    is written from that file and gets every row and the whole log."""
+    write_build_marts(tmp_path, version=1)
+    write_build_fact(tmp_path, loaded_at="2025-04-01 06:00:00")
+    publish_marts(tmp_path, [*MARTS, FACT], stamp("run-1"), target)
+    write_build_fact(tmp_path, changed_month="2025-02", loaded_at="2025-04-02 06:00:00")
+    publish_marts(tmp_path, [*MARTS, FACT], stamp("run-2"), target)
+    write_build_marts(tmp_path, version=2)
+    third = publish_marts(tmp_path, [*MARTS, FACT], stamp("run-3"), target)
+
+    assert third.duckdb_start == "spare"
+    state = _state(target)
+    assert state["orders"] == 2090
+    assert [run for run, _ in state["log"]] == ["run-1", "run-2", "run-3"]
+    query = f"select order_id, net_revenue::float, _run_id from {FACT} order by order_id"
+    with psycopg.connect(target.dsn) as con:
+        in_postgres = con.execute(query.replace(FACT, f'"{target.schema}".{FACT}')).fetchall()
+    with duckdb.connect(str(third.duckdb_path), read_only=True) as con:
+        in_duckdb = con.execute(query).fetchall()
+    assert len(in_postgres) == 90
+    assert in_postgres == in_duckdb
+    # run-2 rewrote the month it changed; the spare (run-1's file) got it from run-2's file
+    assert {(order[:7], run) for order, _, run in in_postgres} == {
+        ("2025-01", "run-1"),
+        ("2025-02", "run-2"),
+        ("2025-03", "run-1"),
+    }
+    assert third.caught_up_months == {FACT: ["2025-02"]}

@@ -60,8 +60,14 @@ def test_publication_writes_duckdb_parquet_and_log(tmp_path: Path) -> None:
     assert set(parquet.column("_run_id").to_pylist()) == {"run-2"}
     manifest = json.loads((tmp_path / "published" / "parquet" / "_manifest.json").read_text())
     assert manifest["run_id"] == "run-2"
-    # nothing of the work in progress is left next to what BI reads
-    assert sorted(p.name for p in (tmp_path / "published").iterdir()) == ["marts.duckdb", "parquet"]
+    # nothing of the work in progress is left next to what BI reads; the previous publication
+    # stays as the next run's starting point (hidden)
+    assert sorted(p.name for p in (tmp_path / "published").iterdir()) == [
+        ".marts.duckdb.spare",
+        "marts.duckdb",
+        "parquet",
+    ]
+    assert (first.duckdb_start, second.duckdb_start) == ("empty", "copy")
 
 
 def test_a_reader_holding_the_published_file_is_not_interrupted(tmp_path: Path) -> None:
@@ -135,4 +141,6 @@ def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_pat
     third = publish_marts(tmp_path, [*MARTS, FACT], stamp("run-3"))
     assert third.rewritten_months == {FACT: ["2025-02"]}
     assert read_published(published / "marts.duckdb")["log"] == [("run-1",), ("run-3",)]
-    assert not [p for p in published.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in published.iterdir() if p.name.startswith(".")] == [
+        ".marts.duckdb.spare"
+    ]
