@@ -1,13 +1,21 @@
-"""A stand-in build database for the publication tests (the dbt models are built elsewhere)."""
+"""A stand-in build database for the publication tests (the dbt models are built elsewhere), and
+what the tests read back or run against it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from orchestration.publication import Stamp
+from orchestration.publication.files import PAUSE_ENV
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MARTS = ["mart_kpi_daily", "dim_stores"]
 # A partitioned fact (orchestration.publication.duckdb_target.PARTITIONED_MARTS), by order_date.
@@ -107,3 +115,41 @@ def stamp(run_id: str, source_mode: str = "demo") -> Stamp:
         partition_end=date(2025, 3, 10),
         checks={"mart_kpi_daily:ge_mart_kpi_daily": "passed"},
     )
+
+
+def run_ids_per_month(warehouse: Path) -> dict[str, set[str]]:
+    """month (YYYY-MM, 'none' for a null order_date) -> the `_run_id`s of the published FACT's
+    rows in it: which publication wrote each month."""
+    published = warehouse / "published" / "marts.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            f"select coalesce(strftime(order_date, '%Y-%m'), 'none'), _run_id from {FACT} "
+            "group by all"
+        ).fetchall()
+    runs: dict[str, set[str]] = {}
+    for month, run_id in rows:
+        runs.setdefault(month, set()).add(run_id)
+    return runs
+
+
+def start_paused_publisher(warehouse: Path, run_id: str, signal_file: Path) -> subprocess.Popen:
+    """`publish_marts` of MARTS and FACT in another process, returned once it waits at its pause
+    point (files.pause_point_for_tests: everything written, nothing replaced yet), for the test
+    to kill it there."""
+    publisher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from orchestration.publication import publish_marts; "
+            "from tests.publication.build_data import FACT, MARTS, stamp; "
+            f"publish_marts(Path({str(warehouse)!r}), [*MARTS, FACT], stamp({run_id!r}))",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, PAUSE_ENV: str(signal_file)},
+    )
+    deadline = time.monotonic() + 60
+    while not signal_file.exists():
+        assert publisher.poll() is None, "the publisher ended before its pause point"
+        assert time.monotonic() < deadline, "the publisher never reached its pause point"
+        time.sleep(0.05)
+    return publisher

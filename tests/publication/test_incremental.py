@@ -22,6 +22,7 @@ from tests.publication.build_data import (
     MARTS,
     MONTHS,
     read_published,
+    run_ids_per_month,
     stamp,
     write_build_fact,
     write_build_marts,
@@ -56,17 +57,6 @@ def _parquet_rows(warehouse: Path, with_stamp: bool = False) -> list[tuple]:
     return duckdb.sql(
         f"select {columns} from read_parquet('{files}', hive_partitioning = true) order by order_id"
     ).fetchall()
-
-
-def _run_id_per_month(warehouse: Path) -> dict[str, set[str]]:
-    with duckdb.connect(str(warehouse / "published" / "marts.duckdb"), read_only=True) as con:
-        rows = con.execute(
-            f"select strftime(order_date, '%Y-%m'), _run_id from {FACT} group by all"
-        ).fetchall()
-    runs: dict[str, set[str]] = {}
-    for month, run_id in rows:
-        runs.setdefault(month, set()).add(run_id)
-    return runs
 
 
 def _manifest(warehouse: Path) -> dict:
@@ -124,7 +114,7 @@ def test_a_changed_month_is_the_only_one_rewritten(tmp_path: Path) -> None:
     assert _published_rows(tmp_path) == _build_rows(tmp_path)
     assert _parquet_rows(tmp_path, with_stamp=True) == _published_rows(tmp_path, with_stamp=True)
     # unchanged months keep the stamp of the publication that wrote them; small marts are new
-    assert _run_id_per_month(tmp_path) == {
+    assert run_ids_per_month(tmp_path) == {
         "2025-01": {"run-1"},
         "2025-02": {"run-2"},
         "2025-03": {"run-1"},
@@ -170,7 +160,7 @@ def test_months_come_and_go_and_a_new_column_rewrites_the_fact(tmp_path: Path) -
     assert third.rewritten_months == {FACT: ["2025-02", "2025-03", "2025-04"]}
     assert _published_rows(tmp_path) == _build_rows(tmp_path)
     assert _parquet_rows(tmp_path) == _build_rows(tmp_path)
-    assert _run_id_per_month(tmp_path) == {m: {"run-3"} for m in ("2025-02", "2025-03", "2025-04")}
+    assert run_ids_per_month(tmp_path) == {m: {"run-3"} for m in ("2025-02", "2025-03", "2025-04")}
 
 
 def test_a_change_of_source_mode_rewrites_every_month(tmp_path: Path) -> None:
@@ -206,7 +196,7 @@ def test_a_crash_while_moving_parquet_months_is_repaired_by_the_next_run(
         publish_marts(tmp_path, ALL, stamp("run-2"))
     monkeypatch.undo()
     # the DuckDB file was replaced, the Parquet month was not, and the manifest says so
-    assert _run_id_per_month(tmp_path)["2025-02"] == {"run-2"}
+    assert run_ids_per_month(tmp_path)["2025-02"] == {"run-2"}
     assert "2025-02" not in _manifest(tmp_path)["partitioned"][FACT]["months"]
     assert _parquet_rows(tmp_path) != _build_rows(tmp_path)
 
@@ -232,4 +222,4 @@ def test_a_publication_without_fingerprints_is_rewritten_in_full(tmp_path: Path)
 
     assert second.rewritten_months == {FACT: list(MONTHS)}
     assert _published_rows(tmp_path) == _build_rows(tmp_path)
-    assert _run_id_per_month(tmp_path) == {m: {"run-2"} for m in MONTHS}
+    assert run_ids_per_month(tmp_path) == {m: {"run-2"} for m in MONTHS}

@@ -25,6 +25,7 @@ from tests.publication.build_data import (
     FACT,
     MARTS,
     dbt_reinsert,
+    run_ids_per_month,
     stamp,
     write_build_fact,
     write_build_marts,
@@ -64,18 +65,6 @@ def _build_rows(warehouse: Path) -> list[tuple]:
         ).fetchall()
 
 
-def _run_ids(warehouse: Path) -> dict[str, set[str]]:
-    with duckdb.connect(str(_published_db(warehouse)), read_only=True) as con:
-        rows = con.execute(
-            f"select coalesce(strftime(order_date, '%Y-%m'), 'none'), _run_id from {FACT} "
-            "group by all"
-        ).fetchall()
-    runs: dict[str, set[str]] = {}
-    for month, run_id in rows:
-        runs.setdefault(month, set()).add(run_id)
-    return runs
-
-
 def _fingerprints(warehouse: Path) -> list[tuple]:
     """(month, rows, max(_loaded_at), run that wrote the month, has a hash) of the fact."""
     with duckdb.connect(str(_published_db(warehouse)), read_only=True) as con:
@@ -110,7 +99,11 @@ def test_a_month_that_only_lost_rows_is_rewritten(tmp_path: Path) -> None:
     assert second.rewritten_months == {FACT: ["2025-02"]}
     assert second.row_counts[FACT] == 88
     assert _published_rows(tmp_path) == _build_rows(tmp_path)
-    assert _run_ids(tmp_path) == {"2025-01": {"run-1"}, "2025-02": {"run-2"}, "2025-03": {"run-1"}}
+    assert run_ids_per_month(tmp_path) == {
+        "2025-01": {"run-1"},
+        "2025-02": {"run-2"},
+        "2025-03": {"run-1"},
+    }
     # its newest row is as old as before: only the count tells
     assert _fingerprints(tmp_path) == [
         ("2025-01", 30, _at(T0), "run-1", True),
@@ -129,7 +122,11 @@ def test_a_month_reinserted_with_other_values_is_rewritten(tmp_path: Path) -> No
     assert second.rewritten_months == {FACT: ["2025-03"]}
     assert ("2025-03-7", date(2025, 3, 8), 71, "shop") in _published_rows(tmp_path)
     assert _published_rows(tmp_path) == _build_rows(tmp_path)
-    assert _run_ids(tmp_path) == {"2025-01": {"run-1"}, "2025-02": {"run-1"}, "2025-03": {"run-2"}}
+    assert run_ids_per_month(tmp_path) == {
+        "2025-01": {"run-1"},
+        "2025-02": {"run-1"},
+        "2025-03": {"run-2"},
+    }
     after = _month_files(tmp_path)
     assert after["2025-01"] == before["2025-01"]
     assert after["2025-02"] == before["2025-02"]
@@ -147,7 +144,7 @@ def test_a_month_reinserted_unchanged_keeps_its_rows_and_stamp(tmp_path: Path) -
     second = _publish(tmp_path, "run-2")
 
     assert second.rewritten_months == {FACT: []}
-    assert _run_ids(tmp_path) == {m: {"run-1"} for m in ("2025-01", "2025-02", "2025-03")}
+    assert run_ids_per_month(tmp_path) == {m: {"run-1"} for m in ("2025-01", "2025-02", "2025-03")}
     assert _month_files(tmp_path) == before  # same bytes, same mtime
     assert _fingerprints(tmp_path) == [
         ("2025-01", 30, _at(T1), "run-1", True),
@@ -281,7 +278,11 @@ def test_a_fingerprint_table_of_before_loaded_at_is_upgraded(tmp_path: Path) -> 
 
     # the old hashes still say which months changed: no full rewrite
     assert second.rewritten_months == {FACT: ["2025-02"]}
-    assert _run_ids(tmp_path) == {"2025-01": {"run-1"}, "2025-02": {"run-2"}, "2025-03": {"run-1"}}
+    assert run_ids_per_month(tmp_path) == {
+        "2025-01": {"run-1"},
+        "2025-02": {"run-2"},
+        "2025-03": {"run-1"},
+    }
     after = _month_files(tmp_path)
     assert after["2025-01"] == before["2025-01"]
     assert after["2025-03"] == before["2025-03"]

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
 from orchestration.publication import publish_marts
-from orchestration.publication.files import PAUSE_ENV
 from tests.publication.build_data import (
     FACT,
     MARTS,
     read_published,
     stamp,
+    start_paused_publisher,
     write_build_fact,
     write_build_marts,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _snapshot(published: Path) -> dict[str, bytes]:
@@ -113,22 +109,7 @@ def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_pat
     write_build_marts(tmp_path, version=2)
     write_build_fact(tmp_path, changed_month="2025-02")
     signal_file = tmp_path / "paused"
-    publisher = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from pathlib import Path; from orchestration.publication import publish_marts; "
-            "from tests.publication.build_data import FACT, MARTS, stamp; "
-            f"publish_marts(Path({str(tmp_path)!r}), [*MARTS, FACT], stamp('run-2'))",
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, PAUSE_ENV: str(signal_file)},
-    )
-    deadline = time.monotonic() + 60
-    while not signal_file.exists():
-        assert publisher.poll() is None, "the publisher ended before its pause point"
-        assert time.monotonic() < deadline, "the publisher never reached its pause point"
-        time.sleep(0.05)
+    publisher = start_paused_publisher(tmp_path, "run-2", signal_file)
     assert any(p.name.endswith(".tmp") for p in published.iterdir())  # new file fully written
     publisher.send_signal(signal.SIGKILL)
     publisher.wait(timeout=10)

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -28,20 +27,20 @@ from orchestration.publication.duckdb_target import (
     PUBLICATION_COLUMNS,
     Stamp,
 )
-from orchestration.publication.files import PAUSE_ENV
 from orchestration.publication.publish import SPARE_NAME, PublicationResult
 from tests.publication.build_data import (
     FACT,
     MARTS,
     MONTHS,
     dbt_reinsert,
+    run_ids_per_month,
     stamp,
+    start_paused_publisher,
     write_build_fact,
     write_build_marts,
 )
 
 ALL = [*MARTS, FACT]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = "2025-04-01 06:00:00"
 T1 = "2025-04-02 06:00:00"
 T2 = "2025-04-03 06:00:00"
@@ -153,15 +152,15 @@ def _mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
         }
 
 
-def _run_ids(warehouse: Path) -> dict[str, set[str]]:
-    with duckdb.connect(str(_published(warehouse)), read_only=True) as con:
-        rows = con.execute(
-            f"select strftime(order_date, '%Y-%m'), _run_id from {FACT} group by all"
-        ).fetchall()
-    runs: dict[str, set[str]] = {}
-    for month, run_id in rows:
-        runs.setdefault(month, set()).add(run_id)
-    return runs
+def _published_twins(tmp_path: Path, *run_ids: str) -> Twins:
+    """Twins whose build (version 1 marts, the fact loaded at T0) was published as `run_ids`:
+    from the second one on, the main warehouse has a spare."""
+    twins = Twins(tmp_path)
+    write_build_marts(twins.main, version=1)
+    write_build_fact(twins.main, loaded_at=T0)
+    for run_id in run_ids:
+        twins.publish(run_id)
+    return twins
 
 
 def test_later_publications_start_from_the_spare_and_equal_a_copy(tmp_path: Path) -> None:
@@ -183,7 +182,7 @@ def test_later_publications_start_from_the_spare_and_equal_a_copy(tmp_path: Path
     assert third.duckdb_start == "spare"
     assert third.rewritten_months == {FACT: ["2025-03"]}
     assert third.caught_up_months == {FACT: ["2025-02"]}  # run-2's month, from run-2's file
-    assert _run_ids(twins.main) == {
+    assert run_ids_per_month(twins.main) == {
         "2025-01": {"run-1"},
         "2025-02": {"run-2"},
         "2025-03": {"run-3"},
@@ -241,11 +240,7 @@ def test_changes_of_both_publications_reach_the_spare(
 ) -> None:
     """Publication N+1 starts from the spare, N-1: it has the build changes made before N (what N
     published) and before N+1, and equals the copy of N updated by N+1."""
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
-    twins.publish("run-2")  # N-1 (its file becomes the spare of N+1)
+    twins = _published_twins(tmp_path, "run-1", "run-2")  # run-2: N-1, the spare of N+1
 
     write_build_marts(twins.main, version=2)
     change_n(twins.main)
@@ -298,10 +293,7 @@ def _hold_read_only(path: Path) -> subprocess.Popen:
 
 
 def test_a_spare_held_open_by_a_reader_falls_back_to_a_copy(tmp_path: Path) -> None:
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
+    twins = _published_twins(tmp_path, "run-1")
     # a dashboard opens marts.duckdb (run-1) and keeps it open across two publications
     reader = _hold_read_only(_published(twins.main))
     before = reader.stdout.readline().strip()
@@ -328,10 +320,7 @@ def test_a_spare_held_open_by_a_reader_falls_back_to_a_copy(tmp_path: Path) -> N
 
 def test_a_spare_held_open_in_this_process_falls_back_to_a_copy(tmp_path: Path) -> None:
     """DuckDB's lock does not stop a writer of the same process: the publication looks itself."""
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
+    twins = _published_twins(tmp_path, "run-1")
     # opened under another name, removed at once: DuckDB caches its instances by (resolved) path,
     # and the checks of `Twins` open marts.duckdb again
     link = tmp_path / "bi.duckdb"
@@ -380,11 +369,7 @@ def _second_name_of_the_target(spare: Path) -> None:
     ],
 )
 def test_an_unusable_spare_is_not_used(tmp_path: Path, spoil, reason: str | None) -> None:
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
-    twins.publish("run-2")
+    twins = _published_twins(tmp_path, "run-1", "run-2")
     spoil(_spare(twins.main))
     published_before = _published(twins.main).read_bytes()
 
@@ -404,11 +389,7 @@ def test_an_unusable_spare_is_not_used(tmp_path: Path, spoil, reason: str | None
 
 def test_without_a_current_publication_the_spare_is_dropped(tmp_path: Path) -> None:
     """docs/operations.md: moving marts.duckdb away forces a full republication."""
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
-    twins.publish("run-2")
+    twins = _published_twins(tmp_path, "run-1", "run-2")
     for warehouse in (twins.main, twins.copy):
         _published(warehouse).rename(tmp_path / f"{warehouse.name}-moved-away.duckdb")
         (warehouse / "published" / "parquet" / "_manifest.json").unlink()
@@ -423,11 +404,7 @@ def test_without_a_current_publication_the_spare_is_dropped(tmp_path: Path) -> N
 
 
 def test_a_failed_publication_from_the_spare_leaves_the_previous_one(tmp_path: Path) -> None:
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
-    twins.publish("run-2")
+    twins = _published_twins(tmp_path, "run-1", "run-2")
     published = twins.main / "published"
     before = _published(twins.main).read_bytes()
     parquet_before = _parquet(twins.main)
@@ -473,33 +450,14 @@ def test_a_failed_replace_leaves_no_spare_naming_the_current_file(
 
 
 def test_a_publication_from_the_spare_killed_before_the_replace(tmp_path: Path) -> None:
-    twins = Twins(tmp_path)
-    write_build_marts(twins.main, version=1)
-    write_build_fact(twins.main, loaded_at=T0)
-    twins.publish("run-1")
-    twins.publish("run-2")
+    twins = _published_twins(tmp_path, "run-1", "run-2")
     published = twins.main / "published"
     before = _published(twins.main).read_bytes()
 
     write_build_marts(twins.main, version=2)
     _change_a_month(twins.main)
     signal_file = tmp_path / "paused"
-    publisher = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from pathlib import Path; from orchestration.publication import publish_marts; "
-            "from tests.publication.build_data import FACT, MARTS, stamp; "
-            f"publish_marts(Path({str(twins.main)!r}), [*MARTS, FACT], stamp('run-3'))",
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, PAUSE_ENV: str(signal_file)},
-    )
-    deadline = time.monotonic() + 60
-    while not signal_file.exists():
-        assert publisher.poll() is None, "the publisher ended before its pause point"
-        assert time.monotonic() < deadline, "the publisher never reached its pause point"
-        time.sleep(0.05)
+    publisher = start_paused_publisher(twins.main, "run-3", signal_file)
     publisher.send_signal(signal.SIGKILL)
     publisher.wait(timeout=10)
 
