@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -153,3 +154,28 @@ def start_paused_publisher(warehouse: Path, run_id: str, signal_file: Path) -> s
         assert time.monotonic() < deadline, "the publisher never reached its pause point"
         time.sleep(0.05)
     return publisher
+
+
+def hold_read_only(path: Path) -> subprocess.Popen:
+    """Another process (a BI session) that opens `path` read-only, prints the orders of
+    mart_kpi_daily, holds the file until a line comes on its stdin, then prints them again."""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, duckdb
+                con = duckdb.connect({str(path)!r}, read_only=True)
+                query = "select sum(orders) from mart_kpi_daily"
+                print(con.execute(query).fetchone()[0], flush=True)
+                sys.stdin.readline()
+                print(con.execute(query).fetchone()[0], flush=True)
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return reader

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -16,6 +13,7 @@ from orchestration.publication import publish_marts
 from tests.publication.build_data import (
     FACT,
     MARTS,
+    hold_read_only,
     read_published,
     stamp,
     start_paused_publisher,
@@ -69,25 +67,7 @@ def test_publication_writes_duckdb_parquet_and_log(tmp_path: Path) -> None:
 def test_a_reader_holding_the_published_file_is_not_interrupted(tmp_path: Path) -> None:
     write_build_marts(tmp_path, version=1)
     published = publish_marts(tmp_path, MARTS, stamp("run-1")).duckdb_path
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, duckdb
-                con = duckdb.connect({str(published)!r}, read_only=True)
-                query = "select sum(orders) from mart_kpi_daily"
-                print(con.execute(query).fetchone()[0], flush=True)
-                sys.stdin.readline()  # hold the file open until the test says so
-                print(con.execute(query).fetchone()[0], flush=True)
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = hold_read_only(published)
     before = reader.stdout.readline().strip()
 
     write_build_marts(tmp_path, version=2)

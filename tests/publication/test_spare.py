@@ -13,9 +13,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -33,6 +30,7 @@ from tests.publication.build_data import (
     MARTS,
     MONTHS,
     dbt_reinsert,
+    hold_read_only,
     run_ids_per_month,
     stamp,
     start_paused_publisher,
@@ -268,34 +266,10 @@ def test_changes_of_both_publications_reach_the_spare(
             assert _month_mtimes(twins.main)[month] == mtimes[month]
 
 
-def _hold_read_only(path: Path) -> subprocess.Popen:
-    """Another process (a BI session) that opens `path` read-only and holds it."""
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, duckdb
-                con = duckdb.connect({str(path)!r}, read_only=True)
-                query = "select sum(orders) from mart_kpi_daily"
-                print(con.execute(query).fetchone()[0], flush=True)
-                sys.stdin.readline()
-                print(con.execute(query).fetchone()[0], flush=True)
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return reader
-
-
 def test_a_spare_held_open_by_a_reader_falls_back_to_a_copy(tmp_path: Path) -> None:
     twins = _published_twins(tmp_path, "run-1")
     # a dashboard opens marts.duckdb (run-1) and keeps it open across two publications
-    reader = _hold_read_only(_published(twins.main))
+    reader = hold_read_only(_published(twins.main))
     before = reader.stdout.readline().strip()
     try:
         write_build_marts(twins.main, version=2)
