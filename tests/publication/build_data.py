@@ -22,6 +22,12 @@ MARTS = ["mart_kpi_daily", "dim_stores"]
 # A partitioned fact (orchestration.publication.duckdb_target.PARTITIONED_MARTS), by order_date.
 FACT = "fct_orders"
 MONTHS = ("2025-01", "2025-02", "2025-03")
+ALL = [*MARTS, FACT]
+#: `_loaded_at` values of successive dbt runs (write_build_fact, dbt_reinsert).
+T0 = "2025-04-01 06:00:00"
+T1 = "2025-04-02 06:00:00"
+T2 = "2025-04-03 06:00:00"
+T3 = "2025-04-04 06:00:00"
 
 
 def write_build_marts(warehouse: Path, version: int) -> None:

@@ -18,8 +18,8 @@ import pytest
 from orchestration.publication import parquet_target, publish_marts
 from orchestration.publication.duckdb_target import FINGERPRINT_TABLE, PUBLICATION_COLUMNS
 from tests.publication.build_data import (
+    ALL,
     FACT,
-    MARTS,
     MONTHS,
     read_published,
     run_ids_per_month,
@@ -28,7 +28,6 @@ from tests.publication.build_data import (
     write_build_marts,
 )
 
-ALL = [*MARTS, FACT]
 _NO_STAMP = f"exclude ({', '.join(PUBLICATION_COLUMNS)})"
 
 

@@ -22,8 +22,12 @@ from orchestration.publication.duckdb_target import (
 )
 from orchestration.publication.publish import PublicationResult
 from tests.publication.build_data import (
+    ALL,
     FACT,
-    MARTS,
+    T0,
+    T1,
+    T2,
+    T3,
     dbt_reinsert,
     run_ids_per_month,
     stamp,
@@ -31,11 +35,6 @@ from tests.publication.build_data import (
     write_build_marts,
 )
 
-ALL = [*MARTS, FACT]
-T0 = "2025-04-01 06:00:00"
-T1 = "2025-04-02 06:00:00"
-T2 = "2025-04-03 06:00:00"
-T3 = "2025-04-04 06:00:00"
 FACT_COLUMNS = ["order_id", "order_date", "net_revenue", "channel", *PUBLICATION_COLUMNS]
 
 

@@ -26,9 +26,13 @@ from orchestration.publication.duckdb_target import (
 )
 from orchestration.publication.publish import SPARE_NAME, PublicationResult
 from tests.publication.build_data import (
+    ALL,
     FACT,
     MARTS,
     MONTHS,
+    T0,
+    T1,
+    T2,
     dbt_reinsert,
     hold_read_only,
     run_ids_per_month,
@@ -37,11 +41,6 @@ from tests.publication.build_data import (
     write_build_fact,
     write_build_marts,
 )
-
-ALL = [*MARTS, FACT]
-T0 = "2025-04-01 06:00:00"
-T1 = "2025-04-02 06:00:00"
-T2 = "2025-04-03 06:00:00"
 
 
 def _published(warehouse: Path) -> Path:
