@@ -103,46 +103,74 @@ class TreeSampler(threading.Thread):
     (user + system of the live processes, plus what exited children left to their parents).
 
     CPU seconds are the contention-proof figure on a shared machine: wall time stretches when
-    another job takes the cores, CPU time much less.
+    another job takes the cores, CPU time much less. Each sample also keeps the RSS of every
+    process by role (`dagster` for the run's own process, else the child's program name, e.g.
+    `dbt`), so that a peak says which process holds the memory.
     """
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
-        self.samples: list[tuple[float, int, float]] = []  # (epoch seconds, bytes, cpu seconds)
+        # (epoch seconds, bytes, cpu seconds, bytes by role)
+        self.samples: list[tuple[float, int, float, dict[str, int]]] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            rss, cpu = 0, 0.0
+            rss, cpu, by_role = 0, 0.0, {}
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
             for proc in procs:
                 try:
-                    rss += proc.memory_info().rss
+                    used = proc.memory_info().rss
                     times = proc.cpu_times()
-                    cpu += times.user + times.system + times.children_user + times.children_system
+                    role = "dagster" if proc.pid == self.root.pid else _role(proc)
                 except psutil.Error:
-                    pass
-            self.samples.append((time.time(), rss, cpu))
+                    continue
+                rss += used
+                cpu += times.user + times.system + times.children_user + times.children_system
+                by_role[role] = by_role.get(role, 0) + used
+            self.samples.append((time.time(), rss, cpu, by_role))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
 
+    def _peak_sample(self, start: float, end: float) -> tuple[float, int, float, dict[str, int]]:
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        return max(inside, key=lambda s: s[1]) if inside else (0.0, 0, 0.0, {})
+
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
-        inside = [rss for t, rss, _ in self.samples if start <= t <= end]
-        return round(max(inside) / 2**20, 1) if inside else 0.0
+        return round(self._peak_sample(start, end)[1] / 2**20, 1)
+
+    def peak_by_role(self, start: float = 0.0, end: float = float("inf")) -> dict[str, float]:
+        """The RSS of each process role at the peak sample, in MB."""
+        by_role = self._peak_sample(start, end)[3]
+        return {role: round(used / 2**20, 1) for role, used in sorted(by_role.items())}
+
+    def role_peak(self, role: str) -> float:
+        """The highest RSS one role reached over the run, in MB (whenever it was)."""
+        return round(max((s[3].get(role, 0) for s in self.samples), default=0) / 2**20, 1)
 
     def cpu(self, start: float = 0.0, end: float = float("inf")) -> float:
         """CPU seconds used between the last sample before `start` and the last before `end`."""
-        before = [c for t, _, c in self.samples if t <= start] or [0.0]
-        until = [c for t, _, c in self.samples if t <= end] or [0.0]
+        before = [s[2] for s in self.samples if s[0] <= start] or [0.0]
+        until = [s[2] for s in self.samples if s[0] <= end] or [0.0]
         return round(max(0.0, max(until) - max(before)), 1)
+
+
+def _role(proc: psutil.Process) -> str:
+    """A child's program name: `dbt` for dbt's CLI (a Python script), else the executable's."""
+    command = proc.cmdline()
+    for part in command[:2]:
+        name = Path(part).name
+        if name not in ("python", "python3", "python3.11") and not name.startswith("-"):
+            return name
+    return proc.name()
 
 
 # --------------------------------------------------------------------------- simulator
@@ -158,7 +186,7 @@ def start_simulator(scale: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
 
 
 def phase_of(step_key: str) -> str:
-    if "_ge_" in step_key:
+    if "_ge_" in step_key or step_key.startswith("ge_"):
         return "checks"
     if step_key.startswith("landing__"):
         return "extract"
@@ -269,6 +297,20 @@ def run_pipeline(
         sampler.stop()
     ended = time.time()
     run_id, run, steps = step_timings(home)
+    # the RSS timeline beside the run's log: which process grew when
+    timeline = [
+        {
+            "t": round(t - started, 2),
+            "mb": round(b / 2**20, 1),
+            **{k: round(v / 2**20, 1) for k, v in roles.items()},
+        }
+        for t, b, _, roles in sampler.samples
+    ]
+    spans = {
+        key: [round(step[mark] - started, 2) for mark in ("start", "end") if mark in step]
+        for key, step in steps.items()
+    }
+    log.with_suffix(".rss.json").write_text(json.dumps({"steps": spans, "samples": timeline}))
     phases: dict[str, dict[str, Any]] = {}
     for key, step in steps.items():
         if "start" not in step or "end" not in step:
@@ -279,7 +321,10 @@ def run_pipeline(
         phase["s"] += step["end"] - step["start"]
         phase["cpu_s"] += sampler.cpu(step["start"], step["end"])
         phase["steps"] += 1
-        phase["peak_rss_mb"] = max(phase["peak_rss_mb"], sampler.peak(step["start"], step["end"]))
+        step_peak = sampler.peak(step["start"], step["end"])
+        if step_peak > phase["peak_rss_mb"]:
+            phase["peak_rss_mb"] = step_peak
+            phase["peak_rss_by_process_mb"] = sampler.peak_by_role(step["start"], step["end"])
     in_steps = sum(p["s"] for p in phases.values())
     for phase in phases.values():
         phase["s"] = round(phase["s"], 2)
@@ -296,6 +341,8 @@ def run_pipeline(
         "load_avg_1m_before": round(load_before, 2),
         "load_avg_1m_after": round(os.getloadavg()[0], 2),
         "peak_rss_mb": sampler.peak(),
+        "peak_rss_by_process_mb": sampler.peak_by_role(),
+        "dagster_process_peak_rss_mb": sampler.role_peak("dagster"),
         "phases": phases,
         "overhead": {
             "total_s": round(ended - started - in_steps, 2),
