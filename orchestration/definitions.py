@@ -34,7 +34,7 @@ defs = dg.Definitions(
         build_published_marts_asset(published_model_keys()),
         *report_assets,
     ],
-    asset_checks=build_quality_checks(),
+    asset_checks=build_quality_checks(assets=extract_assets),
     jobs=[daily_pipeline_job],
     schedules=[daily_pipeline_schedule],
     sensors=[run_failure_alert],

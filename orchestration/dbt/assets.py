@@ -40,7 +40,7 @@ from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
 from orchestration.dbt.vars import dbt_env_for_vars, dbt_vars_for_window
-from orchestration.lib.config import dbt_target, warehouse_dir
+from orchestration.lib.config import dbt_target
 from orchestration.lib.landing_loader import (
     DEFAULT_SCHEMA,
     load_landing,
@@ -49,6 +49,7 @@ from orchestration.lib.landing_loader import (
 )
 from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.paths import warehouse_dir
 
 DUCKDB_POOL = "duckdb"
 DBT_TARGET_TAG = "dbt/target"

@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.paths import warehouse_dir
 
 DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
 DEFAULT_SHOP_API_VERSION = "2025-10"
@@ -77,14 +78,6 @@ class PipelineConfig:
 
 #: Starts (once) the demo simulator; returns its base URL and its credentials by variable name.
 DemoStarter = Callable[[], tuple[str, Mapping[str, str]]]
-
-
-def warehouse_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Absolute WAREHOUSE_DIR (default ./warehouse), read when called so tests and deployments
-    can point elsewhere. Absolute, because dbt resolves its profile from dbt_project/: a relative
-    value would silently point at dbt_project/warehouse."""
-    env = os.environ if env is None else env
-    return Path(env.get("WAREHOUSE_DIR") or "warehouse").resolve()
 
 
 def source_mode(env: Mapping[str, str]) -> str:

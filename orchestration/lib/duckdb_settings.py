@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.lib.config import warehouse_dir
+from orchestration.lib.paths import warehouse_dir
 
 MEMORY_LIMIT_ENV = "DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "DUCKDB_THREADS"

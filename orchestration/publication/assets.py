@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from orchestration.lib.config import source_mode, warehouse_dir
+from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.paths import warehouse_dir
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
 

@@ -1,5 +1,10 @@
 """Dagster asset checks: one blocking check per suite file, on the asset the suite guards.
 
+The checks of one layer (landing, marts) run in one step, whose suites run in one child process
+(orchestration/quality/isolated.py): Great Expectations is imported once per layer, and never
+by the Dagster run process, which lives through dbt and the publication (issue #6). Every check
+still has its own result and severity in Dagster, and a step runs only the checks selected.
+
 `blocking=True` on every check: a failed *blocking expectation* gives severity ERROR, which stops
 every downstream asset of the run (dbt models, then `published_marts`); failed non-blocking
 expectations only give severity WARN, which Dagster shows but does not stop on. So the suite file,
@@ -8,22 +13,17 @@ not Python, decides what stops publication.
 
 # No `from __future__ import annotations`: Dagster inspects the context/config annotations.
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from orchestration.lib.config import warehouse_dir
+from orchestration.lib.paths import warehouse_dir
 from orchestration.quality.frames import Window, latest_landed_window
-from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome, run_suite
-from orchestration.quality.suites import (
-    DEFAULT_SUITES_DIR,
-    SuiteDefinition,
-    SuiteFileError,
-    load_suites,
-)
+from orchestration.quality.isolated import run_suites_isolated
+from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome
+from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition, load_suites
 
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 _MAX_TABLE_ROWS = 20
@@ -77,12 +77,18 @@ def summary(outcome: SuiteOutcome) -> str:
     return f"{outcome.suite}: {count} {kind} expectation(s) failed ({outcome.window}): {named}"
 
 
-def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def check_name(suite: SuiteDefinition) -> str:
+    return f"ge_{suite.name}"
+
+
+def check_result(suite: SuiteDefinition, outcome: SuiteOutcome) -> dg.AssetCheckResult:
     """ERROR when a blocking expectation failed, WARN when only warnings did."""
     severity = (
         dg.AssetCheckSeverity.ERROR if outcome.blocking_failures else dg.AssetCheckSeverity.WARN
     )
     return dg.AssetCheckResult(
+        asset_key=suite.asset_key,
+        check_name=check_name(suite),
         passed=not outcome.failures,
         severity=severity,
         description=summary(outcome),
@@ -99,13 +105,12 @@ def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
-def _frame_error(suite: SuiteDefinition, error: duckdb.Error) -> dg.AssetCheckResult:
-    """A frame that cannot be computed (missing table, unreadable file) fails the gate."""
-    return _error_result(suite, f"a frame could not be computed: {error}")
-
-
-def _error_result(suite: SuiteDefinition, problem: str) -> dg.AssetCheckResult:
+def error_result(suite: SuiteDefinition, problem: str) -> dg.AssetCheckResult:
+    """A suite that could not run (a frame DuckDB could not compute, a suite GE would weaken)
+    fails its gate."""
     return dg.AssetCheckResult(
+        asset_key=suite.asset_key,
+        check_name=check_name(suite),
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR,
         description=f"{suite.name}: {problem}",
@@ -113,45 +118,91 @@ def _error_result(suite: SuiteDefinition, problem: str) -> dg.AssetCheckResult:
     )
 
 
-def check_name(suite: SuiteDefinition) -> str:
-    return f"ge_{suite.name}"
-
-
-def build_suite_check(suite: SuiteDefinition) -> dg.AssetChecksDefinition:
-    """The blocking asset check that runs `suite` on the asset it guards."""
-
-    @dg.asset_check(
-        asset=suite.asset_key,
+def _check_spec(suite: SuiteDefinition) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
         name=check_name(suite),
+        asset=suite.asset_key,
         blocking=True,
         description=suite.description or f"Great Expectations suite {suite.path.name}",
         metadata={"suite_file": str(suite.path)},
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+
+
+def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetChecksDefinition:
+    """The blocking checks of `suites`, run together in the step `ge_{step}`."""
+    by_key = {dg.AssetCheckKey(suite.asset_key, check_name(suite)): suite for suite in suites}
+
+    @dg.multi_asset_check(
+        specs=[_check_spec(suite) for suite in suites],
+        name=f"ge_{step}",
+        description="Great Expectations suites "
+        + ", ".join(f"{suite.path.parent.name}/{suite.path.name}" for suite in suites),
+        can_subset=True,
+    )
+    def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        selected = [s for key, s in by_key.items() if key in context.selected_asset_check_keys]
         warehouse = warehouse_dir()
         window = run_window(context.run.tags, warehouse)
-        try:
-            outcome = run_suite(suite, warehouse, window, context.run.run_id)
-        except duckdb.Error as error:
-            return _frame_error(suite, error)
-        except SuiteFileError as error:
-            # GE would drop an expectation of the suite file: fail the gate, never check less.
-            return _error_result(suite, str(error))
-        context.log.info(summary(outcome))
-        return check_result(outcome)
+        results = run_suites_isolated(selected, warehouse, window, context.run.run_id)
+        for suite in selected:
+            result = results[suite.name]
+            if isinstance(result, str):
+                yield error_result(suite, result)
+                continue
+            context.log.info(summary(result))
+            yield check_result(suite, result)
 
-    return _check
+    return _checks
+
+
+def _waves(
+    suites: Sequence[SuiteDefinition], assets: Sequence[dg.AssetsDefinition]
+) -> list[list[SuiteDefinition]]:
+    """The suites in waves: a suite whose asset reads another checked asset (e.g. the RFID extract
+    reads the shop catalog) runs in the wave after that asset's suite.
+
+    Why: a blocking check must pass before the assets reading its asset start, so one step
+    checking both would have to run before and after the reading asset; Dagster breaks such a
+    cycle by splitting steps, dbt's among them (three dbt invocations instead of one).
+    """
+    upstream = {key: set(a.asset_deps[key]) for a in assets for key in a.keys}
+    checked = {suite.asset_key for suite in suites}
+    wave_of: dict[dg.AssetKey, int] = {}
+
+    def wave(key: dg.AssetKey) -> int:
+        if key not in wave_of:
+            reads = [wave(u) for u in upstream.get(key, ()) if u in checked and u != key]
+            wave_of[key] = 1 + max(reads, default=-1)
+        return wave_of[key]
+
+    waves: list[list[SuiteDefinition]] = []
+    for suite in suites:
+        number = wave(suite.asset_key)
+        waves += [[] for _ in range(number + 1 - len(waves))]
+        waves[number].append(suite)
+    return waves
 
 
 def build_quality_checks(
     suites_dir: Path = DEFAULT_SUITES_DIR,
     asset_keys: Sequence[dg.AssetKey] | None = None,
+    assets: Sequence[dg.AssetsDefinition] = (),
 ) -> list[dg.AssetChecksDefinition]:
-    """One check per suite file; restricted to `asset_keys` when given (e.g. in tests).
+    """One check per suite file, in one step per layer (`ge_landing`, `ge_marts`) and wave
+    (`ge_landing_wave2`: the suites of `assets` reading an asset checked in the first wave).
 
-    The suites are loaded without Great Expectations (it is imported when a check runs).
+    Restricted to `asset_keys` when given (e.g. in tests). The suites are loaded without Great
+    Expectations (the suite process imports it).
     """
     suites = load_suites(suites_dir, validate=False)
     if asset_keys is not None:
         suites = [s for s in suites if s.asset_key in set(asset_keys)]
-    return [build_suite_check(suite) for suite in suites]
+    layers: dict[str, list[SuiteDefinition]] = {}
+    for suite in suites:
+        layers.setdefault(suite.path.parent.name, []).append(suite)
+    return [
+        build_step_checks(layer if number == 0 else f"{layer}_wave{number + 1}", wave)
+        for layer, layer_suites in layers.items()
+        for number, wave in enumerate(_waves(layer_suites, assets))
+        if wave
+    ]

@@ -62,12 +62,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from orchestration.lib import duckdb_settings
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
+
+if TYPE_CHECKING:  # pandas only where frames are computed: the suite process (issue #6)
+    import pandas as pd
 
 _DAY_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$", re.MULTILINE)
 _ATTACH_ATTEMPTS = 5

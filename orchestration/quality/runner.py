@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,28 @@ class SuiteOutcome:
     @property
     def blocking_failures(self) -> list[ExpectationOutcome]:
         return [o for o in self.failures if o.blocking]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, to come back from the suite process (orchestration/quality/isolated.py)."""
+        return {
+            "suite": self.suite,
+            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
+            "partitioned": self.window.partitioned,
+            "outcomes": [asdict(outcome) for outcome in self.outcomes],
+            "frame_rows": self.frame_rows,
+            "data_docs_index": str(self.data_docs_index),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SuiteOutcome:
+        start, end = (date.fromisoformat(day) for day in data["window"])
+        return cls(
+            suite=data["suite"],
+            window=Window(start, end, data["partitioned"]),
+            outcomes=[ExpectationOutcome(**outcome) for outcome in data["outcomes"]],
+            frame_rows=data["frame_rows"],
+            data_docs_index=Path(data["data_docs_index"]),
+        )
 
 
 def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:

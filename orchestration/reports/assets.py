@@ -3,6 +3,9 @@
 `deps=[published_marts]` (not an input): the reports read the published DuckDB themselves, the
 same file BI users read, so no data passes through an IO manager and the lineage still shows
 that a new publication makes the report and the picking sheets stale.
+
+The report modules (pandas, ~55 MB) are imported when a report is built, not with the
+definitions: the run process would otherwise carry pandas beside dbt's process (issue #6).
 """
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotation at
@@ -10,10 +13,8 @@ that a new publication makes the report and the picking sheets stale.
 
 import dagster as dg
 
-from orchestration.lib.config import warehouse_dir
 from orchestration.lib.partitions import daily_partitions
-from orchestration.reports.kpi_report import build_kpi_report
-from orchestration.reports.picking_sheets import build_picking_sheets, per_store_markdown
+from orchestration.lib.paths import warehouse_dir
 
 PUBLISHED_MARTS = dg.AssetKey(["published_marts"])
 GROUP = "publication"
@@ -33,6 +34,8 @@ GROUP = "publication"
     ),
 )
 def kpi_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from orchestration.reports.kpi_report import build_kpi_report  # pandas: see module doc
+
     report = build_kpi_report(warehouse_dir())
     pub = report.publication
     context.log.info(f"KPI report for {report.report_date} written to {report.path}")
@@ -66,6 +69,8 @@ def kpi_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     ),
 )
 def store_picking_sheets(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from orchestration.reports.picking_sheets import build_picking_sheets, per_store_markdown
+
     sheets = build_picking_sheets(warehouse_dir())
     total = int(sheets.per_store["candidates"].sum()) if len(sheets.per_store) else 0
     context.log.info(f"{total} picking candidate(s) for {sheets.as_of_date} in {sheets.directory}")

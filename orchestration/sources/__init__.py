@@ -23,6 +23,7 @@ from orchestration.lib.landing import (
     Dedupe,
     LandingTotals,
 )
+from orchestration.lib.memory import release_freed_memory
 from orchestration.lib.partitions import daily_partitions, partition_days
 
 
@@ -126,6 +127,7 @@ def extract_asset(
                 raise
             finally:
                 run.close()
+                release_freed_memory()
             metadata = {
                 **run.metadata(),
                 **extra,

@@ -37,9 +37,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.lib.config import warehouse_dir
 from orchestration.lib.landing import landing_path
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.paths import warehouse_dir
 from orchestration.publication import build_published_marts_asset
 from orchestration.quality import build_quality_checks
 from simulator import FaultConfig

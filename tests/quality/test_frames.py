@@ -4,6 +4,7 @@ reconciliations over the run's partitions (the whole history for an unpartitione
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -144,34 +145,18 @@ def test_a_run_without_partitions_is_unpartitioned(tmp_path: Path) -> None:
     )
 
 
-def test_the_definitions_do_not_import_great_expectations() -> None:
-    """GE (with pyspark) costs seconds and hundreds of MB: only a running check imports it."""
-    code = (
-        "import sys\n"
-        "from orchestration.quality import build_quality_checks\n"
-        "assert len(build_quality_checks()) == 23\n"
-        "print(sorted(m for m in ('great_expectations', 'pyspark') if m in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
-
-
-def test_a_suite_ge_would_weaken_fails_its_check_when_it_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Loaded without GE, the typo still fails the gate (severity ERROR) when the check runs."""
+def _one_suite(tmp_path: Path, name: str, expectation_type: str) -> Path:
+    """A suites folder with one marts suite on the asset `name`: one frame, one expectation."""
     suites = tmp_path / "suites" / "marts"
     suites.mkdir(parents=True)
-    (suites / "broken.json").write_text(
+    (suites / f"{name}.json").write_text(
         json.dumps(
             {
-                "name": "broken",
-                "meta": {"asset_key": "broken", "frames": {"rows": {"sql": "select 1 as a"}}},
+                "name": name,
+                "meta": {"asset_key": name, "frames": {"rows": {"sql": "select 1 as a"}}},
                 "expectations": [
                     {
-                        "type": "expect_column_values_to_not_be_nul",
+                        "type": expectation_type,
                         "kwargs": {"column": "a"},
                         "meta": {"frame": "rows", "blocking": True},
                     }
@@ -179,13 +164,52 @@ def test_a_suite_ge_would_weaken_fails_its_check_when_it_runs(
             }
         )
     )
+    return tmp_path / "suites"
+
+
+def test_great_expectations_runs_outside_the_run_process(tmp_path: Path) -> None:
+    """GE (with pyspark) costs seconds and ~130 MB: the definitions never import it, and a check
+    step runs its suites in a child process, so the Dagster run process never does either."""
+    suites = _one_suite(tmp_path, "fine", "expect_column_values_to_not_be_null")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import dagster as dg\n"
+        "from orchestration.quality import build_quality_checks\n"
+        "checks = build_quality_checks()\n"
+        "assert [c.node_def.name for c in checks] == ['ge_landing', 'ge_marts']\n"
+        "assert sum(len(list(c.check_specs)) for c in checks) == 23\n"
+        "fine = dg.asset(name='fine')(lambda: None)\n"
+        f"result = dg.materialize([fine, *build_quality_checks(Path({str(suites)!r}))])\n"
+        "[evaluation] = result.get_asset_check_evaluations()\n"
+        "print(evaluation.passed, evaluation.description)\n"
+        "print(sorted(m for m in ('great_expectations', 'pyspark') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "WAREHOUSE_DIR": str(tmp_path / "warehouse")}
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    passed, imported = out.stdout.strip().splitlines()
+    assert passed.startswith("True fine: all 1 expectations passed"), passed
+    assert imported == "[]"
+
+
+def test_a_suite_ge_would_weaken_fails_its_check_when_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded without GE, the typo still fails the gate (severity ERROR) when the check runs."""
+    suites = _one_suite(tmp_path, "broken", "expect_column_values_to_not_be_nul")
     monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
 
     @dg.asset(name="broken")
     def broken() -> None:
         return None
 
-    checks = build_quality_checks(tmp_path / "suites")
+    checks = build_quality_checks(suites)
     result = dg.materialize([broken, *checks], raise_on_error=False)
     [evaluation] = result.get_asset_check_evaluations()
     assert not evaluation.passed

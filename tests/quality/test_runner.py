@@ -11,7 +11,7 @@ from orchestration.quality import load_suite
 from orchestration.quality.checks import check_result
 from orchestration.quality.frames import Window
 from orchestration.quality.runner import SuiteOutcome, run_suite
-from orchestration.quality.suites import DEFAULT_SUITES_DIR
+from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition
 from tests.quality.landing_data import (
     LAST_DAY,
     write_shop_orders_history,
@@ -20,9 +20,17 @@ from tests.quality.landing_data import (
 WINDOW = Window(LAST_DAY, LAST_DAY)
 
 
+def _suite(name: str) -> SuiteDefinition:
+    path = DEFAULT_SUITES_DIR / ("marts" if name.startswith("mart_") else "landing")
+    return load_suite(path / f"{name}.json")
+
+
 def _run(warehouse: Path, suite: str) -> SuiteOutcome:
-    path = DEFAULT_SUITES_DIR / ("marts" if suite.startswith("mart_") else "landing")
-    return run_suite(load_suite(path / f"{suite}.json"), warehouse, WINDOW, "test-run")
+    return run_suite(_suite(suite), warehouse, WINDOW, "test-run")
+
+
+def _check(warehouse: Path, suite: str) -> dg.AssetCheckResult:
+    return check_result(_suite(suite), _run(warehouse, suite))
 
 
 def test_clean_orders_pass_and_data_docs_are_built(tmp_path: Path) -> None:
@@ -31,12 +39,12 @@ def test_clean_orders_pass_and_data_docs_are_built(tmp_path: Path) -> None:
     assert outcome.failures == []
     assert outcome.data_docs_index.is_file()
     assert outcome.data_docs_index.is_relative_to(tmp_path / "quality" / "data_docs" / "test-run")
-    assert check_result(outcome).passed
+    assert check_result(_suite("shop_orders"), outcome).passed
 
 
 def test_negative_prices_fail_blocking_with_the_observed_values(tmp_path: Path) -> None:
     write_shop_orders_history(tmp_path, bad_price_day=LAST_DAY)
-    result = check_result(_run(tmp_path, "shop_orders"))
+    result = _check(tmp_path, "shop_orders")
     assert not result.passed
     assert result.severity == dg.AssetCheckSeverity.ERROR
     assert "expect_column_values_to_be_between(original_unit_price)" in result.description
@@ -75,7 +83,7 @@ def test_quarantine_policy(
     else:
         monkeypatch.delenv("MAX_REJECT_RATE", raising=False)
     write_shop_orders_history(tmp_path, rejected_orders={LAST_DAY: rejected})
-    result = check_result(_run(tmp_path, "shop_orders"))
+    result = _check(tmp_path, "shop_orders")
     assert result.passed is (severity is None)
     if severity:
         assert result.severity == severity
