@@ -86,6 +86,10 @@ def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         "machine": machine_info(),
         "dagster_storage": os.environ.get("BENCH_DAGSTER_HOME_ROOT") or "sqlite in the warehouse",
         "duckdb_memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB (default)"),
+        "dbt_duckdb_memory_limit": os.environ.get(
+            "DBT_DUCKDB_MEMORY_LIMIT", "(DUCKDB_MEMORY_LIMIT)"
+        ),
+        "dbt_threads": os.environ.get("DBT_THREADS", "2 (default)"),
         **result,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import duckdb_settings
+from tests.dbt_runner import run_dbt
 
 
 def _setting(con, name: str) -> str:
@@ -64,3 +65,24 @@ def test_a_query_over_the_limit_spills_instead_of_growing(
         con.execute("create table t as select i, md5(i::varchar) as s from range(2000000) t(i)")
         distinct = con.execute("select count(*) from (select distinct s from t)").fetchone()[0]
     assert distinct == 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DUCKDB_MEMORY_LIMIT": "256MB"}, "244.1 MiB"),  # one budget for every session
+        ({"DUCKDB_MEMORY_LIMIT": "1GB", "DBT_DUCKDB_MEMORY_LIMIT": "300MB"}, "286.1 MiB"),
+    ],
+)
+def test_dbt_profile_takes_its_own_budget_else_the_shared_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    """Real dbt on the real profile: what DuckDB reports inside dbt's session."""
+    monkeypatch.delenv("DBT_DUCKDB_MEMORY_LIMIT", raising=False)
+    (tmp_path / "build").mkdir()
+    shown = run_dbt(
+        ["show", "--inline", "select current_setting('memory_limit') as m", "--output", "json"],
+        tmp_path,
+        env=env,
+    )
+    assert f'"m": "{expected}"' in shown.stdout
