@@ -1,9 +1,10 @@
 """Dagster asset checks: one blocking check per suite file, on the asset the suite guards.
 
-The checks of one layer (landing, marts) run in one step, whose suites run in one child process
-(orchestration/quality/isolated.py): Great Expectations is imported once per layer, and never
-by the Dagster run process, which lives through dbt and the publication (issue #6). Every check
-still has its own result and severity in Dagster, and a step runs only the checks selected.
+The checks of one layer (landing, marts) run in one step (two for landing: see `_waves`), whose
+suites run in one child process (orchestration/quality/isolated.py): Great Expectations is
+imported once per step, and never by the Dagster run process, which lives through dbt and the
+publication (issue #6). Every check still has its own result and severity in Dagster, and a
+step runs only the checks selected.
 
 `blocking=True` on every check: a failed *blocking expectation* gives severity ERROR, which stops
 every downstream asset of the run (dbt models, then `published_marts`); failed non-blocking
