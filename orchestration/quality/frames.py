@@ -62,7 +62,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -99,6 +99,19 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, to cross to the suite process and back (quality/isolated.py)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "partitioned": self.partitioned,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Window:
+        start, end = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
+        return cls(start, end, data["partitioned"])
 
 
 @dataclass(frozen=True)

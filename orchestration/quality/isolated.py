@@ -3,8 +3,8 @@
 Why (issue #6, a daily run under 1 GiB): with the in-process executor one Python process lives
 through the whole run. Importing GE takes ~130 MB, and its frames and validations leave more in
 the allocators' caches; before this, that weight sat beside dbt's process and its DuckDB for the
-rest of the run. A child per check step (one step per layer, orchestration/quality/checks.py)
-imports GE once for all the layer's suites and gives everything back when it exits.
+rest of the run. A child per check step (orchestration/quality/checks.py groups the suites into
+steps) imports GE once for all the step's suites and gives everything back when it exits.
 
     python -m orchestration.quality.isolated REQUEST.json RESULTS.json
 
@@ -22,13 +22,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from orchestration.quality.frames import Window
-from orchestration.quality.runner import SuiteOutcome
-from orchestration.quality.suites import SuiteDefinition
+from orchestration.quality.runner import SuiteOutcome, run_suite
+from orchestration.quality.suites import SuiteDefinition, SuiteFileError, load_suite
 
 _STDERR_TAIL_LINES = 30
 
@@ -44,8 +45,7 @@ def run_suites_isolated(
     request = {
         "suite_files": [str(suite.path) for suite in suites],
         "warehouse": str(warehouse),
-        "window": [window.start.isoformat(), window.end.isoformat()],
-        "partitioned": window.partitioned,
+        "window": window.to_json(),
         "run_id": run_id,
     }
     with tempfile.TemporaryDirectory(prefix="suites-") as scratch:
@@ -73,13 +73,7 @@ def run_suites_isolated(
 
 def _run_request(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """In the child: run every suite of the request, one result per suite."""
-    import duckdb
-
-    from orchestration.quality.runner import run_suite
-    from orchestration.quality.suites import SuiteFileError, load_suite
-
-    start, end = (date.fromisoformat(day) for day in request["window"])
-    window = Window(start, end, request["partitioned"])
+    window = Window.from_json(request["window"])
     warehouse = Path(request["warehouse"])
     results: dict[str, dict[str, Any]] = {}
     for suite_file in request["suite_files"]:

@@ -15,7 +15,6 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +69,7 @@ class SuiteOutcome:
         """Plain JSON, to come back from the suite process (orchestration/quality/isolated.py)."""
         return {
             "suite": self.suite,
-            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
-            "partitioned": self.window.partitioned,
+            "window": self.window.to_json(),
             "outcomes": [asdict(outcome) for outcome in self.outcomes],
             "frame_rows": self.frame_rows,
             "data_docs_index": str(self.data_docs_index),
@@ -79,10 +77,9 @@ class SuiteOutcome:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SuiteOutcome:
-        start, end = (date.fromisoformat(day) for day in data["window"])
         return cls(
             suite=data["suite"],
-            window=Window(start, end, data["partitioned"]),
+            window=Window.from_json(data["window"]),
             outcomes=[ExpectationOutcome(**outcome) for outcome in data["outcomes"]],
             frame_rows=data["frame_rows"],
             data_docs_index=Path(data["data_docs_index"]),
