@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-PIP_FLAGS ?= -q --disable-pip-version-check
+PIP_FLAGS ?= -qq --disable-pip-version-check
 export WAREHOUSE_DIR ?= $(CURDIR)/warehouse
 export DBT_TARGET ?= duckdb
 # The throwaway PostgreSQL of `make postgres` (outside the source tree; trust auth, loopback only).
@@ -26,7 +26,8 @@ install: $(VENV)/.installed ## create the virtual environment and install everyt
 demo: install ## run the whole pipeline on the bundled simulator over recent days
 	$(PY) -m orchestration.demo $(DEMO_ARGS)
 
-test: lint ## run the linters and the test suite
+test: lint ## run the linters, check that the definitions load, run the test suite
+	$(BIN)/dg check defs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install ## ruff (Python) and sqlfluff (dbt SQL)
@@ -39,7 +40,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHOUSE_DIR)/dagster_home
-	export DAGSTER_HOME=$$($(PY) -m orchestration.instance) && $(BIN)/dagster dev -w workspace.yaml
+	export DAGSTER_HOME=$$($(PY) -m orchestration.instance) && $(BIN)/dg dev
 
 manifest: install ## parse the dbt project (importing the definitions also does it when stale)
 	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"

@@ -3,6 +3,8 @@
 import dagster as dg
 
 from orchestration.dbt.assets import dbt_models, dbt_resource, published_model_keys
+from orchestration.dbt.docs import dbt_docs
+from orchestration.freshness import PUBLISHED_MARTS, freshness_checks, freshness_sensor
 from orchestration.jobs import daily_pipeline_job
 from orchestration.lib.config import PipelineResource
 from orchestration.publication import build_published_marts_asset
@@ -27,16 +29,23 @@ extract_assets = [
     ga4_sessions,
 ]
 
+#: What BI and the data team need fresh every morning: each extract and the publication.
+freshness_monitored = [*(asset.key for asset in extract_assets), PUBLISHED_MARTS]
+
 defs = dg.Definitions(
     assets=[
         *extract_assets,
         dbt_models,
         build_published_marts_asset(published_model_keys()),
         *report_assets,
+        dbt_docs,
     ],
-    asset_checks=build_quality_checks(assets=extract_assets),
+    asset_checks=[
+        *build_quality_checks(assets=extract_assets),
+        freshness_checks(freshness_monitored),
+    ],
     jobs=[daily_pipeline_job],
     schedules=[daily_pipeline_schedule],
-    sensors=[run_failure_alert],
+    sensors=[run_failure_alert, freshness_sensor(freshness_monitored)],
     resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
 )

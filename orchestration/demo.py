@@ -1,8 +1,9 @@
-"""`make demo`: materialise every asset over recent days, then say what landed.
+"""`make demo`: the whole pipeline on the bundled simulator over recent days, told to a person.
 
-Runs the `dagster` CLI next to this interpreter (what a user would type), with the in-process
-executor: one process means one in-process simulator for the whole run (one consistent "now"),
-and no per-step process start-up on a small machine. Usage:
+Runs `dg launch` next to this interpreter (what a user would type) with the full Dagster log
+written to a file under the warehouse, and prints one line per stage (extract, checks, dbt,
+publish, report) as the run's event log shows it ending, then what to open next. On a failure it
+says which step or check failed and why, in one paragraph, and where the log is. Usage:
 
     python -m orchestration.demo [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--days N]
 
@@ -15,22 +16,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pyarrow.parquet as pq
+from rich.console import Console
 
 from orchestration.instance import prepare_dagster_home
-from orchestration.lib import duckdb_settings
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
-from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS_DATASET
 
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+ROOT = Path(__file__).resolve().parent.parent
+#: Seconds the launcher may take to create the run (it imports the code location first).
+RUN_CREATION_TIMEOUT = 600.0
 
 
 def default_range(today: date, days: int) -> tuple[date, date]:
@@ -50,74 +54,147 @@ def parse_args(argv: Sequence[str], env: dict[str, str]) -> tuple[date, date]:
     return args.start or end - timedelta(days=args.days - 1), end
 
 
-def landed_rows(warehouse: Path, start: date, end: date) -> dict[str, tuple[int, int]]:
-    """`source/dataset` -> (rows, rejects) over the range, read from the Parquet footers."""
+def launch_command(start: date, end: date) -> list[str]:
+    """The command a user would type for this range (one run, one dbt build)."""
+    return [
+        str(Path(sys.executable).with_name("dg")),
+        *("launch", "--assets", "*", "--partition-range", f"{start}...{end}"),
+        *("--config-json", json.dumps(IN_PROCESS)),
+    ]
 
-    def count(folder: Path) -> int:
-        total = 0
-        for path in folder.glob("date=*/data.parquet"):
-            if start <= date.fromisoformat(path.parent.name.removeprefix("date=")) <= end:
-                total += pq.ParquetFile(path).metadata.num_rows
-        return total
 
-    landing = warehouse / "landing"
-    return {
-        f"{source}/{dataset}": (
-            count(landing / source / dataset),
-            count(landing / source / REJECTS_DATASET / dataset),
+def child_env(env: dict[str, str], warehouse: Path) -> dict[str, str]:
+    """The run's environment: this warehouse, its Dagster home, the repository importable."""
+    child = dict(env)
+    child["WAREHOUSE_DIR"] = str(warehouse)
+    child["DAGSTER_HOME"] = str(prepare_dagster_home(warehouse))
+    child["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return child
+
+
+def start_run(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """The launcher in its own process group, its output in the log file.
+
+    Its own group, so that stopping the demo stops dbt and every other grandchild with it.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,  # `dg` finds the project by its pyproject.toml
+            start_new_session=True,
         )
-        for source, datasets in LANDING_DATASETS.items()
-        for dataset in datasets
-    }
 
 
-def print_publication(warehouse: Path) -> None:
-    """What BI now reads: the published marts and their row counts, the report, the sheets."""
-    published = warehouse / "published" / "marts.duckdb"
-    if not published.exists():
-        print("\nnothing published (see the run's failed checks in the log above)")
-        return
-    with duckdb_settings.connect(published, read_only=True) as con:
-        marts = con.execute(
-            "select table_name, estimated_size from duckdb_tables() "
-            "where schema_name = 'main' and not starts_with(table_name, '_') order by table_name"
-        ).fetchall()
-    print(f"\npublished to {published} (BI reads this file, read-only):")
-    for name, rows in marts:
-        print(f"  {name:<36}{rows:>10,} rows")
-    for path in (
-        warehouse / "published" / "reports" / "latest.html",
-        *sorted((warehouse / "published" / "picking").glob("*/index.html"))[-1:],
-    ):
-        if path.exists():
-            print(f"open {path}")
+def stop_group(process: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+    """SIGTERM the launcher's whole process group, then SIGKILL what is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace_seconds)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def failure_paragraph(stages: Sequence, log_path: Path, returncode: int) -> str:
+    """Why the run failed, in words: the failed steps and checks first, the log last."""
+    reasons = [reason for stage in stages for reason in (*stage.failures, *stage.checks_failed)]
+    if not reasons:
+        reasons = [f"the run stopped with exit code {returncode} before any step failed"]
+    blocked = any(stage.skipped for stage in stages)
+    text = "The run failed: " + "; ".join(" ".join(r.split())[:600] for r in reasons) + "."
+    if blocked:
+        text += " A blocking check failed, so nothing was published: BI keeps the last publication."
+    return textwrap.fill(f"{text} Full log: {log_path}", width=100)
+
+
+def next_steps(warehouse: Path) -> list[str]:
+    """What to open once the marts are published."""
+    published = warehouse / "published"
+    marts = published / "marts.duckdb"
+    lines = ["Open next:"]
+    report = published / "reports" / "latest.html"
+    if report.exists():
+        lines.append(f"  KPI report       {report}")
+    sheets = sorted((published / "picking").glob("*/index.html"))
+    if sheets:
+        lines.append(f"  picking sheets   {sheets[-1]}")
+    docs = published / "docs" / "index.html"
+    if docs.exists():
+        lines.append(f"  marts docs       {docs}")
+    if marts.exists():
+        query = (
+            "select date, orders, net_revenue, conversion_rate from mart_kpi_daily "
+            "order by date desc limit 7"
+        )
+        lines += [
+            f"  BI database      {marts} (open it read-only), e.g.:",
+            f'    {Path(sys.executable)} -c "import duckdb; '
+            f"duckdb.connect('{marts}', read_only=True).sql('{query}').show()\"",
+        ]
+    lines.append("  Dagster UI       make dev  (http://127.0.0.1:3000: lineage, checks, runs)")
+    return lines
+
+
+def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> int:
+    import dagster as dg
+
+    from orchestration.run_progress import RunFollower, find_run, follow
+
+    mode = source_mode(env)  # a mixed environment fails here, before anything runs
+    warehouse = Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve()
+    run_env = child_env(env, warehouse)
+    log_path = warehouse / "logs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}.log"
+    sources = "the bundled simulator" if mode == "demo" else "live sources"
+    console.print(f"demo: {sources}, days {start}...{end}, warehouse {warehouse}")
+    console.print(f"full Dagster log: {log_path}")
+    stages: list = []
+    # The instance (SQLite storages) is created here, before the launcher starts: two processes
+    # creating the same fresh storage at once could both stamp its schema version.
+    os.environ["DAGSTER_HOME"] = run_env["DAGSTER_HOME"]
+    with dg.DagsterInstance.get() as instance:
+        launched = time.time()
+        process = start_run(launch_command(start, end), run_env, log_path)
+        try:
+            alive = lambda: process.poll() is None  # noqa: E731
+            run = find_run(instance, launched, RUN_CREATION_TIMEOUT, alive)
+            if run is not None:
+                follower = RunFollower(instance, run)
+                stages = follower.stages
+                for _ in follow(follower, console, alive):
+                    pass
+            returncode = process.wait()
+        except KeyboardInterrupt:
+            stop_group(process)
+            console.print(f"stopped; the partial log is {log_path}")
+            return 130
+    elapsed = time.time() - launched
+    if returncode != 0:
+        console.print(failure_paragraph(stages, log_path, returncode))
+        return returncode
+    console.print(f"done in {elapsed // 60:.0f} min {elapsed % 60:02.0f} s.")
+    for warning in (w for stage in stages for w in stage.checks_warned):
+        console.print(f"warning (published anyway): {' '.join(warning.split())[:300]}")
+    for line in next_steps(warehouse):
+        console.print(line)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     start, end = parse_args(sys.argv[1:] if argv is None else argv, env)
-    mode = source_mode(env)  # a mixed environment fails here, before anything runs
-    warehouse = Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve()
-    env["WAREHOUSE_DIR"] = str(warehouse)
-    env["DAGSTER_HOME"] = str(prepare_dagster_home(warehouse))
-    # The repo root on the path, so `simulator` imports without an editable install.
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    command = [
-        str(Path(sys.executable).with_name("dagster")),
-        *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),
-        *("--partition-range", f"{start}...{end}", "--config-json", json.dumps(IN_PROCESS)),
-    ]
-    print(f"demo: {mode} sources, days {start}...{end}, warehouse {warehouse}", flush=True)
-    started = time.monotonic()
-    result = subprocess.run(command, env=env, check=False)
-    elapsed = time.monotonic() - started
-    print(f"\ndagster run {'succeeded' if result.returncode == 0 else 'FAILED'} in {elapsed:.0f}s")
-    print(f"{'dataset':<32}{'rows':>10}{'rejects':>10}")
-    for name, (rows, rejects) in landed_rows(warehouse, start, end).items():
-        print(f"{name:<32}{rows:>10,}{rejects:>10,}")
-    print_publication(warehouse)
-    return result.returncode
+    console = Console(highlight=False, soft_wrap=True)
+    # SIGTERM (a CI timeout, `kill`) ends the demo like Ctrl-C: the run's process group goes too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return run_demo(start, end, env, console)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ PASSWORD or DSN before it leaves the process.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -108,7 +109,12 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
         failed_steps,
         context.failure_event.message,
     )
-    context.log.error(str(payload["text"]))
+    send_alert(payload, context.log)
+
+
+def send_alert(payload: Mapping[str, object], log: logging.Logger) -> None:
+    """Log the alert's text; POST the payload to ALERT_WEBHOOK_URL when it is set."""
+    log.error(str(payload["text"]))
     url = os.environ.get("ALERT_WEBHOOK_URL")
     if url:
         try:
@@ -117,4 +123,4 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
             # The URL itself may carry a token (Slack webhooks do): never log it.
             status = getattr(exc.response, "status_code", None)
             detail = f" (HTTP {status})" if status else ""
-            context.log.warning(f"alert webhook failed: {type(exc).__name__}{detail}")
+            log.warning(f"alert webhook failed: {type(exc).__name__}{detail}")

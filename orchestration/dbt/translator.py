@@ -15,6 +15,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from orchestration.lib.paths import published_docs_index, warehouse_dir
+
 # Journey group -> owners (Dagster accepts e-mails or `team:` names). The extracts and the
 # publication use the same groups, so the UI's group view follows the customer journey.
 JOURNEY_OWNERS: dict[str, list[str]] = {
@@ -62,6 +64,13 @@ def journey_group(resource_props: Mapping[str, Any]) -> str:
     return DEFAULT_GROUP
 
 
+def docs_url(unique_id: str) -> str:
+    """The node's page in the dbt documentation the pipeline publishes (orchestration/dbt/docs.py:
+    published/docs/index.html, routed on the URL fragment)."""
+    site = published_docs_index(warehouse_dir()).as_uri()
+    return f"{site}#!/{unique_id.split('.')[0]}/{unique_id}"
+
+
 def dbt_layer(resource_props: Mapping[str, Any]) -> str:
     """`staging`, `intermediate`, `marts` (the first folder under models/), or the resource
     type for seeds and snapshots."""
@@ -92,7 +101,10 @@ class RetailDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             group_name=group,
             owners=list(spec.owners) or JOURNEY_OWNERS.get(group, []),
-        ).merge_attributes(tags={"layer": dbt_layer(props)})
+        ).merge_attributes(
+            tags={"layer": dbt_layer(props)},
+            metadata={"dbt_docs": dg.MetadataValue.url(docs_url(unique_id))},
+        )
 
 
 translator = RetailDbtTranslator(

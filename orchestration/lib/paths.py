@@ -14,3 +14,8 @@ def warehouse_dir(env: Mapping[str, str] | None = None) -> Path:
     value would silently point at dbt_project/warehouse."""
     env = os.environ if env is None else env
     return Path(env.get("WAREHOUSE_DIR") or "warehouse").resolve()
+
+
+def published_docs_index(warehouse: Path) -> Path:
+    """The dbt documentation site BI users open (one static file, published with the marts)."""
+    return warehouse / "published" / "docs" / "index.html"

@@ -631,7 +631,8 @@ def render_report(data: ReportData, currency: str = "€") -> str:
     footer = (
         '<p class="note">Built only from the published marts (published/marts.duckdb); '
         f"money excludes tax, rates are fractions shown as percentages, “{NULL_TEXT}” is a null "
-        "(a ratio whose denominator is 0).</p>"
+        "(a ratio whose denominator is 0). What every column means: "
+        '<a href="../docs/index.html">the marts documentation</a>.</p>'
     )
     title = f"KPI report {data.report_date or ''} ({data.publication.source_mode})"
     return page(title, header(data, monthly_from) + sections + footer, charts.plotly_js_tag())

@@ -59,6 +59,14 @@ def test_two_consecutive_days_end_to_end(_isolated_warehouse: Path) -> None:
         columns = {column.name for column in spec.metadata["dagster/column_schema"].columns}
         assert {"date", "orders"} <= columns
 
+    # The dbt documentation is published with the marts, one static file, and each dbt asset
+    # links to its page in it.
+    docs = _isolated_warehouse / "published" / "docs" / "index.html"
+    assert "model.retail_pipeline.mart_kpi_daily" in docs.read_text()
+    assert spec.metadata["dbt_docs"].url == (
+        f"{docs.as_uri()}#!/model/model.retail_pipeline.mart_kpi_daily"
+    )
+
     database = _isolated_warehouse / "build" / "warehouse.duckdb"
     with duckdb.connect(str(database), read_only=True) as con:
         rows = dict(

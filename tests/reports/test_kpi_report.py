@@ -204,10 +204,9 @@ def _screenshot_module():
 
 @pytest.mark.slow
 def test_charts_draw_in_chromium_with_networking_cut_off(report) -> None:
-    """Optional: only where Chromium is installed (apt-get install -y chromium)."""
+    """Debian's Chromium: .ci/run installs it (apt-get install -y chromium)."""
     screenshot = _screenshot_module()
-    if screenshot.chromium_binary() is None:
-        pytest.skip("chromium is not installed")
+    assert screenshot.chromium_binary() is not None, "chromium is not installed"
     dom = parse(screenshot.dump_dom(report.latest_path))
     for chart_id in CHART_IDS:
         assert "js-plotly-plot" in dom.ids[chart_id].get("class", ""), chart_id
