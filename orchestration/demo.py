@@ -7,8 +7,9 @@ says which step or check failed and why, in one paragraph, and where the log is.
 
     python -m orchestration.demo [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--days N]
 
-Defaults: the last `DEMO_DAYS` (14) full days ending yesterday in the shop's time zone;
-`DEMO_START` / `DEMO_END` override from the environment.
+Defaults: yesterday (shop time zone) and the three whole calendar months before it, so that the
+monthly marts, the scorecard and returning customers have history; `--days N` (or `DEMO_DAYS`)
+takes the last N days instead, `DEMO_START` / `DEMO_END` override from the environment.
 """
 
 from __future__ import annotations
@@ -31,27 +32,36 @@ from rich.console import Console
 from orchestration.instance import prepare_dagster_home
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 
+#: Whole months of history before yesterday in the default demo.
+DEMO_MONTHS = 3
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 ROOT = Path(__file__).resolve().parent.parent
 #: Seconds the launcher may take to create the run (it imports the code location first).
 RUN_CREATION_TIMEOUT = 600.0
 
 
-def default_range(today: date, days: int) -> tuple[date, date]:
-    """The `days` full days ending yesterday."""
+def default_range(today: date, months: int = DEMO_MONTHS) -> tuple[date, date]:
+    """Yesterday, and before it `months` whole calendar months: enough history for monthly
+    trends, returning customers and the scorecard to mean something."""
     end = today - timedelta(days=1)
-    return end - timedelta(days=days - 1), end
+    first_of_month = end.replace(day=1)
+    month_index = first_of_month.year * 12 + first_of_month.month - 1 - months
+    return date(month_index // 12, month_index % 12 + 1, 1), end
 
 
 def parse_args(argv: Sequence[str], env: dict[str, str]) -> tuple[date, date]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", type=date.fromisoformat, default=env.get("DEMO_START"))
     parser.add_argument("--end", type=date.fromisoformat, default=env.get("DEMO_END"))
-    parser.add_argument("--days", type=int, default=int(env.get("DEMO_DAYS", "14")))
+    parser.add_argument("--days", type=int, default=env.get("DEMO_DAYS"), help="instead of months")
     args = parser.parse_args(argv)
     today = datetime.now(ZoneInfo(env.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE)).date()
-    end = args.end or default_range(today, args.days)[1]
-    return args.start or end - timedelta(days=args.days - 1), end
+    end = args.end or default_range(today)[1]
+    if args.start:
+        return args.start, end
+    if args.days:
+        return end - timedelta(days=int(args.days) - 1), end
+    return default_range(end + timedelta(days=1))[0], end
 
 
 def launch_command(start: date, end: date) -> list[str]:

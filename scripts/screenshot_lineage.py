@@ -193,15 +193,18 @@ def main() -> None:
     parser.add_argument("--zoom-out-steps", type=int, default=1)
     parser.add_argument("--zoom-delta", type=int, default=100, help="Ctrl+wheel delta per step")
     parser.add_argument("--settle", type=float, default=6, help="seconds to let the graph lay out")
+    parser.add_argument("--wait-for", default="stores", help="text the page shows once loaded")
     args = parser.parse_args()
-    with running_webserver() as url:
+    # DAGSTER_HOME of a demo warehouse shows its runs and check results; else an empty instance.
+    home = os.environ.get("DAGSTER_HOME")
+    with running_webserver(env={"DAGSTER_HOME": home} if home else None) as url:
         graph = fetch_asset_graph(url)  # also warms the code location before the browser loads
         requests.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30)
         print(f"{len(graph)} assets served at {url}")
         with devtools_page(args.width, args.height) as page:
             page.call("Page.enable")
             page.call("Page.navigate", url=url + args.path)
-            page.wait_for("document.body.innerText.includes('stores')", timeout=120)
+            page.wait_for(f"document.body.innerText.includes({args.wait_for!r})", timeout=120)
             time.sleep(args.settle)
             page.evaluate("document.activeElement && document.activeElement.blur()")
             page.press("e", "KeyE", alt=True)  # the UI's "expand all groups" shortcut

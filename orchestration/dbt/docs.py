@@ -14,14 +14,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt.assets import (
-    DUCKDB_POOL,
-    _run_target_path,
-    partial_parse_cache,
-    restore_partial_parse,
-    save_partial_parse,
-)
-from orchestration.lib.config import dbt_target
+from orchestration.dbt.assets import DUCKDB_POOL, _run_target_path
+from orchestration.dbt.project import dbt_project
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import published_docs_index, warehouse_dir
 
@@ -50,13 +44,12 @@ def publish_file(source: Path, destination: Path) -> None:
     ),
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
-    target = dbt.target or dbt_target()
     target_path = _run_target_path(f"{context.run_id}-docs")
-    cache = partial_parse_cache(target)
-    restore_partial_parse(cache, target_path)
-    # No compile: the site documents the models; their compiled SQL is in the build's logs.
+    # Without compiling, dbt documents the manifest it finds in the target path: the one the
+    # definitions were loaded from (the build's compiled SQL is in its own logs).
+    target_path.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_project.manifest_path, target_path / "manifest.json")
     dbt.cli(["docs", "generate", "--static", "--no-compile"], target_path=target_path).wait()
-    save_partial_parse(target_path, cache)
     published = published_docs_index(warehouse_dir())
     publish_file(target_path / STATIC_INDEX, published)
     shutil.rmtree(target_path, ignore_errors=True)
