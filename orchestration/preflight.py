@@ -54,8 +54,8 @@ from orchestration.lib.http import (
 OLDEST_GOOGLE_ADS_VERSION = 23
 #: Meta versions expire about two years after release: v23.0 and v24.0 are past.
 OLDEST_META_VERSION = (25, 0)
-#: Shopify scopes without which a daily run fails; `read_all_orders` only matters for backfills.
-SHOP_SCOPES = ("read_orders", "read_products", "read_inventory")
+#: The Shopify scopes the extracts use; without `read_all_orders` only backfills past 60 days fail.
+SHOP_SCOPES = ("read_orders", "read_all_orders", "read_products", "read_inventory")
 SHOP_BACKFILL_SCOPE = "read_all_orders"
 META_ACCOUNT_STATUS = {
     1: "ACTIVE",
@@ -172,9 +172,8 @@ def probe_shop(client: ApiClient, ctx: Context, check: SourceCheck) -> None:
 
 def _shop_scopes(installation: Mapping[str, Any], check: SourceCheck) -> None:
     granted = {s.get("handle") for s in installation.get("accessScopes") or []}
-    wanted = (*SHOP_SCOPES[:1], SHOP_BACKFILL_SCOPE, *SHOP_SCOPES[1:])
-    check.permissions = " ".join(s for s in wanted if s in granted) or "none"
-    missing = [s for s in SHOP_SCOPES if s not in granted]
+    check.permissions = " ".join(s for s in SHOP_SCOPES if s in granted) or "none"
+    missing = [s for s in SHOP_SCOPES if s not in granted and s != SHOP_BACKFILL_SCOPE]
     if missing:
         check.failures.append(
             f"the Shopify app lacks the scope(s) {', '.join(missing)}: grant them to the app "
@@ -371,7 +370,8 @@ PROBES: dict[str, tuple[Callable[[Mapping[str, str]], Auth], Probe]] = {
 def host_of(url: str) -> str:
     """Host and port only: a URL may carry user info, which is a credential."""
     parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def explain(error: ApiError, ctx: Context, check: SourceCheck) -> None:
@@ -480,12 +480,14 @@ def render(config: PipelineConfig, checks: Sequence[SourceCheck]) -> list[str]:
     if problems:
         lines += ["", *problems]
     failed = [c.source for c in checks if c.failures]
+    warned = sum(len(c.warnings) for c in checks)
     lines.append("")
-    lines.append(
-        f"{len(failed)} of {len(checks)} sources failed: {', '.join(failed)}"
-        if failed
-        else f"all {len(checks)} sources answered: ready"
-    )
+    if failed:
+        lines.append(f"{len(failed)} of {len(checks)} sources failed: {', '.join(failed)}")
+    else:
+        lines.append(f"all {len(checks)} sources answered: ready")
+        if warned:
+            lines[-1] += f", {warned} warning(s) above"
     return lines
 
 

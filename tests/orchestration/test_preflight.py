@@ -65,7 +65,7 @@ def test_demo_mode_checks_the_in_process_simulator(
     assert all(row["auth"] == "ok" and row["verdict"] != "FAIL" for row in rows.values())
     assert rows["shop"]["version"] == DEFAULT_SHOP_API_VERSION
     assert rows["zendesk"]["permissions"] == "role admin"
-    assert out.rstrip().endswith("all 6 sources answered: ready")
+    assert re.search(r"all 6 sources answered: ready(, \d warning\(s\) above)?\n$", out)
 
 
 def test_live_setup_against_the_simulator_is_ready(
@@ -134,6 +134,7 @@ def test_shop_without_read_all_orders_warns_before_backfills(
     assert code == 0
     assert table(out)["shop"]["verdict"] == "warn"
     assert "shop: warn the Shopify app lacks read_all_orders" in out
+    assert out.rstrip().endswith("all 6 sources answered: ready, 1 warning(s) above")
 
 
 def test_shop_without_read_inventory_fails(
@@ -231,6 +232,29 @@ def test_shopify_answering_another_version_is_a_warning(
     assert check.warnings == [
         "Shopify answered with 2025-10, not SHOP_API_VERSION=2025-07: that version is no longer "
         "supported; set SHOP_API_VERSION=2025-10 or newer"
+    ]
+
+
+def test_meta_refusing_an_expired_version_fails_with_the_fix(
+    httpserver: HTTPServer, sim_env: tuple[SimulatorServer, dict[str, str]]
+) -> None:
+    """Meta's Marketing API answers calls to a deprecated version with error 2635."""
+    error = {
+        "message": "(#2635) You are calling a deprecated version of the Ads API. "
+        "Please update to the latest version: v25.0.",
+        "type": "OAuthException",
+        "code": 2635,
+    }
+    httpserver.expect_request("/v23.0/act_1029384756").respond_with_json(
+        {"error": error}, status=400
+    )
+    _, env = sim_env
+    config = resolve_config({**env, "META_ADS_URL": httpserver.url_for("/v23.0")})
+    check = preflight.check_source("meta_ads", config, FAST)
+    assert (check.version, check.verdict) == ("v23.0", "FAIL")
+    assert check.failures == [
+        "Meta v23.0 has expired (versions live about two years): set META_ADS_URL to end with "
+        "/v25.0 or later"
     ]
 
 
