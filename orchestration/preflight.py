@@ -379,7 +379,7 @@ def explain(error: ApiError, ctx: Context, check: SourceCheck) -> None:
     source, label = check.source, LABELS[check.source]
     spec = SOURCE_ENV[source]
     secrets = ", ".join(v for v in spec.credential_vars if not v.endswith("_ID"))
-    ids = ", ".join(v for v in spec.credential_vars if v.endswith("_ID")) or spec.url_var
+    ids = ", ".join(v for v in spec.credential_vars if v.endswith("_ID"))
     status = error.status
     if status is None:
         check.failures.append(f"no answer from {check.host}: check {spec.url_var} ({error})")
@@ -393,14 +393,15 @@ def explain(error: ApiError, ctx: Context, check: SourceCheck) -> None:
         check.auth = "denied"
         check.failures.append(
             f"{label} accepted the credentials but refused access (HTTP 403): give the user or "
-            f"app of {secrets} read access to {ids}"
+            f"app of {secrets} read access to {ids or 'the account'}"
         )
     elif source == "google_ads" and status in (404, 501):
         check.failures.append(_google_ads_not_found(ctx.config.google_ads_api_version, ids))
     elif source == "meta_ads" and status == 400 and _meta_version_problem(ctx.settings.url):
         check.failures.append(str(_meta_version_problem(ctx.settings.url)))
     elif status == 404:
-        check.failures.append(f"{label} answered 404 (not found): check {spec.url_var} and {ids}")
+        where = f"{spec.url_var} and {ids}" if ids else spec.url_var
+        check.failures.append(f"{label} answered 404 (not found): check {where}")
     elif status == 429:
         check.failures.append(
             f"{label} is rate limiting this account right now (HTTP 429): wait, then re-run; "

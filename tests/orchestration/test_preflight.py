@@ -181,6 +181,15 @@ def test_unreachable_source_names_its_url_variable(
     assert f"rfid: FAIL no answer from 127.0.0.1:{port}: check EPCIS_URL" in out
 
 
+def test_wrong_base_url_names_its_variable(
+    sim_env: tuple[SimulatorServer, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim, env = sim_env
+    code, out, _ = run({**env, "ZENDESK_URL": sim.url}, capsys)  # the /zendesk prefix forgotten
+    assert code == 1
+    assert "zendesk: FAIL Zendesk answered 404 (not found): check ZENDESK_URL\n" in out
+
+
 def test_expired_meta_version_is_named(
     sim_env: tuple[SimulatorServer, dict[str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
