@@ -106,7 +106,7 @@ class GoogleAdsApi:
         self.ads, self.faults, self.customer_id = ads, faults, customer_id
         self.retired_versions = retired_versions
 
-    def search(self, request: ApiRequest, customer_id: str, version: str) -> ApiResponse:
+    def search(self, request: ApiRequest, version: str, customer_id: str) -> ApiResponse:
         if version in self.retired_versions:
             return retired_version(request.path.removeprefix("/google-ads"))
         if customer_id != self.customer_id:

@@ -85,7 +85,7 @@ class Simulator:
                 "google_ads",
                 "POST",
                 re.compile(r"/google-ads/(v\d+)/customers/(\d+)/googleAds:search"),
-                lambda r, m: self.google.search(r, m.group(2), m.group(1)),
+                lambda r, m: self.google.search(r, m.group(1), m.group(2)),
             ),
             Route(
                 "meta_ads",
