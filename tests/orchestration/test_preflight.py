@@ -212,11 +212,15 @@ def test_mixed_environment_stops_before_any_call(
 
 
 def source_check(
-    httpserver: HTTPServer, source: str, sim_env: tuple[SimulatorServer, dict[str, str]]
+    httpserver: HTTPServer,
+    source: str,
+    sim_env: tuple[SimulatorServer, dict[str, str]],
+    **overrides: str,
 ) -> preflight.SourceCheck:
     """Check one source pointed at the test's vendor-shaped server."""
     _, env = sim_env
-    config = resolve_config({**env, SOURCE_ENV[source].url_var: httpserver.url_for("/")})
+    url = {SOURCE_ENV[source].url_var: httpserver.url_for("/")}
+    config = resolve_config({**env, **url, **overrides})
     return preflight.check_source(source, config, FAST)
 
 
@@ -233,13 +237,13 @@ def test_shopify_answering_another_version_is_a_warning(
             },
         }
     }
-    httpserver.expect_request("/admin/api/2025-07/graphql.json", method="POST").respond_with_json(
+    httpserver.expect_request("/admin/api/2024-01/graphql.json", method="POST").respond_with_json(
         body, headers={"X-Shopify-API-Version": "2025-10"}
     )
-    check = source_check(httpserver, "shop", sim_env)
+    check = source_check(httpserver, "shop", sim_env, SHOP_API_VERSION="2024-01")
     assert (check.version, check.verdict) == ("2025-10", "warn")
     assert check.warnings == [
-        "Shopify answered with 2025-10, not SHOP_API_VERSION=2025-07: that version is no longer "
+        "Shopify answered with 2025-10, not SHOP_API_VERSION=2024-01: that version is no longer "
         "supported; set SHOP_API_VERSION=2025-10 or newer"
     ]
 

@@ -27,9 +27,9 @@ def shop_post(url: str, version: str, query: str) -> requests.Response:
 
 
 def test_shop_settings_and_scopes_name_the_version_that_answered(client: Client) -> None:
-    response = shop_post(client.url, "2025-10", SETTINGS_QUERY)
+    response = shop_post(client.url, "2026-10", SETTINGS_QUERY)
     assert response.status_code == 200
-    assert response.headers["X-Shopify-API-Version"] == "2025-10"
+    assert response.headers["X-Shopify-API-Version"] == "2026-10"
     body = response.json()
     shop = body["data"]["shop"]
     assert (shop["currencyCode"], shop["taxesIncluded"], shop["ianaTimezone"]) == (
