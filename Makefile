@@ -52,6 +52,10 @@ screenshots: install ## remake docs/asset-graph.png and docs/kpi-report.png (nee
 serve-simulator: install ## serve the simulated source APIs on loopback (port 8765)
 	$(PY) -m simulator serve --port 8765
 
+.PHONY: check-sources
+check-sources: install ## one cheap authenticated call per configured source (demo: the simulator)
+	$(PY) -m orchestration.preflight
+
 bench: install ## extraction benchmark at large scale (see bench/README.md)
 	$(PY) bench/extract_benchmark.py
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import threading
 
 from simulator.config import PROFILES, SimulatorConfig
 from simulator.server import SimulatorServer
+
+
+def _versions(raw: str) -> frozenset[str]:
+    """`v21,v22` -> {"v21", "v22"}; a typo like `21` is an error, not a version never refused."""
+    versions = frozenset(v.strip() for v in raw.split(",") if v.strip())
+    bad = sorted(v for v in versions if not re.fullmatch(r"v\d+", v))
+    if bad:
+        raise argparse.ArgumentTypeError(f"not Google Ads versions (vNN): {', '.join(bad)}")
+    return versions
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,12 +28,25 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--scale", choices=sorted(PROFILES), default="demo")
-    args = parser.parse_args(argv)
-    server = SimulatorServer(
-        SimulatorConfig(seed=args.seed, scale=args.scale), args.host, args.port
+    serve.add_argument(
+        "--retired-google-ads-versions",
+        type=_versions,
+        default=frozenset(),
+        metavar="v21,v22",
+        help="Google Ads API versions to refuse the way Google refuses a sunset version",
     )
+    args = parser.parse_args(argv)
+    config = SimulatorConfig(
+        seed=args.seed,
+        scale=args.scale,
+        retired_google_ads_versions=args.retired_google_ads_versions,
+    )
+    server = SimulatorServer(config, args.host, args.port)
     with server:
         print(f"Simulator serving on {server.url} (seed {args.seed}, scale {args.scale})")
+        if config.retired_google_ads_versions:
+            retired = ", ".join(sorted(config.retired_google_ads_versions))
+            print(f"Google Ads versions refused as retired: {retired}")
         print("Export these to point the pipeline at it:")
         for name, value in server.env().items():
             print(f"export {name}={shlex.quote(value)}")

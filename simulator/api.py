@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -68,6 +69,25 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
     if len(parts) != arity:
         raise BadRequest(f"invalid cursor {cursor!r}")
     return parts
+
+
+class WindowCounter:
+    """Calls counted per fixed window of the simulator's clock (a minute, an hour, a day), the
+    way vendors count quotas: what their usage headers and quota objects report."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        self._window, self._count = -1, 0
+        self._lock = threading.Lock()
+
+    def hit(self, now: int) -> int:
+        """Count one call at `now`; the calls of its window so far, this one included."""
+        with self._lock:
+            window = now // self.seconds
+            if window != self._window:
+                self._window, self._count = window, 0
+            self._count += 1
+            return self._count
 
 
 def cents(value: int) -> str:

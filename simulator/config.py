@@ -31,6 +31,10 @@ DEMO_CREDENTIALS: dict[str, str] = {
     "GA4_ACCESS_TOKEN": "ya29.demo-ga4-access-token",
 }
 
+#: What the pipeline needs of a Shopify app: orders (all of them, not only the last 60 days),
+#: the catalog and its inventory levels.
+SHOP_ACCESS_SCOPES = ("read_orders", "read_all_orders", "read_products", "read_inventory")
+
 
 @dataclass
 class FaultConfig:
@@ -131,6 +135,12 @@ class SimulatorConfig:
     # benchmark measures the pipeline, not a simulated quota.
     shop_bucket_size: float | None = None
     shop_restore_rate: float | None = None
+    # The app's granted scopes (`currentAppInstallation.accessScopes`): drop one to see what a
+    # shop that withheld it answers.
+    shop_access_scopes: tuple[str, ...] = SHOP_ACCESS_SCOPES
+    # Google Ads API versions answered like a sunset version (HTTP 404, no such URL), e.g.
+    # `frozenset({"v21"})`: what a client pinned to a switched-off version meets.
+    retired_google_ads_versions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.scale not in PROFILES:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.api import ApiRequest, ApiResponse, BadRequest, json_response
+from simulator.api import ApiRequest, ApiResponse, BadRequest, WindowCounter, json_response
 from simulator.faults import Faults, Record
 from simulator.orders import LruCache
 from simulator.rng import Stream, generator
@@ -20,6 +20,10 @@ from simulator.world import World
 
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
 METRICS = ("sessions", "totalUsers", "addToCarts")
+#: A standard property's quotas (tokens per day and per hour), and what one simulated report costs.
+TOKENS_PER_DAY = 200_000
+TOKENS_PER_HOUR = 40_000
+TOKENS_PER_REPORT = 10
 
 
 def ga4_error(status: int, code: str, message: str) -> ApiResponse:
@@ -30,6 +34,7 @@ class Ga4Api:
     def __init__(self, world: World, faults: Faults, property_id: str) -> None:
         self.world, self.faults, self.property_id = world, faults, property_id
         self._days: LruCache[date, list[dict[str, Any]]] = LruCache(800)
+        self.day_calls, self.hour_calls = WindowCounter(86_400), WindowCounter(3600)
 
     def day_rows(self, day: date) -> list[dict[str, Any]]:
         """One row per traffic group with all dimensions and metrics (ints)."""
@@ -92,6 +97,16 @@ class Ga4Api:
         }
         if page:  # the API omits "rows" when there are none
             payload["rows"] = page
+        day_tokens = self.day_calls.hit(request.now) * TOKENS_PER_REPORT
+        hour_tokens = self.hour_calls.hit(request.now) * TOKENS_PER_REPORT
+        if body.get("returnPropertyQuota"):
+            payload["propertyQuota"] = {
+                "tokensPerDay": _quota(day_tokens, TOKENS_PER_DAY),
+                "tokensPerHour": _quota(hour_tokens, TOKENS_PER_HOUR),
+                "concurrentRequests": _quota(0, 10),
+                "serverErrorsPerProjectPerHour": _quota(0, 10),
+                "potentiallyThresholdedRequestsPerHour": _quota(0, 120),
+            }
         return json_response(200, payload)
 
     def _dates(self, body: dict[str, Any], now: int) -> list[date]:
@@ -117,6 +132,10 @@ class Ga4Api:
                 for i, m in enumerate(mets):
                     acc[i] += row[m]
         return sorted(totals.items(), key=lambda kv: (kv[0][:1], -kv[1][0] if mets else 0, kv[0]))
+
+
+def _quota(consumed: int, limit: int) -> dict[str, int]:
+    return {"consumed": consumed, "remaining": max(0, limit - consumed)}
 
 
 def _date(raw: Any, today: date) -> date:

@@ -21,7 +21,8 @@ from simulator.api import (
 )
 from simulator.faults import Faults, Record
 
-RESOURCES = ("campaign", "shopping_performance_view")
+RESOURCES = ("campaign", "shopping_performance_view", "customer")
+CUSTOMER_NAME = "Maison Demo"
 CHANNEL_TYPE = {"search": "SEARCH", "shopping": "SHOPPING", "pmax": "PERFORMANCE_MAX"}
 UNKNOWN_SKU = "unknown-sku-0000"
 
@@ -35,6 +36,19 @@ _DATE_BOUND = re.compile(r"segments\.date\s*(>=|<=|>|<)\s*'(\d{4}-\d{2}-\d{2})'"
 
 def google_error(status: int, code: str, message: str) -> ApiResponse:
     return json_response(status, {"error": {"code": status, "message": message, "status": code}})
+
+
+def retired_version(path: str) -> ApiResponse:
+    """What Google answers on the URL of a sunset API version: its front end's plain HTML 404
+    (the version's methods no longer exist), not a JSON error of the API."""
+    body = (
+        "<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n"
+        "<title>Error 404 (Not Found)!!1</title>\n"
+        "<p><b>404.</b> <ins>That\u2019s an error.</ins>\n"
+        f"<p>The requested URL <code>{path}</code> "
+        "was not found on this server.  <ins>That\u2019s all we know.</ins>\n"
+    )
+    return ApiResponse(404, body.encode(), {"Content-Type": "text/html; charset=UTF-8"})
 
 
 def _camel(name: str) -> str:
@@ -82,10 +96,19 @@ def project(row: Record, fields: list[str], resource: str) -> Record:
 
 
 class GoogleAdsApi:
-    def __init__(self, ads: AdBook, faults: Faults, customer_id: str) -> None:
+    def __init__(
+        self,
+        ads: AdBook,
+        faults: Faults,
+        customer_id: str,
+        retired_versions: frozenset[str] = frozenset(),
+    ) -> None:
         self.ads, self.faults, self.customer_id = ads, faults, customer_id
+        self.retired_versions = retired_versions
 
-    def search(self, request: ApiRequest, customer_id: str) -> ApiResponse:
+    def search(self, request: ApiRequest, version: str, customer_id: str) -> ApiResponse:
+        if version in self.retired_versions:
+            return retired_version(request.path.removeprefix("/google-ads"))
         if customer_id != self.customer_id:
             return google_error(404, "NOT_FOUND", f"Customer {customer_id} not found.")
         body = request.json()
@@ -95,13 +118,16 @@ class GoogleAdsApi:
             return google_error(
                 400,
                 "INVALID_ARGUMENT",
-                "Query error: the simulator serves FROM campaign and "
-                "FROM shopping_performance_view.",
+                "Query error: the simulator serves FROM campaign, "
+                "FROM shopping_performance_view and FROM customer.",
             )
         fields = [f.strip() for f in select.group(1).split(",") if f.strip()]
         resource = select.group(2).lower()
-        first, last = parse_dates(gaql)
-        rows = self._rows(resource, first, last, request.now)
+        if resource == "customer":
+            rows = [self._customer_row()]
+        else:
+            first, last = parse_dates(gaql)
+            rows = self._rows(resource, first, last, request.now)
         offset = int(decode_cursor(body["pageToken"], 1)[0]) if body.get("pageToken") else 0
         size = self.ads.world.config.page_sizes.google_ads
         page = [project(r, fields, resource) for r in rows[offset : offset + size]]
@@ -125,6 +151,18 @@ class GoogleAdsApi:
                 else:
                     rows.extend(self._product_rows(cd))
         return rows
+
+    def _customer_row(self) -> Record:
+        """The account itself (`FROM customer`): one row, whatever the date."""
+        return {
+            "customer": {
+                "resourceName": f"customers/{self.customer_id}",
+                "id": self.customer_id,
+                "descriptiveName": CUSTOMER_NAME,
+                "currencyCode": "EUR",
+                "timeZone": self.ads.world.config.timezone,
+            }
+        }
 
     def _campaign_json(self, cd: CampaignDay) -> Record:
         c = cd.campaign

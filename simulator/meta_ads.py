@@ -16,6 +16,7 @@ from simulator.api import (
     ApiRequest,
     ApiResponse,
     BadRequest,
+    WindowCounter,
     cents,
     decode_cursor,
     encode_cursor,
@@ -25,6 +26,10 @@ from simulator.faults import Faults, Record
 
 ALWAYS = ("date_start", "date_stop", "product_id")
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
+ACCOUNT_NAME = "Maison Demo"
+ACCOUNT_FIELDS = ("id", "account_id", "name", "account_status", "currency", "timezone_name")
+#: Calls per hour that make 100 % of the simulated account's and business's quota.
+HOURLY_CALLS = 1000
 
 
 def meta_error(
@@ -66,12 +71,56 @@ def _actions(clicks: int, conversions: float, value_cents: int) -> dict[str, lis
 class MetaAdsApi:
     def __init__(self, ads: AdBook, faults: Faults, account_id: str) -> None:
         self.ads, self.faults, self.account_id = ads, faults, account_id
+        self.account_calls = WindowCounter(3600)
+
+    def account(self, request: ApiRequest, account_id: str) -> ApiResponse:
+        """`GET act_{id}?fields=...`: the ad account node, with the usage headers Meta sends."""
+        if account_id != self.account_id:
+            return _unknown_account(account_id)
+        fields = [f for f in (request.arg("fields") or "id").split(",") if f]
+        unknown = [f for f in fields if f not in ACCOUNT_FIELDS]
+        if unknown:
+            return meta_error(
+                400,
+                100,
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (AdAccount)",
+                "OAuthException",
+            )
+        node = {
+            "id": f"act_{account_id}",
+            "account_id": account_id,
+            "name": ACCOUNT_NAME,
+            "account_status": 1,  # ACTIVE
+            "currency": "EUR",
+            "timezone_name": self.ads.world.config.timezone,
+        }
+        pct = min(100, round(self.account_calls.hit(request.now) * 100 / HOURLY_CALLS))
+        usage = {
+            "acc_id_util_pct": pct,
+            "reset_time_duration": 0,
+            "ads_api_access_tier": "standard_access",
+        }
+        business = {
+            account_id: [
+                {
+                    "type": "ads_management",
+                    "call_count": pct,
+                    "total_cputime": pct,
+                    "total_time": pct,
+                    "estimated_time_to_regain_access": 0,
+                    "ads_api_access_tier": "standard_access",
+                }
+            ]
+        }
+        headers = {
+            "X-Ad-Account-Usage": json.dumps(usage),
+            "X-Business-Use-Case-Usage": json.dumps(business),
+        }
+        return json_response(200, {f: node[f] for f in fields}, headers)
 
     def insights(self, request: ApiRequest, account_id: str) -> ApiResponse:
         if account_id != self.account_id:
-            return meta_error(
-                404, 803, f"(#803) Some of the aliases you requested do not exist: act_{account_id}"
-            )
+            return _unknown_account(account_id)
         level = request.arg("level", "campaign")
         if level not in ("campaign", "ad"):
             raise BadRequest(f"the simulator serves level=campaign and level=ad, not {level!r}")
@@ -150,6 +199,12 @@ class MetaAdsApi:
         if b.sku >= 0:
             row["product_id"] = self.ads.world.catalog.sku[b.sku]
         return row
+
+
+def _unknown_account(account_id: str) -> ApiResponse:
+    return meta_error(
+        404, 803, f"(#803) Some of the aliases you requested do not exist: act_{account_id}"
+    )
 
 
 def _row_key(row: Record) -> str:

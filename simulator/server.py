@@ -63,7 +63,12 @@ class Simulator:
         ads = AdBook(world, book)
         creds = DEMO_CREDENTIALS
         self.shop = ShopApi(world, book, self.faults)
-        self.google = GoogleAdsApi(ads, self.faults, creds["GOOGLE_ADS_CUSTOMER_ID"])
+        self.google = GoogleAdsApi(
+            ads,
+            self.faults,
+            creds["GOOGLE_ADS_CUSTOMER_ID"],
+            self.config.retired_google_ads_versions,
+        )
         self.meta = MetaAdsApi(ads, self.faults, creds["META_AD_ACCOUNT_ID"])
         self.epcis = EpcisApi(world, self.faults)
         self.zendesk = ZendeskApi(world, book, self.faults)
@@ -73,14 +78,14 @@ class Simulator:
             Route(
                 "shop",
                 "POST",
-                re.compile(r"/shop/admin/api/[\w-]+/graphql\.json"),
-                lambda r, m: self.shop.graphql(r),
+                re.compile(r"/shop/admin/api/([\w-]+)/graphql\.json"),
+                lambda r, m: self.shop.graphql(r, m.group(1)),
             ),
             Route(
                 "google_ads",
                 "POST",
-                re.compile(r"/google-ads/v\d+/customers/(\d+)/googleAds:search"),
-                lambda r, m: self.google.search(r, m.group(1)),
+                re.compile(r"/google-ads/(v\d+)/customers/(\d+)/googleAds:search"),
+                lambda r, m: self.google.search(r, m.group(1), m.group(2)),
             ),
             Route(
                 "meta_ads",
@@ -88,12 +93,24 @@ class Simulator:
                 re.compile(r"/meta/v\d+\.0/act_(\d+)/insights"),
                 lambda r, m: self.meta.insights(r, m.group(1)),
             ),
+            Route(
+                "meta_ads",
+                "GET",
+                re.compile(r"/meta/v\d+\.0/act_(\d+)"),
+                lambda r, m: self.meta.account(r, m.group(1)),
+            ),
             Route("epcis", "GET", re.compile(r"/epcis/events"), lambda r, m: self.epcis.events(r)),
             Route(
                 "zendesk",
                 "GET",
                 re.compile(r"/zendesk/api/v2/incremental/tickets/cursor\.json"),
                 lambda r, m: self.zendesk.incremental(r),
+            ),
+            Route(
+                "zendesk",
+                "GET",
+                re.compile(r"/zendesk/api/v2/users/me\.json"),
+                lambda r, m: self.zendesk.me(r),
             ),
             Route(
                 "ga4",

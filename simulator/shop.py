@@ -53,6 +53,8 @@ MAX_SINGLE_QUERY_COST = 1000
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
 
 _ROOT = re.compile(r"\b(orders|order|productVariants)\s*\(")
+_SETTINGS = re.compile(r"\b(shop|currentAppInstallation)\s*\{")
+SHOP_NAME = "Maison Demo"
 _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|\w+)')
 _FILTER = re.compile(r"\b(updated_at|created_at):(>=|<=|>|<)?\s*['\"]?([^'\"\s)]+)")
 
@@ -179,11 +181,19 @@ class ShopApi:
 
     # --- HTTP entry points -------------------------------------------------------------------
 
-    def graphql(self, request: ApiRequest) -> ApiResponse:
+    def graphql(self, request: ApiRequest, version: str) -> ApiResponse:
+        """Every answer names the API version that served it, as Shopify's does."""
+        response = self._graphql(request)
+        response.headers["X-Shopify-API-Version"] = version
+        return response
+
+    def _graphql(self, request: ApiRequest) -> ApiResponse:
         body = request.json()
         text = body.get("query") or ""
         variables = body.get("variables") or {}
         root = _ROOT.search(text)
+        if root is None and _SETTINGS.search(text):
+            return self._settings(text)
         if root is None:
             return json_response(
                 200,
@@ -246,6 +256,27 @@ class ShopApi:
         cost = json.dumps({"cost": self.bucket.cost(requested, actual)})
         body = f'{{"data":{data},"extensions":{cost}}}'.encode()
         return ApiResponse(200, body, {"Content-Type": "application/json"})
+
+    def _settings(self, text: str) -> ApiResponse:
+        """`shop { ... }` and `currentAppInstallation { accessScopes { handle } }`: the shop's
+        settings and the scopes granted to the app (one point each, like Shopify's objects)."""
+        roots = {m.group(1) for m in _SETTINGS.finditer(text)}
+        requested = len(roots)
+        if not self.bucket.take(requested):
+            return self.throttled(requested)
+        data: dict[str, Any] = {}
+        if "shop" in roots:
+            data["shop"] = {
+                "name": SHOP_NAME,
+                "currencyCode": CURRENCY,
+                "taxesIncluded": True,
+                "ianaTimezone": self.world.config.timezone,
+            }
+        if "currentAppInstallation" in roots:
+            scopes = self.world.config.shop_access_scopes
+            data["currentAppInstallation"] = {"accessScopes": [{"handle": h} for h in scopes]}
+        payload = {"data": data, "extensions": {"cost": self.bucket.cost(requested, requested)}}
+        return json_response(200, payload)
 
     def throttled(self, requested: int = 0) -> ApiResponse:
         """The answer to a query the bucket cannot pay for: HTTP 200 with a THROTTLED error."""

@@ -16,7 +16,15 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from simulator.api import ApiRequest, ApiResponse, decode_cursor, encode_cursor, json_response
+from simulator.api import (
+    ApiRequest,
+    ApiResponse,
+    WindowCounter,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+)
+from simulator.config import DEMO_CREDENTIALS
 from simulator.faults import Faults, Record
 from simulator.orders import LruCache, OrderBook, OrderDay
 from simulator.rng import Stream, generator
@@ -27,6 +35,8 @@ REASON_FIELD_ID = 360_012_345_679
 TICKET_ID_BASE = 40_000
 FRESHNESS_SECONDS = 60  # items changed within the last minute are not exported yet
 MAX_LIFETIME_DAYS = 60  # order -> last possible ticket update
+API_USER_ID = 9_000_001  # the API token's user: an admin, as the incremental export requires
+REQUESTS_PER_MINUTE = 700  # Support API limit of the Enterprise plan
 REASONS = (
     "reason_delivery",
     "reason_tracking",
@@ -206,6 +216,26 @@ class ZendeskApi:
     def __init__(self, world: World, book: OrderBook, faults: Faults) -> None:
         self.world, self.book, self.faults = world, book, faults
         self._days: LruCache[date, list[Ticket]] = LruCache(800)
+        self.minute_calls = WindowCounter(60)
+
+    def me(self, request: ApiRequest) -> ApiResponse:
+        """`GET /api/v2/users/me.json`: who the token belongs to, with the rate limit headers."""
+        used = self.minute_calls.hit(request.now)
+        user = {
+            "id": API_USER_ID,
+            "url": f"{request.base_url}/zendesk/api/v2/users/{API_USER_ID}.json",
+            "name": "Support Bot",
+            "email": DEMO_CREDENTIALS["ZENDESK_EMAIL"],
+            "role": "admin",
+            "active": True,
+            "time_zone": "Paris",
+            "iana_time_zone": self.world.config.timezone,
+        }
+        headers = {
+            "X-Rate-Limit": str(REQUESTS_PER_MINUTE),
+            "X-Rate-Limit-Remaining": str(max(0, REQUESTS_PER_MINUTE - used)),
+        }
+        return json_response(200, {"user": user}, headers)
 
     def tickets_of_order_day(self, day: OrderDay) -> list[Ticket]:
         return self._days.get(day.day, lambda: generate_tickets(self.world, day))
