@@ -29,11 +29,11 @@ from jsonschema import Draft7Validator
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from orchestration.lib.config import SOURCE_ENV, resolve_config
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
 from orchestration.sources import ExtractRun, rfid
-from tests.sources.conftest import DAY, EXTRACTED_AT, read_landed, read_rejects
+from tests.sources import loopback
+from tests.sources.conftest import DAY, read_landed, read_rejects
 from tests.vendor import epcis_schema
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
@@ -207,21 +207,16 @@ class EpcisEndpoint:
 def live_run(
     warehouse: Path, fast_http: HttpSettings, httpserver: HTTPServer
 ) -> Iterator[Callable[[str], ExtractRun]]:
-    """ExtractRuns in live mode, every source URL on the loopback server, with a catalog landed."""
-    env = {"WAREHOUSE_DIR": str(warehouse)}
-    for spec in SOURCE_ENV.values():
-        env[spec.url_var] = httpserver.url_for("")
-        env.update({var: f"test-{var.lower()}" for var in spec.credential_vars})
-    config = resolve_config(env)
+    """ExtractRuns in live mode on the loopback server, with a catalog of the GTINs landed."""
     runs: list[ExtractRun] = []
 
     def make(source: str) -> ExtractRun:
-        runs.append(ExtractRun(source, config, fast_http, extracted_at=EXTRACTED_AT))
+        runs.append(loopback.live_run(source, httpserver.url_for(""), warehouse, fast_http))
         return runs[-1]
 
+    snapshot = datetime(2026, 3, 2, 6, tzinfo=UTC)
     with make("shop").day(DAY, {"product_variants": None}) as landing:
         for n, gtin in enumerate(CATALOG):
-            snapshot = datetime(2026, 3, 2, 6, tzinfo=UTC)
             row = {"variant_id": str(n), "sku": f"SKU-{n}", "product_id": str(n), "payload": "{}"}
             landing.write("product_variants", {**row, "gtin14": gtin, "snapshot_at": snapshot})
     yield make
