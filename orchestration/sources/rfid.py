@@ -119,10 +119,10 @@ def item_count(item: Mapping[str, Any], event: str) -> int:
     if uom not in (None, ITEM_UOM):
         reason = f"event {event}: quantity of {epc_class} is in {uom!r}, not items ({ITEM_UOM})"
         raise InvalidRecord("quantityList.uom", reason)
+    if raw is None:
+        raise InvalidRecord("quantityList.quantity", f"event {event}: {epc_class} has no quantity")
     try:
-        quantity = Decimal(str(required(item, "quantity")))
-    except InvalidRecord:
-        raise InvalidRecord("quantityList.quantity", f"event {event}: missing") from None
+        quantity = Decimal(str(raw))
     except InvalidOperation:
         quantity = Decimal("NaN")
     if not quantity.is_finite() or quantity != quantity.to_integral_value() or quantity < 0:
@@ -144,6 +144,9 @@ def observations(
             gtin, serial = epc_to_gtin14(str(epc))
         except ValueError as error:
             yield InvalidRecord("epcList", str(error))
+            continue
+        if serial is None:
+            yield InvalidRecord("epcList", f"EPC {epc} names no serial: a class, not an item")
             continue
         if gtin not in known:
             yield InvalidRecord("epcList", f"unknown GTIN {gtin} ({epc}): not in the catalog")

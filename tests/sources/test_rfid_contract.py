@@ -296,6 +296,29 @@ def test_quantities_that_are_not_item_counts_are_rejected_with_reason(
     assert fraction["record_id"] == URN_NATIVE["eventID"] in fraction["reason"]
 
 
+def test_items_must_be_instances_and_quantities_present() -> None:
+    """An epcList entry without serial (a lot, a class) is no item; a class needs a quantity."""
+    event = _event(
+        eventTime="2026-03-02T08:15:00.000+01:00",
+        bizLocation={"id": f"https://id.gs1.org/414/{STORE_GLN}"},
+        epcList=["https://id.gs1.org/01/04012345123456/10/998877"],
+        quantityList=[{"epcClass": "https://id.gs1.org/01/04012345987652"}],
+    )
+    parent = rfid.event_row(event)
+    rejected = list(rfid.observations(event, parent, set(CATALOG)))
+    assert [(r.field, r.reason) for r in rejected] == [
+        (
+            "epcList",
+            "EPC https://id.gs1.org/01/04012345123456/10/998877 names no serial: "
+            "a class, not an item",
+        ),
+        (
+            "quantityList.quantity",
+            f"event {parent['event_id']}: https://id.gs1.org/01/04012345987652 has no quantity",
+        ),
+    ]
+
+
 def test_cbv_urn_biz_step_is_the_same_step() -> None:
     """EPCIS 1.x servers spell the step as a CBV URN: still a cycle count."""
     assert (
