@@ -3,14 +3,18 @@
 Each counting morning a store emits one OBSERVE event per zone (sales floor, backroom) listing
 what the readers saw: serialised SGTIN URNs, GS1 Digital Link URIs, or class-level quantityLists
 (always at the large scale, for volume). Formats, bizStep spellings and time notations vary by
-store, as they do across real RFID vendors. Receiving and shipping events exist too; they are
-served only to queries without `EQ_bizStep` (or asking for them), so an extractor that filters on
-`cycle_counting` never sees them and one that does not must drop them itself.
+store, as they do across real RFID vendors; like an EPCIS 2.0 repository, the query interface
+translates them on the REST binding's `GS1-EPC-Format` header (Digital Link when it is absent,
+URNs on `Always_EPC_URN`, the stores' own forms on `No_Preference` / `Never_Translates`), and
+speaks CBV 2.0's bare vocabulary (`cycle_counting`). Receiving and shipping events exist too;
+they are served only to queries without `EQ_bizStep` (or asking for them), so an extractor that
+filters on `cycle_counting` never sees them and one that does not must drop them itself.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -26,13 +30,20 @@ from simulator.api import (
     json_response,
 )
 from simulator.faults import Faults, Record
-from simulator.gs1 import COMPANY_PREFIX
+from simulator.gs1 import COMPANY_PREFIX, to_digital_link, to_epc_urn
 from simulator.orders import LruCache
 from simulator.rng import Stream, hash64, uniform
 from simulator.stock import StoreShelf, build_shelf, counts_today
 from simulator.world import World
 
 CBV_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
+EPC_FORMATS = {
+    "Always_GS1_Digital_Link": to_digital_link,
+    "Always_EPC_URN": to_epc_urn,
+    "No_Preference": None,
+    "Never_Translates": None,
+}
+DEFAULT_EPC_FORMAT = "Always_GS1_Digital_Link"  # the REST binding's default when absent
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 ZONES = (("SALESFLOOR", "sellable_accessible"), ("BACKROOM", "sellable_not_accessible"))
 FLOOR_SHARE = 0.65
@@ -224,7 +235,7 @@ class EpcisApi:
                 "%Y-%m-%dT%H:%M:%S.000Z"
             ),
             "action": action,
-            "bizStep": CBV_BIZSTEP + step if store % 3 == 0 else step,
+            "bizStep": step,
             "disposition": disposition,
             "readPoint": {"id": sgln.rsplit(".", 1)[0] + "." + zone},
             "bizLocation": {"id": sgln},
@@ -234,6 +245,9 @@ class EpcisApi:
     # --- query interface ----------------------------------------------------------------------
 
     def events(self, request: ApiRequest) -> ApiResponse:
+        epc_format = request.headers.get("GS1-EPC-Format") or DEFAULT_EPC_FORMAT
+        if epc_format not in EPC_FORMATS:
+            raise BadRequest(f"GS1-EPC-Format {epc_format!r} is not one of {sorted(EPC_FORMATS)}")
         event_types = (request.arg("eventType") or "ObjectEvent").split(",")
         steps = {
             s.removeprefix(CBV_BIZSTEP) for s in (request.arg("EQ_bizStep") or "").split(",") if s
@@ -248,7 +262,14 @@ class EpcisApi:
         page = self.faults.apply(
             "epcis", matches[offset : offset + per_page], _event_key, CORRUPTIONS
         )
-        headers = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+        translate = EPC_FORMATS[epc_format]
+        if translate is not None:
+            page = [_translated(event, translate) for event in page]
+        headers = {
+            "GS1-EPCIS-Version": "2.0.0",
+            "GS1-CBV-Version": "2.0.0",
+            "GS1-EPC-Format": epc_format,
+        }
         if offset + per_page < len(matches):
             params = {k: v[0] for k, v in request.query.items() if k != "nextPageToken"}
             params["nextPageToken"] = encode_cursor(offset + per_page)
@@ -263,7 +284,7 @@ class EpcisApi:
         for i in range((last - first).days + 1):
             for event in self.events_of_day(first + timedelta(days=i)):
                 epoch = _parse_time(event["eventTime"], 0)
-                step = event["bizStep"].removeprefix(CBV_BIZSTEP)
+                step = event["bizStep"]
                 if lo <= epoch < hi and (not steps or step in steps):
                     out.append(event)
         return out
@@ -293,6 +314,21 @@ def _parse_time(raw: str | None, default: int) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
+
+
+def _translated(event: Record, translate: Callable[[str], str]) -> Record:
+    """A copy of the event with every EPC, class and location in the requested form."""
+    out = dict(event)
+    if "epcList" in event:
+        out["epcList"] = [translate(str(epc)) for epc in event["epcList"]]
+    if "quantityList" in event:
+        out["quantityList"] = [
+            {**item, "epcClass": translate(str(item["epcClass"]))} for item in event["quantityList"]
+        ]
+    for place in ("readPoint", "bizLocation"):
+        if isinstance(event.get(place), dict) and "id" in event[place]:
+            out[place] = {**event[place], "id": translate(str(event[place]["id"]))}
+    return out
 
 
 def _event_key(event: Record) -> str:

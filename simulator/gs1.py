@@ -38,3 +38,43 @@ def gln(location_ref: int) -> str:
 
 def sgln(location_ref: int, extension: str = "0") -> str:
     return f"urn:epc:id:sgln:{COMPANY_PREFIX}.{location_ref:05d}.{extension}"
+
+
+# --- EPC URN <-> GS1 Digital Link, as an EPCIS 2.0 server translates on `GS1-EPC-Format` ------
+
+DIGITAL_LINK = "https://id.gs1.org"
+PREFIX_LENGTH = 7  # every company prefix of the simulated retailer has 7 digits
+
+
+def to_digital_link(uri: str) -> str:
+    """An SGTIN / SGTIN-pattern / SGLN URN as its Digital Link URI; anything else unchanged."""
+    kind, _, fields = uri.removeprefix("urn:epc:").partition(":")
+    scheme, _, rest = fields.partition(":")
+    prefix, ref, last = [*rest.split(".", 2), "", ""][:3]
+    if kind in ("id", "idpat") and scheme == "sgtin":
+        gtin = gtin14(prefix, ref[1:], ref[:1])
+        return f"{DIGITAL_LINK}/01/{gtin}" + (f"/21/{last}" if kind == "id" else "")
+    if kind == "id" and scheme == "sgln":
+        body = prefix + ref
+        extension = "" if last == "0" else f"/254/{last}"
+        return f"{DIGITAL_LINK}/414/{body}{check_digit(body)}{extension}"
+    return uri
+
+
+def to_epc_urn(uri: str) -> str:
+    """A Digital Link item, class or location URI as its EPC URN; anything else unchanged."""
+    if not uri.startswith(f"{DIGITAL_LINK}/"):
+        return uri
+    keys = uri.removeprefix(f"{DIGITAL_LINK}/").split("/")
+    pairs = dict(zip(keys[::2], keys[1::2], strict=False))
+    if "01" in pairs:
+        gtin = pairs["01"]
+        company, ref = gtin[1 : 1 + PREFIX_LENGTH], gtin[0] + gtin[1 + PREFIX_LENGTH : 13]
+        if "21" in pairs:
+            return f"urn:epc:id:sgtin:{company}.{ref}.{pairs['21']}"
+        return f"urn:epc:idpat:sgtin:{company}.{ref}.*"
+    if "414" in pairs:
+        gln = pairs["414"]
+        company, ref = gln[:PREFIX_LENGTH], gln[PREFIX_LENGTH:12]
+        return f"urn:epc:id:sgln:{company}.{ref}.{pairs.get('254', '0')}"
+    return uri

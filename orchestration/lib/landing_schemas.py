@@ -173,6 +173,10 @@ ZENDESK_TICKETS = _schema(
     pa.field("satisfaction_score", pa.string()),  # good, bad, offered, unoffered
     pa.field("first_reply_minutes", pa.int64()),  # metric_set reply_time_in_minutes.calendar
     pa.field("full_resolution_minutes", pa.int64()),
+    pa.field("first_reply_minutes_business", pa.int64()),  # reply_time_in_minutes.business
+    pa.field("full_resolution_minutes_business", pa.int64()),
+    pa.field("reopens", pa.int64()),  # metric_set reopens
+    pa.field("replies", pa.int64()),  # metric_set replies
     pa.field("payload", pa.string(), nullable=False),  # whitelisted fields only
 )
 

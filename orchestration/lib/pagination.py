@@ -1,14 +1,15 @@
 """One generator per pagination style the six APIs use; each yields parsed pages.
 
 The generators only know how to get from one page to the next; what a page means is the source
-module's business. They are lazy, so a consumer that has seen enough (Zendesk past the day's end)
-simply stops iterating and no further request is made. Every page counts in `client.stats.pages`.
+module's business. They are lazy, so a consumer that has seen enough simply stops iterating and
+no further request is made. Every page counts in `client.stats.pages`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from orchestration.lib.http import ApiClient, RetryWhen
 
@@ -67,20 +68,28 @@ def page_token_pages(client: ApiClient, path: str, body: Mapping[str, Any]) -> I
 
 
 def zendesk_cursor_pages(
-    client: ApiClient, path: str, params: Mapping[str, Any]
+    client: ApiClient, path: str, params: Mapping[str, Any], sticky: tuple[str, ...] = ()
 ) -> Iterator[dict[str, Any]]:
-    """Zendesk cursor-based incremental export: follow `after_url` until `end_of_stream`."""
+    """Zendesk cursor-based incremental export: follow `after_url` until `end_of_stream`.
+
+    The `sticky` params (sideloads such as `include`) hold for every page: a cursor URL that
+    drops them gets them back, otherwise the next pages would silently come without them.
+    """
     url: str | None = path
     query: Mapping[str, Any] | None = params
+    kept = {name: params[name] for name in sticky if name in params}
     while url:
         page = client.get_json(url, params=query)
         client.stats.pages += 1
         yield page
         if page.get("end_of_stream", True):
             return
-        url, query = page.get("after_url"), None
-        if not url and page.get("after_cursor"):
-            url, query = path, {"cursor": page["after_cursor"]}
+        url = page.get("after_url")
+        if url:
+            present = parse_qs(urlsplit(url).query)
+            query = {k: v for k, v in kept.items() if k not in present} or None
+        elif page.get("after_cursor"):
+            url, query = path, {"cursor": page["after_cursor"], **kept}
 
 
 def offset_pages(

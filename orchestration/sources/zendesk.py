@@ -1,15 +1,20 @@
 """Support tickets (Zendesk incremental ticket export, cursor based) with their metric sets.
 
-Particular to Zendesk: one time-ordered export stream from a start time (its rate limit is 10
-requests a minute, so a range of days reads one stream, landing each day as the stream passes
-it), sideloaded `metric_sets`, and tickets that carry personal data: every field sources.md does
-not list is dropped *before* anything lands, rejects included.
+Particular to Zendesk: one export stream from a start time (its rate limit is 10 requests a
+minute, so a range of days reads one stream), ordered by `generated_timestamp`, not `updated_at`:
+a ticket updated on D can come after tickets updated on D+1, so no day is complete before the
+end of the stream. Every day of the range is therefore open until `end_of_stream` and each ticket
+lands in the day of its `updated_at`. Sideloaded `metric_sets` must come with every page, and
+tickets carry personal data: every field sources.md does not list is dropped *before* anything
+lands, rejects included.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from contextlib import ExitStack
+from datetime import UTC, date, datetime
 from typing import Any
 
 from orchestration.lib.http import zendesk_auth
@@ -29,21 +34,26 @@ from orchestration.sources import ExtractRun, extract_asset
 SOURCE = "zendesk"
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 DATASETS = {"tickets": Dedupe(("ticket_id",), "updated_at")}
+DURATIONS = ("reply_time_in_minutes", "full_resolution_time_in_minutes")
+
+
+class MissingMetricSet(RuntimeError):
+    """A ticket came without the metric set `include=metric_sets` asked for."""
 
 
 def whitelisted(
-    ticket: Mapping[str, Any], metric_set: Mapping[str, Any] | None, order_field_id: str
+    ticket: Mapping[str, Any], metric_set: Mapping[str, Any], order_field_id: str
 ) -> dict[str, Any]:
     """The only ticket fields that may land: sources.md's list, built key by key.
 
     Subjects, descriptions, requester names and emails and every other custom field (free text)
     never enter the dict, so neither the row, its payload nor a reject can carry them.
     """
-    metric_set = metric_set or {}
     return {
         "id": ticket.get("id"),
         "created_at": ticket.get("created_at"),
         "updated_at": ticket.get("updated_at"),
+        "generated_timestamp": ticket.get("generated_timestamp"),
         "status": ticket.get("status"),
         "via": {"channel": (ticket.get("via") or {}).get("channel")},
         "tags": [str(tag) for tag in ticket.get("tags") or []],
@@ -54,13 +64,21 @@ def whitelisted(
         ],
         "satisfaction_rating": {"score": (ticket.get("satisfaction_rating") or {}).get("score")},
         "metric_set": {
-            key: {"calendar": (metric_set.get(key) or {}).get("calendar")}
-            for key in ("reply_time_in_minutes", "full_resolution_time_in_minutes")
+            **{
+                key: {
+                    "calendar": (metric_set.get(key) or {}).get("calendar"),
+                    "business": (metric_set.get(key) or {}).get("business"),
+                }
+                for key in DURATIONS
+            },
+            "reopens": metric_set.get("reopens"),
+            "replies": metric_set.get("replies"),
         },
     }
 
 
-def _minutes(value: Any, field: str) -> int | None:
+def _count(value: Any, field: str) -> int | None:
+    """A metric that may be absent (null while the ticket is unanswered / unsolved)."""
     return None if value is None else parse_count(value, field)
 
 
@@ -79,99 +97,104 @@ def ticket_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "reason_tag": next((t for t in tags if t.startswith("reason_")), None),
         "order_number": str(order_numbers[0]) if order_numbers else None,
         "satisfaction_score": record["satisfaction_rating"]["score"],
-        "first_reply_minutes": _minutes(
-            metrics["reply_time_in_minutes"]["calendar"], "reply_time_in_minutes.calendar"
+        "first_reply_minutes": _metric(metrics, "reply_time_in_minutes", "calendar"),
+        "full_resolution_minutes": _metric(metrics, "full_resolution_time_in_minutes", "calendar"),
+        "first_reply_minutes_business": _metric(metrics, "reply_time_in_minutes", "business"),
+        "full_resolution_minutes_business": _metric(
+            metrics, "full_resolution_time_in_minutes", "business"
         ),
-        "full_resolution_minutes": _minutes(
-            metrics["full_resolution_time_in_minutes"]["calendar"],
-            "full_resolution_time_in_minutes.calendar",
-        ),
+        "reopens": _count(metrics["reopens"], "metric_set.reopens"),
+        "replies": _count(metrics["replies"], "metric_set.replies"),
         "payload": to_json(record),
     }
 
 
-class _Days:
-    """Lands a time-ordered stream day after day: a day commits once the stream has passed it."""
-
-    def __init__(self, run: ExtractRun, days: list[date]):
-        self._run, self._days = run, days
-        self._bounds = [day_bounds_utc(d, run.config.shop_timezone) for d in days]
-        self._index = 0
-        self.current: DayLanding = run.day(days[0], DATASETS).__enter__()
-
-    @property
-    def current_start(self) -> datetime:
-        return self._bounds[self._index][0]
-
-    def advance_to(self, moment: datetime) -> None:
-        while self._index < len(self._days) - 1 and moment >= self._bounds[self._index][1]:
-            self.current.__exit__(None, None, None)
-            self._index += 1
-            self.current = self._run.day(self._days[self._index], DATASETS).__enter__()
-
-    def finish(self) -> None:
-        """Commit the current day and land the rest of the range (empty days included)."""
-        self.advance_to(self._bounds[-1][0])
-        self.current.__exit__(None, None, None)
-
-    def abort(self, error: BaseException) -> None:
-        self.current.__exit__(type(error), error, error.__traceback__)
+def _metric(metrics: Mapping[str, Any], duration: str, clock: str) -> int | None:
+    return _count(metrics[duration][clock], f"{duration}.{clock}")
 
 
 def whitelisted_tickets(run: ExtractRun, start: datetime) -> Iterator[dict[str, Any]]:
-    """The export stream from `start`, each ticket already reduced to its whitelist."""
+    """The export stream from `start` to its end, each ticket reduced to its whitelist.
+
+    Raises MissingMetricSet for a ticket without its metric set: landing it with empty metrics
+    would read as "not answered yet" in the marts.
+    """
     credentials = run.settings.credentials
     client = run.client(
         zendesk_auth(credentials["ZENDESK_EMAIL"], credentials["ZENDESK_API_TOKEN"])
     )
     params = {"start_time": int(start.timestamp()), "include": "metric_sets"}
     field_id = run.config.zendesk_order_field_id
-    for page in zendesk_cursor_pages(client, EXPORT_PATH, params):
-        metric_sets = {m.get("ticket_id"): m for m in page.get("metric_sets") or []}
+    for page in zendesk_cursor_pages(client, EXPORT_PATH, params, sticky=("include",)):
+        metric_sets = {str(m.get("ticket_id")): m for m in page.get("metric_sets") or []}
         for ticket in page.get("tickets") or []:
-            yield whitelisted(ticket, metric_sets.get(ticket.get("id")), field_id)
+            ticket_id = ticket.get("id")
+            metric_set = metric_sets.get(str(ticket_id))
+            if metric_set is None and ticket_id is not None:
+                raise MissingMetricSet(
+                    f"{SOURCE}: ticket {ticket_id} came without its metric set although "
+                    "include=metric_sets was sent; refusing to land it with empty metrics"
+                )
+            yield whitelisted(ticket, metric_set or {}, field_id)
+
+
+class _Range:
+    """The open landings of a range of days: a moment -> the day it belongs to, if any."""
+
+    def __init__(self, run: ExtractRun, days: list[date], stack: ExitStack):
+        bounds = [day_bounds_utc(d, run.config.shop_timezone) for d in days]
+        self.starts = [start for start, _ in bounds]
+        self.end = bounds[-1][1]
+        self.landings = [stack.enter_context(run.day(d, DATASETS)) for d in days]
+
+    def landing(self, moment: datetime) -> DayLanding | None:
+        if not self.starts[0] <= moment < self.end:
+            return None
+        return self.landings[bisect_right(self.starts, moment) - 1]
 
 
 def extract_tickets(run: ExtractRun, days: list[date]) -> dict[str, Any]:
-    """One export stream for the whole range (the API allows 10 requests a minute)."""
-    start, _ = day_bounds_utc(days[0], run.config.shop_timezone)
-    _, end = day_bounds_utc(days[-1], run.config.shop_timezone)
-    sequence = _Days(run, days)
-    counts = {"tickets_before_range": 0, "tickets_late_for_committed_day": 0}
-    try:
-        for record in whitelisted_tickets(run, start):
-            if not _land(sequence, record, start, end, counts):
-                break  # past the range: stop reading, no further request
-    except BaseException as error:
-        sequence.abort(error)
-        raise
-    sequence.finish()
+    """One export stream for the whole range, read to `end_of_stream`; all days commit at its end.
+
+    Reading stops at the end of the stream, not at the first `updated_at` past the range: the
+    stream is ordered by `generated_timestamp`, so a ticket of the range can follow tickets of
+    later days. An exception aborts every day of the range (the previous landings stay).
+    """
+    counts = {"tickets_outside_range": 0, "rejects_outside_range": 0}
+    with ExitStack() as stack:
+        days_open = _Range(run, days, stack)
+        for record in whitelisted_tickets(run, days_open.starts[0]):
+            _land(days_open, record, counts)
     return counts
 
 
-def _land(
-    sequence: _Days, record: dict[str, Any], start: datetime, end: datetime, counts: dict
-) -> bool:
-    """Route one ticket to its day; False once the stream is past the range."""
+def _land(days_open: _Range, record: dict[str, Any], counts: dict[str, int]) -> None:
+    """Write one ticket to the day of its `updated_at`, or reject it in its export day.
+
+    A ticket that cannot be read is kept in the day its export record was generated in, so
+    that only the run covering that day keeps it (re-runs of other days do not repeat it).
+    """
     try:
         row = ticket_row(record)
     except InvalidRecord as invalid:
-        sequence.current.reject("tickets", record["id"], invalid.field, invalid.reason, record)
-        return True
-    updated = row["updated_at"]
-    if updated >= end:
-        return False
-    if updated < start:
-        counts["tickets_before_range"] += 1  # exported late (generated_timestamp > updated_at)
-        return True
-    sequence.advance_to(updated)
-    if updated < sequence.current_start:
-        counts["tickets_late_for_committed_day"] += 1
-        reason = "arrived after its day was committed: re-run that day"
-        sequence.current.reject("tickets", row["ticket_id"], "updated_at", reason, record)
-        return True
-    sequence.current.write("tickets", row)
-    return True
+        landing = days_open.landing(_generated_at(record))
+        if landing is None:
+            counts["rejects_outside_range"] += 1
+            return
+        landing.reject("tickets", record["id"], invalid.field, invalid.reason, record)
+        return
+    landing = days_open.landing(row["updated_at"])
+    if landing is None:
+        counts["tickets_outside_range"] += 1  # updated before or after the range's days
+        return
+    landing.write("tickets", row)
+
+
+def _generated_at(record: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(record["generated_timestamp"]), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.min.replace(tzinfo=UTC)  # no usable export time: outside every range
 
 
 zendesk_tickets = extract_asset(

@@ -61,6 +61,52 @@ def test_sgln_to_gln13() -> None:
         gs1.sgln_to_gln13("urn:epc:id:sgln:3012345.001.0")
 
 
+@pytest.mark.parametrize(
+    ("epc_class", "gtin14"),
+    [
+        # pairs that GS1's EPCIS 2.0 examples give in both forms (lot 998877 and lot 987)
+        ("urn:epc:class:lgtin:4012345.012345.998877", "04012345123456"),
+        ("https://id.gs1.org/01/04012345123456/10/998877", "04012345123456"),
+        ("urn:epc:class:lgtin:0614141.077777.987", "00614141777778"),
+        ("https://id.gs1.org/01/00614141777778/10/987", "00614141777778"),
+        ("https://id.gs1.org/01/04012345987652", "04012345987652"),
+    ],
+)
+def test_lot_classes_count_towards_their_gtin(epc_class: str, gtin14: str) -> None:
+    assert gs1.epc_class_to_gtin14(epc_class) == gtin14
+
+
+def test_digital_link_qualifiers_are_read_as_pairs() -> None:
+    # a lot that happens to be "21" is not a serial
+    assert gs1.digital_link_to_gtin14("https://id.gs1.org/01/04012345123456/10/21") == (
+        "04012345123456",
+        None,
+    )
+    uri = "https://id.gs1.org/01/04012345123456/10/ABC/21/7%2F8"
+    assert gs1.digital_link_to_gtin14(uri) == ("04012345123456", "7/8")
+
+
+@pytest.mark.parametrize(
+    ("location", "gln13"),
+    [
+        ("https://id.gs1.org/414/9506000134307", "9506000134307"),
+        ("https://id.example.com/414/4012345000054", "4012345000054"),  # custom resolver
+        ("https://id.gs1.org/414/9506000134307/254/SALESFLOOR", "9506000134307"),
+        # the SGLN of GS1's example read point, whose GLN the same example names in a desadv
+        ("urn:epc:id:sgln:0614141.07346.1234", "0614141073467"),
+    ],
+)
+def test_locations_in_both_forms(location: str, gln13: str) -> None:
+    assert gs1.location_to_gln13(location) == gln13
+
+
+def test_invalid_digital_link_location_names_the_value() -> None:
+    with pytest.raises(ValueError, match="9506000134308"):
+        gs1.location_to_gln13("https://id.gs1.org/414/9506000134308")  # wrong check digit
+    with pytest.raises(ValueError, match="/414/"):
+        gs1.location_to_gln13("https://id.gs1.org/01/04012345123456")
+
+
 def test_invalid_epcs_name_the_value() -> None:
     with pytest.raises(ValueError, match="urn:epc:id:sgtin:123"):
         gs1.sgtin_to_gtin14("urn:epc:id:sgtin:123")

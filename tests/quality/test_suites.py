@@ -18,7 +18,7 @@ EXPECTED_COUNTS = {
     "rfid_counts": 10,
     "shop_catalog": 12,
     "shop_orders": 20,
-    "zendesk_tickets": 11,
+    "zendesk_tickets": 13,
     "dim_customers": 4,
     "dim_products": 8,
     "dim_stores": 4,

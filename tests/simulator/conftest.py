@@ -112,24 +112,36 @@ class Client:
             url, params = body.get("paging", {}).get("next"), None
         return rows, pages
 
-    def epcis(self, **params: Any) -> requests.Response:
+    def epcis(self, epc_format: str | None = None, **params: Any) -> requests.Response:
+        """One query page; `epc_format` is the REST binding's GS1-EPC-Format (absent if None)."""
+        headers = {"Authorization": f"Bearer {C['EPCIS_TOKEN']}", "GS1-EPCIS-Version": "2.0.0"}
         return self.session.get(
             f"{self.url}/epcis/events",
             params=params,
-            headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}", "GS1-EPCIS-Version": "2.0.0"},
+            headers={**headers, **({"GS1-EPC-Format": epc_format} if epc_format else {})},
         )
 
-    def epcis_all(self, **params: Any) -> tuple[list[dict[str, Any]], int]:
-        r, events, pages = self.epcis(**params), [], 0
+    def epcis_pages(self, epc_format: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Every page (EPCISQueryDocument) of a query, following the Link header."""
+        r, pages = self.epcis(epc_format, **params), []
+        headers = {"Authorization": f"Bearer {C['EPCIS_TOKEN']}"}
+        if epc_format:
+            headers["GS1-EPC-Format"] = epc_format
         while True:
             assert r.status_code == 200, r.text
-            events += r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
-            pages += 1
+            pages.append(r.json())
             if "next" not in r.links:
-                return events, pages
-            r = self.session.get(
-                r.links["next"]["url"], headers={"Authorization": f"Bearer {C['EPCIS_TOKEN']}"}
-            )
+                return pages
+            r = self.session.get(r.links["next"]["url"], headers=headers)
+
+    def epcis_all(
+        self, epc_format: str | None = None, **params: Any
+    ) -> tuple[list[dict[str, Any]], int]:
+        pages = self.epcis_pages(epc_format, **params)
+        events = [
+            e for p in pages for e in p["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        ]
+        return events, len(pages)
 
     def zendesk(self, **params: Any) -> requests.Response:
         return self.session.get(

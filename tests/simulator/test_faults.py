@@ -69,7 +69,10 @@ def test_epcis_invalid_records(private: tuple[SimulatorServer, Client]) -> None:
     sim, c = private
     sim.set_faults(FaultConfig(malformed_rate=1.0, sources=frozenset({"epcis"})))
     events, _ = c.epcis_all(
-        perPage=50, GE_eventTime="2025-03-01T00:00:00Z", LT_eventTime="2025-03-08T00:00:00Z"
+        "Always_EPC_URN",
+        perPage=50,
+        GE_eventTime="2025-03-01T00:00:00Z",
+        LT_eventTime="2025-03-08T00:00:00Z",
     )
     text = json.dumps(events)
     assert "3012345.99999.0" in text  # unknown store

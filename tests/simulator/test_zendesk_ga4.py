@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 from simulator import SimulatorConfig
 from simulator.orders import OrderBook
@@ -14,12 +14,21 @@ from tests.simulator.conftest import CANARY, Client
 START = 1740870000  # 2025-03-01T23:00:00Z
 
 
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
 def test_tickets_stream_to_end_sorted_with_metric_sets(client: Client) -> None:
+    """Zendesk's order: by generated_timestamp, which some tickets have after their updated_at."""
     tickets, metrics, pages = client.zendesk_all(START)
     assert pages >= 3
-    stamps = [(t["updated_at"], t["id"]) for t in tickets]
-    assert stamps == sorted(stamps) and stamps[0][0] >= "2025-03-01T23:00:00Z"
-    assert stamps[-1][0] <= "2025-03-10T11:59:00Z"
+    stamps = [(t["generated_timestamp"], t["id"]) for t in tickets]
+    assert stamps == sorted(stamps) and stamps[0][0] >= START
+    assert stamps[-1][0] <= 1741607940  # 2025-03-10T11:59:00Z: the last minute is not exported
+    updated = [t["updated_at"] for t in tickets]
+    assert updated != sorted(updated)  # updated_at out of export order
+    late = [t for t in tickets if _epoch(t["updated_at"]) < t["generated_timestamp"]]
+    assert 0.05 < len(late) / len(tickets) < 0.3
     assert {m["ticket_id"] for m in metrics} == {t["id"] for t in tickets}
     reasons = [tag for t in tickets for tag in t["tags"] if tag.startswith("reason_")]
     logistics = sum(

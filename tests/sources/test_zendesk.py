@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
 
 from orchestration.sources import ExtractRun, zendesk
-from simulator import FaultConfig, PageSizes
+from simulator import DEMO_CREDENTIALS, FaultConfig, PageSizes, SimulatorServer
 from tests.sources.conftest import DAY, read_landed
 
 CANARY = "Zoe-Canary-7f3a9c"
@@ -46,3 +49,33 @@ def test_pii_canary_never_lands(
         assert CANARY.encode() not in content, path
         assert b"@example.org" not in content, path  # requester emails
     assert CANARY not in str(run.metadata())
+
+
+def _served_ticket_days(server: SimulatorServer, start: datetime) -> dict[int, date]:
+    """Every ticket of the raw export from `start` to its end -> its updated_at shop day."""
+    c, paris = DEMO_CREDENTIALS, ZoneInfo("Europe/Paris")
+    url: str | None = f"{server.env()['ZENDESK_URL']}/api/v2/incremental/tickets/cursor.json"
+    params: dict | None = {"start_time": int(start.timestamp())}
+    days: dict[int, date] = {}
+    while url:
+        page = requests.get(
+            url, params=params, auth=(f"{c['ZENDESK_EMAIL']}/token", c["ZENDESK_API_TOKEN"])
+        ).json()
+        for t in page["tickets"]:
+            days[t["id"]] = datetime.fromisoformat(t["updated_at"]).astimezone(paris).date()
+        url, params = (None if page["end_of_stream"] else page["after_url"]), None
+    return days
+
+
+def test_tickets_exported_out_of_updated_order_all_land(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """The simulator regenerates some tickets after their update: none of the range is lost."""
+    days = [DAY - timedelta(days=1), DAY]
+    server = serve()
+    zendesk.extract_tickets(extract_run("zendesk"), days)
+    start = datetime(2026, 2, 28, 23, tzinfo=UTC)  # 2026-03-01 00:00 in Paris
+    served = _served_ticket_days(server, start)
+    for day in days:
+        landed = read_landed(warehouse, "zendesk", "tickets", day).column("ticket_id").to_pylist()
+        assert landed and sorted(landed) == sorted(i for i, d in served.items() if d == day)

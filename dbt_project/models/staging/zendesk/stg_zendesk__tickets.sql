@@ -16,6 +16,10 @@ ticket_versions as (
         lower(satisfaction_score) as satisfaction_score,
         first_reply_minutes,
         full_resolution_minutes,
+        first_reply_minutes_business,
+        full_resolution_minutes_business,
+        reopens,
+        replies,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
     from {{ source('zendesk', 'tickets') }}
@@ -39,6 +43,10 @@ ranked as (
         case when satisfaction_score in ('good', 'bad') then satisfaction_score end as satisfaction,
         first_reply_minutes,
         full_resolution_minutes,
+        first_reply_minutes_business,
+        full_resolution_minutes_business,
+        reopens,
+        replies,
         _partition_date,
         _extracted_at,
         row_number() over (
@@ -61,6 +69,10 @@ select
     satisfaction,
     first_reply_minutes,
     full_resolution_minutes,
+    first_reply_minutes_business,
+    full_resolution_minutes_business,
+    reopens,
+    replies,
     _partition_date,
     _extracted_at
 from ranked
