@@ -88,3 +88,15 @@ def test_quarantine_policy(
     if severity:
         assert result.severity == severity
         assert "reject_rate" in result.metadata["failures"].value
+
+
+def test_each_shop_suite_reports_the_reject_rate_of_its_own_datasets(tmp_path: Path) -> None:
+    """Rejected orders fail the orders' quarantine check, never the catalogue's (both assets
+    land under the `shop` source)."""
+    write_shop_orders_history(tmp_path, rejected_orders={LAST_DAY: 1})
+    rates = {
+        suite: [o for o in _run(tmp_path, suite).outcomes if o.column == "reject_rate"]
+        for suite in ("shop_orders", "shop_catalog")
+    }
+    assert {o.observed for o in rates["shop_orders"]} == {"0.0243902"}  # 1 of 41 records
+    assert {(o.observed, o.success) for o in rates["shop_catalog"]} == {("0", True)}
