@@ -8,19 +8,27 @@ and no per-step process start-up on a small machine. Usage:
 
 Defaults: the last `DEMO_DAYS` (14) full days ending yesterday in the shop's time zone;
 `DEMO_START` / `DEMO_END` override from the environment.
+
+Before the run, runs of the instance whose process died are marked failed and their concurrency
+slots freed (orchestration/recovery.py), so a demo killed earlier never blocks this one. The
+`dagster` CLI runs in its own process group, which this process stops as a whole (dbt, the
+quality-check processes) when it is interrupted or terminated: nothing outlives it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
@@ -31,6 +39,8 @@ from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS_DATASET
 
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+#: After SIGTERM, how long the run's processes get to end the run before they are killed.
+STOP_GRACE_SECONDS = 20.0
 
 
 def default_range(today: date, days: int) -> tuple[date, date]:
@@ -93,6 +103,51 @@ def print_publication(warehouse: Path) -> None:
             print(f"open {path}")
 
 
+def dagster_command(start: date, end: date) -> list[str]:
+    """The `dagster` CLI materialising every asset over the days, with the in-process executor."""
+    return [
+        str(Path(sys.executable).with_name("dagster")),
+        *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),
+        *("--partition-range", f"{start}...{end}", "--config-json", json.dumps(IN_PROCESS)),
+    ]
+
+
+def stop_group(child: subprocess.Popen[bytes], grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM to the child's whole process group (Dagster then ends the run as failed), SIGKILL
+    to what is left after the grace period."""
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):  # the group's processes the child left behind
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+def run_in_own_group(command: Sequence[str], env: dict[str, str]) -> int:
+    """Run `command` in a new process group that dies with this process: on SIGINT (Ctrl-C) or
+    SIGTERM here, the whole group is stopped before this process exits."""
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        print(f"\ndemo: {signal.Signals(signum).name}: stopping the dagster run", flush=True)
+        stop_group(child)
+        sys.exit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            stop_group(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     start, end = parse_args(sys.argv[1:] if argv is None else argv, env)
@@ -103,21 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The repo root on the path, so `simulator` imports without an editable install.
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    command = [
-        str(Path(sys.executable).with_name("dagster")),
-        *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),
-        *("--partition-range", f"{start}...{end}", "--config-json", json.dumps(IN_PROCESS)),
-    ]
+    command = dagster_command(start, end)
     print(f"demo: {mode} sources, days {start}...{end}, warehouse {warehouse}", flush=True)
+    recovery = [sys.executable, "-m", "orchestration.recovery"]
+    subprocess.run(recovery, env=env, check=True)
     started = time.monotonic()
-    result = subprocess.run(command, env=env, check=False)
+    returncode = run_in_own_group(command, env)
     elapsed = time.monotonic() - started
-    print(f"\ndagster run {'succeeded' if result.returncode == 0 else 'FAILED'} in {elapsed:.0f}s")
+    print(f"\ndagster run {'succeeded' if returncode == 0 else 'FAILED'} in {elapsed:.0f}s")
     print(f"{'dataset':<32}{'rows':>10}{'rejects':>10}")
     for name, (rows, rejects) in landed_rows(warehouse, start, end).items():
         print(f"{name:<32}{rows:>10,}{rejects:>10,}")
     print_publication(warehouse)
-    return result.returncode
+    return returncode
 
 
 if __name__ == "__main__":
