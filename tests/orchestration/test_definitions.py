@@ -100,8 +100,8 @@ def test_daily_schedule_at_six_shop_time() -> None:
     assert schedule.job_name == "daily_pipeline"
     job = defs.resolve_job_def("daily_pipeline")
     assert job.partitions_def == daily_partitions
-    sensor = defs.resolve_sensor_def("run_failure_alert")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    for name in ("run_failure_alert", "dead_run_recovery"):  # both on with the daemon
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
