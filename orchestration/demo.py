@@ -132,20 +132,22 @@ def run_in_own_group(command: Sequence[str], env: dict[str, str]) -> int:
     SIGTERM here, the whole group is stopped before this process exits."""
     child = subprocess.Popen(command, env=env, start_new_session=True)
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
-        print(f"\ndemo: {signal.Signals(signum).name}: stopping the dagster run", flush=True)
-        stop_group(child)
-        sys.exit(128 + signum)
+    def interrupted(signum: int, _frame: FrameType | None) -> None:
+        # Only leave `child.wait()`: waiting for the child again inside the handler would
+        # deadlock on the lock that wait holds. The group is stopped below.
+        raise SystemExit(128 + signum)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return child.wait()
     finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        if child.poll() is None:
+            print("\ndemo: interrupted: stopping the dagster run and its processes", flush=True)
+            stop_group(child)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if child.poll() is None:
-            stop_group(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
