@@ -108,3 +108,27 @@ def test_a_live_run_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         finally:
             os.killpg(live.pid, signal.SIGKILL)
             live.wait()
+
+
+@pytest.mark.slow
+def test_the_slots_of_a_run_marked_failed_by_hand_are_freed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Marking a crashed run failed (UI, `report_run_failed`) leaves its slot claimed."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = prepare_dagster_home(tmp_path / "warehouse")
+    job_file = tmp_path / "holder_job.py"
+    job_file.write_text(HOLDER_JOB)
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        crashed = holder_run(job_file, env, hold_seconds=600)
+        wait_for(lambda: landing_claims(instance), RUN_TIMEOUT_SECONDS, "the op's pool slot")
+        os.killpg(crashed.pid, signal.SIGKILL)
+        crashed.wait()
+        (run_id,) = landing_claims(instance)
+        instance.report_run_failed(instance.get_run_by_id(run_id))
+        assert landing_claims(instance) == [run_id]
+
+        assert recover_dead_runs(instance) == []  # no run in progress to fail
+
+        assert landing_claims(instance) == []
