@@ -9,6 +9,7 @@ from orchestration.jobs import daily_pipeline_job
 from orchestration.lib.config import PipelineResource
 from orchestration.publication import build_published_marts_asset
 from orchestration.quality import build_quality_checks
+from orchestration.recovery import dead_run_recovery
 from orchestration.reports.assets import report_assets
 from orchestration.schedules import daily_pipeline_schedule
 from orchestration.sensors import run_failure_alert
@@ -46,6 +47,6 @@ defs = dg.Definitions(
     ],
     jobs=[daily_pipeline_job],
     schedules=[daily_pipeline_schedule],
-    sensors=[run_failure_alert, freshness_sensor(freshness_monitored)],
+    sensors=[run_failure_alert, dead_run_recovery, freshness_sensor(freshness_monitored)],
     resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
 )

@@ -10,6 +10,11 @@ says which step or check failed and why, in one paragraph, and where the log is.
 Defaults: yesterday (shop time zone) and the three whole calendar months before it, so that the
 monthly marts, the scorecard and returning customers have history; `--days N` (or `DEMO_DAYS`)
 takes the last N days instead, `DEMO_START` / `DEMO_END` override from the environment.
+
+Before the run, runs of the instance whose process died are marked failed and their concurrency
+slots freed (orchestration/recovery.py), so a demo killed earlier never blocks this one. The
+launcher runs in its own process group, which this process stops as a whole (dbt, the
+quality-check processes) when it is interrupted or terminated: nothing outlives it.
 """
 
 from __future__ import annotations
@@ -100,7 +105,7 @@ def start_run(command: list[str], env: dict[str, str], log_path: Path) -> subpro
         )
 
 
-def stop_group(process: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+def stop_group(process: subprocess.Popen, grace_seconds: float = 20.0) -> None:
     """SIGTERM the launcher's whole process group, then SIGKILL what is left."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -157,6 +162,7 @@ def next_steps(warehouse: Path) -> list[str]:
 def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> int:
     import dagster as dg
 
+    from orchestration.recovery import recover_dead_runs
     from orchestration.run_progress import RunFollower, find_run, follow
 
     mode = source_mode(env)  # a mixed environment fails here, before anything runs
@@ -171,6 +177,8 @@ def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> i
     # creating the same fresh storage at once could both stamp its schema version.
     os.environ["DAGSTER_HOME"] = run_env["DAGSTER_HOME"]
     with dg.DagsterInstance.get() as instance:
+        for run_id in recover_dead_runs(instance, lambda _: None):
+            console.print(f"an earlier run ({run_id}) had died: marked failed, its slots freed")
         launched = time.time()
         process = start_run(launch_command(start, end), run_env, log_path)
         try:
@@ -183,6 +191,9 @@ def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> i
                     pass
             returncode = process.wait()
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut it short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            console.print("interrupted: stopping the run and its processes")
             stop_group(process)
             console.print(f"stopped; the partial log is {log_path}")
             return 130

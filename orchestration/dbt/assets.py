@@ -13,8 +13,9 @@ Per-run cost of dbt (bench/README.md): the window reaches dbt as environment var
 `--vars` (vars.py), and dbt's partial-parse cache is kept across runs under the warehouse
 (`partial_parse_cache`), so a daily run re-parses nothing instead of the whole project.
 
-dbt writes the single DuckDB build database, so the asset is in the `duckdb` pool (limit 1 in
-dagster.yaml) together with the publication that reads it: two runs never write it at once.
+dbt writes the single DuckDB build database, so the step first takes the run's build lease
+(orchestration/build_lease.py), as do the mart checks and the publication that read it: two runs
+never write it at once, and a run checks and publishes the build its own dbt made.
 
 Other engines (DBT_TARGET=postgres|spark, `orchestration.lib.config.dbt_target`): on postgres the
 run's landed days are first copied into the server (`landing_loader`); after a successful build
@@ -36,6 +37,7 @@ import dagster as dg
 import psycopg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.build_lease import hold_build
 from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
@@ -51,7 +53,6 @@ from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
 
-DUCKDB_POOL = "duckdb"
 DBT_TARGET_TAG = "dbt/target"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
 # in the source tree; kept after a failure for debugging, pruned after this many days.
@@ -140,7 +141,6 @@ def dbt_resource() -> DbtCliResource:
     dagster_dbt_translator=translator,
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
     name="dbt_models",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
@@ -153,6 +153,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         daily_partitions.timezone,
     )
     target = dbt.target or dbt_target()
+    hold_build(context.instance, warehouse_dir(), context.run_id, context.log.info)
     context.log.info(f"dbt target {target}, window: {dbt_vars}")
     context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})
     # dbt inherits this process's environment; make its WAREHOUSE_DIR absolute (see warehouse_dir)

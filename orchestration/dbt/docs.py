@@ -3,8 +3,8 @@
 `dbt docs generate --static` writes one self-contained HTML file (manifest and catalog inlined),
 so BI users open `published/docs/index.html` from disk or a file share without a server. It runs
 after a successful publication (downstream of `published_marts`): a blocked run leaves the last
-good documentation in place, like the marts. It reads the build database's catalog, so it shares
-the `duckdb` pool with dbt and the publication.
+good documentation in place, like the marts. It reads the build database's catalog, so it holds
+the build lease like dbt and the publication (orchestration/build_lease.py).
 """
 
 import os
@@ -14,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt.assets import DUCKDB_POOL, _run_target_path
+from orchestration.build_lease import hold_build
+from orchestration.dbt.assets import _run_target_path
 from orchestration.dbt.project import dbt_project
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import published_docs_index, warehouse_dir
@@ -36,7 +37,6 @@ def publish_file(source: Path, destination: Path) -> None:
     group_name="publication",
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=DUCKDB_POOL,
     kinds={"dbt", "html"},
     description=(
         "The dbt documentation of the published marts (models, columns, tests, lineage) as one "
@@ -44,6 +44,7 @@ def publish_file(source: Path, destination: Path) -> None:
     ),
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    hold_build(context.instance, warehouse_dir(), context.run_id, context.log.info)
     target_path = _run_target_path(f"{context.run_id}-docs")
     # Without compiling, dbt documents the manifest it finds in the target path: the one the
     # definitions were loaded from (the build's compiled SQL is in its own logs).

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from orchestration.build_lease import hold_build
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
@@ -90,11 +91,10 @@ def build_published_marts_asset(
         name=name,
         deps=list(mart_keys),
         group_name=group_name,
-        # Same partitions as the extracts and dbt, one run per range, and the DuckDB pool: the
-        # publication reads the build database that dbt writes.
+        # Same partitions as the extracts and dbt, one run per range. No pool: the publication
+        # reads the build database under the run's build lease (orchestration/build_lease.py).
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool="duckdb",
         kinds={"duckdb", "parquet", "postgres"},
         description="Publishes the audited marts to published/marts.duckdb, published/parquet/ "
         "and, when PUBLISH_POSTGRES_DSN is set, PostgreSQL; atomically, with a publication log.",
@@ -102,6 +102,7 @@ def build_published_marts_asset(
     def _published_marts(
         context: dg.AssetExecutionContext, config: PublicationConfig
     ) -> dg.MaterializeResult:
+        hold_build(context.instance, warehouse_dir(), context.run.run_id, context.log.info)
         start, end = partition_range(context)
         stamp = Stamp(
             published_at=datetime.now(UTC),

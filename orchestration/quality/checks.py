@@ -20,10 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.build_lease import hold_build
 from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.retention import retention_runs
 from orchestration.quality.frames import Window, latest_landed_window
 from orchestration.quality.isolated import run_suites_isolated
-from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome
+from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome, prune_data_docs
 from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition, load_suites
 
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
@@ -132,6 +134,7 @@ def _check_spec(suite: SuiteDefinition) -> dg.AssetCheckSpec:
 def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetChecksDefinition:
     """The blocking checks of `suites`, run together in the step `ge_{step}`."""
     by_key = {dg.AssetCheckKey(suite.asset_key, check_name(suite)): suite for suite in suites}
+    reads_build = any(suite.reads_build for suite in suites)
 
     @dg.multi_asset_check(
         specs=[_check_spec(suite) for suite in suites],
@@ -143,8 +146,12 @@ def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetC
     def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         selected = [s for key, s in by_key.items() if key in context.selected_asset_check_keys]
         warehouse = warehouse_dir()
+        if reads_build:  # the mart checks validate the build this run's dbt made, nobody else's
+            hold_build(context.instance, warehouse, context.run.run_id, context.log.info)
         window = run_window(context.run.tags, warehouse)
         results = run_suites_isolated(selected, warehouse, window, context.run.run_id)
+        for removed in prune_data_docs(warehouse, retention_runs()):
+            context.log.info(f"removed the Data Docs of run {removed.name} (RETENTION_RUNS)")
         for suite in selected:
             result = results[suite.name]
             if isinstance(result, str):

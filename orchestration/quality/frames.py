@@ -20,7 +20,7 @@ The session offers, read-only:
   Parquet footers only (empty days count as 0). It holds what the two macros below need, so its
   cost does not grow with history: the same files as a partitioned run's views (`volume_files`),
   whatever the run. It is filled only when a frame mentions it or one of those macros;
-- `build.marts.<model>`: the dbt build database, when it exists;
+- `build.marts.<model>`: the dbt build database, when it exists and a frame names `build`;
 - `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days
   (the latest landed day when the run names no partitions);
 - `in_lookback(day)`: the window's days and the 56 days before it (`LOOKBACK_DAYS`). A trailing
@@ -371,7 +371,8 @@ def frame_session(
         _create_volume_table(con, volume_files(files, window) if needed & _VOLUME_USERS else [])
         con.execute(_MACROS)
         build_db = warehouse_dir / "build" / "warehouse.duckdb"
-        if build_db.exists():
+        # Only frames naming `build` open it: the landing checks never wait on a dbt write lock.
+        if "build" in needed and build_db.exists():
             _attach_build(con, build_db)
             _set_latest_loads(con, needed, window.partitioned)
         yield con

@@ -3,6 +3,9 @@
 Each run gets an ephemeral GE context (nothing persisted but the Data Docs HTML), one pandas data
 asset per frame, one validation definition per frame, and a Data Docs site under
 `{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` so the check can link the rendered results.
+GE copies its static assets (css, js, fonts: ~4 MB) into every site; they are stored once per GE
+version under `data_docs/_static/` and each site's `static` is a link to them. The sites of the
+last RETENTION_RUNS runs are kept (orchestration/lib/retention.py).
 
 Great Expectations is imported when a suite runs, not when this module is: it takes seconds and
 hundreds of MB to import (with pyspark, which it imports when installed), and the Dagster
@@ -18,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestration.lib.retention import prune_oldest, share_folder
 from orchestration.quality.frames import Window, compute_frames
 from orchestration.quality.suites import SuiteDefinition
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     )
 
 DEFAULT_MAX_REJECT_RATE = 0.01
+SHARED_STATIC = "_static"
 _DOCS_SITE = "run"
 _SAMPLE_COUNT = 5
 #: suite parameter -> environment variable that overrides it at run time
@@ -84,6 +89,23 @@ class SuiteOutcome:
             frame_rows=data["frame_rows"],
             data_docs_index=Path(data["data_docs_index"]),
         )
+
+
+def data_docs_root(warehouse_dir: Path) -> Path:
+    return warehouse_dir / "quality" / "data_docs"
+
+
+def _shared_static(warehouse_dir: Path) -> Path:
+    import great_expectations as gx
+
+    return data_docs_root(warehouse_dir) / SHARED_STATIC / gx.__version__
+
+
+def prune_data_docs(warehouse_dir: Path, keep: int) -> list[Path]:
+    """Remove the Data Docs of all but the `keep` latest runs (the shared assets stay)."""
+    root = data_docs_root(warehouse_dir)
+    runs = [path for path in root.iterdir() if path.name != SHARED_STATIC] if root.exists() else []
+    return prune_oldest(runs, keep)
 
 
 def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:
@@ -206,7 +228,7 @@ def run_suite(
     frames = compute_frames(
         warehouse_dir, window, {name: frame.sql for name, frame in suite.frames.items()}
     )
-    docs_dir = warehouse_dir / "quality" / "data_docs" / run_id / suite.name
+    docs_dir = data_docs_root(warehouse_dir) / run_id / suite.name
     context = _context(docs_dir)
     parameters = resolve_parameters(suite)
     outcomes = []
@@ -216,6 +238,7 @@ def run_suite(
         validation = _validate_frame(context, suite, frame, dataframe, parameters)
         outcomes += [_outcome(frame, result) for result in validation.results]
     context.build_data_docs(site_names=[_DOCS_SITE])
+    share_folder(docs_dir / "static", _shared_static(warehouse_dir))
     return SuiteOutcome(
         suite=suite.name,
         window=window,

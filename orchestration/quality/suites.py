@@ -21,6 +21,7 @@ than checking less. `load_suite` validates with GE by default (the suite tests d
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,12 @@ class SuiteDefinition:
         import dagster as dg
 
         return dg.AssetKey.from_user_string(self.asset_key_string)
+
+    @property
+    def reads_build(self) -> bool:
+        """Whether a frame reads the dbt build database (`build.marts.<model>`): the step then
+        holds the run's build lease (orchestration/build_lease.py)."""
+        return any(re.search(r"\bbuild\.", frame.sql) for frame in self.frames.values())
 
     def expectations_for(self, frame: str) -> list[dict[str, Any]]:
         return [e for e in self.expectations if e["meta"]["frame"] == frame]

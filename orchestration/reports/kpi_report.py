@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.lib.retention import prune_oldest, retention_runs
 from orchestration.reports import charts
 from orchestration.reports.charts import TrendKpi
 from orchestration.reports.published import (
@@ -666,11 +667,13 @@ def report_file_name(publication: Publication) -> str:
 
 
 def build_kpi_report(warehouse_dir: Path, currency: str = "€") -> KpiReport:
-    """Read the publication, write the dated report and replace `latest.html`, both atomically."""
+    """Read the publication, write the dated report and replace `latest.html`, both atomically;
+    keep the dated reports of the last RETENTION_RUNS publications."""
     data = load_report_data(published_db_path(warehouse_dir))
     text = render_report(data, currency)
     out_dir = Path(warehouse_dir) / REPORTS_DIR
     path = write_text_atomic(out_dir / report_file_name(data.publication), text)
     latest = write_text_atomic(out_dir / "latest.html", text)
+    prune_oldest(out_dir.glob("kpi-report_*.html"), retention_runs())
     markdown, count = scorecard_markdown(data, currency)
     return KpiReport(path, latest, data.publication, data.report_date, markdown, count)

@@ -215,3 +215,30 @@ def test_a_suite_ge_would_weaken_fails_its_check_when_it_runs(
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert "expect_column_values_to_not_be_nul" in evaluation.description
+
+
+def test_landing_frames_never_open_the_build_database(tmp_path: Path) -> None:
+    """Another run's dbt holds the build database's write lock: the landing checks, which name no
+    `build.` table, still compute their frames (they used to attach it and fail on the lock)."""
+    write_shop_orders_history(tmp_path)
+    build_db = tmp_path / "build" / "warehouse.duckdb"
+    build_db.parent.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+            "sys.stdin.read()",
+            str(build_db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"  # a writer in another process
+        sql = "select count(*) as orders from landing_shop__orders where in_window(_partition_date)"
+        frame = compute_frames(tmp_path, DAILY, {"orders": sql})["orders"]
+        assert frame["orders"].tolist() == [40]
+    finally:
+        holder.communicate("")

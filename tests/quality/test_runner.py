@@ -10,7 +10,7 @@ import pytest
 from orchestration.quality import load_suite
 from orchestration.quality.checks import check_result
 from orchestration.quality.frames import Window
-from orchestration.quality.runner import SuiteOutcome, run_suite
+from orchestration.quality.runner import SuiteOutcome, prune_data_docs, run_suite
 from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition
 from tests.quality.landing_data import (
     LAST_DAY,
@@ -18,6 +18,7 @@ from tests.quality.landing_data import (
 )
 
 WINDOW = Window(LAST_DAY, LAST_DAY)
+MB = 1_000_000
 
 
 def _suite(name: str) -> SuiteDefinition:
@@ -88,3 +89,33 @@ def test_quarantine_policy(
     if severity:
         assert result.severity == severity
         assert "reject_rate" in result.metadata["failures"].value
+
+
+def test_each_shop_suite_reports_the_reject_rate_of_its_own_datasets(tmp_path: Path) -> None:
+    """Rejected orders fail the orders' quarantine check, never the catalogue's (both assets
+    land under the `shop` source)."""
+    write_shop_orders_history(tmp_path, rejected_orders={LAST_DAY: 1})
+    rates = {
+        suite: [o for o in _run(tmp_path, suite).outcomes if o.column == "reject_rate"]
+        for suite in ("shop_orders", "shop_catalog")
+    }
+    assert {o.observed for o in rates["shop_orders"]} == {"0.0243902"}  # 1 of 41 records
+    assert {(o.observed, o.success) for o in rates["shop_catalog"]} == {("0", True)}
+
+
+def test_data_docs_link_one_copy_of_ges_assets_and_keep_the_last_runs(tmp_path: Path) -> None:
+    write_shop_orders_history(tmp_path)
+    sites = [_run(tmp_path, "shop_orders").data_docs_index.parent]  # run "test-run"
+    sites += [
+        run_suite(_suite("shop_orders"), tmp_path, WINDOW, run).data_docs_index.parent
+        for run in ("run-2", "run-3")
+    ]
+    root = tmp_path / "quality" / "data_docs"
+    for site in sites:
+        assert (site / "static").is_symlink()
+        assert (site / "static" / "images" / "favicon.ico").is_file()  # what index.html links
+    assert prune_data_docs(tmp_path, keep=2) == [root / "test-run"]
+    assert sorted(p.name for p in root.iterdir()) == ["_static", "run-2", "run-3"]
+    on_disk = sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    # GE's assets (~4 MB) once, plus two sites of pages (~0.4 MB each); ~4 MB more per site before.
+    assert on_disk < 5.5 * MB, on_disk
