@@ -60,7 +60,7 @@ class PageSizes:
     """Largest page each API serves (the client may ask for less); small values test paging."""
 
     shop: int = 250
-    shop_line_items: int = 250
+    shop_line_items: int = 250  # every nested connection: line items, refund lines, levels
     google_ads: int = 10_000
     meta_ads: int = 500
     epcis: int = 500
@@ -81,6 +81,11 @@ class Sizes:
     store_assortment_share: float
     product_ads_per_campaign: int
     rfid_quantity_lists_only: bool
+    # Shapes that make the extractor follow nested connections past their first page: orders
+    # of 22-31 lines returned in one refund (refundLineItems > 20), and variants stocked at
+    # 12-15 locations (inventoryLevels > 10).
+    bulk_refund_order_share: float = 0.0
+    many_locations_share: float = 0.0
 
 
 PROFILES: dict[str, Sizes] = {
@@ -105,6 +110,8 @@ PROFILES: dict[str, Sizes] = {
         store_assortment_share=0.3,
         product_ads_per_campaign=300,
         rfid_quantity_lists_only=True,
+        bulk_refund_order_share=0.002,
+        many_locations_share=0.02,
     ),
 }
 
@@ -121,6 +128,8 @@ class SimulatorConfig:
     google_campaigns: int | None = None
     meta_campaigns: int | None = None
     ticket_rate: float | None = None
+    bulk_refund_order_share: float | None = None
+    many_locations_share: float | None = None
     timezone: str = "Europe/Paris"
     now: datetime | None = None  # UTC; None = wall clock at each request
     history_start: date = date(2024, 1, 1)  # first day with orders
@@ -131,6 +140,13 @@ class SimulatorConfig:
     # benchmark measures the pipeline, not a simulated quota.
     shop_bucket_size: float | None = None
     shop_restore_rate: float | None = None
+    # The app's access scopes; without read_all_orders, orders older than 60 days are hidden.
+    shop_access_scopes: tuple[str, ...] = (
+        "read_orders",
+        "read_all_orders",
+        "read_products",
+        "read_inventory",
+    )
 
     def __post_init__(self) -> None:
         if self.scale not in PROFILES:

@@ -31,8 +31,8 @@ from simulator.shop import ShopApi
 from simulator.world import build_world
 from simulator.zendesk import ZendeskApi
 
-SHOP_API_VERSION = "2025-07"
-META_API_VERSION = "v23.0"
+SHOP_API_VERSION = "2026-10"
+META_API_VERSION = "v25.0"
 Handler = Callable[[ApiRequest, re.Match[str]], ApiResponse]
 
 
@@ -73,8 +73,8 @@ class Simulator:
             Route(
                 "shop",
                 "POST",
-                re.compile(r"/shop/admin/api/[\w-]+/graphql\.json"),
-                lambda r, m: self.shop.graphql(r),
+                re.compile(r"/shop/admin/api/([\w-]+)/graphql\.json"),
+                lambda r, m: self.shop.graphql(r, m.group(1)),
             ),
             Route(
                 "google_ads",

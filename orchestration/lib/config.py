@@ -21,7 +21,7 @@ from orchestration.lib.http import HttpSettings
 from orchestration.lib.paths import warehouse_dir
 
 DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
-DEFAULT_SHOP_API_VERSION = "2025-10"
+DEFAULT_SHOP_API_VERSION = "2026-10"
 DEFAULT_GOOGLE_ADS_API_VERSION = "v21"
 #: The demo store is on Shopify Plus (cost bucket 20,000 points, restoring 1,000/s): the standard
 #: plan's 100/s would spend most of a two-week demo pacing the order queries.

@@ -180,6 +180,8 @@ class ApiClient:
         self._session.headers.update({"Accept": "application/json", **(default_headers or {})})
         self._session.headers.update(auth.headers)
         self._session.auth = auth.basic
+        #: Headers of the last response: what an API says about itself (e.g. the version).
+        self.last_headers: Mapping[str, str] | None = None
         self._bucket: tuple[float, float, float] | None = None  # available, restore rate, at
         self._last_query_cost = 0.0
 
@@ -212,6 +214,7 @@ class ApiClient:
             if attempt == self.settings.max_retries:
                 raise ApiError(self.source, method, url, response.status_code, "rate limited")
             self._sleep(wait, f"{method} {urlsplit(url).path} rate limited")
+        self.last_headers = response.headers
         if response.status_code >= 400:
             raise ApiError(self.source, method, url, response.status_code, self._detail(response))
         return response
