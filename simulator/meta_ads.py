@@ -2,6 +2,7 @@
 
 Values are strings, purchases are in `actions` / `action_values`, catalog ads carry the sku as
 `product_id`. Paging follows the Graph API: `paging.cursors.after` and an absolute `paging.next`.
+Expired API versions are refused with Meta's error code 2635.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from simulator.api import (
 from simulator.faults import Faults, Record
 
 ALWAYS = ("date_start", "date_stop", "product_id")
+OLDEST_VERSION = 25  # Meta expires versions about two years after release
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
 
 
@@ -67,7 +69,16 @@ class MetaAdsApi:
     def __init__(self, ads: AdBook, faults: Faults, account_id: str) -> None:
         self.ads, self.faults, self.account_id = ads, faults, account_id
 
-    def insights(self, request: ApiRequest, account_id: str) -> ApiResponse:
+    def insights(
+        self, request: ApiRequest, account_id: str, version: int = OLDEST_VERSION
+    ) -> ApiResponse:
+        if version < OLDEST_VERSION:
+            return meta_error(
+                400,
+                2635,
+                f"(#2635) You are calling a deprecated version of the Ads API. Please update to "
+                f"the latest version: v{OLDEST_VERSION}.0.",
+            )
         if account_id != self.account_id:
             return meta_error(
                 404, 803, f"(#803) Some of the aliases you requested do not exist: act_{account_id}"

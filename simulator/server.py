@@ -79,14 +79,14 @@ class Simulator:
             Route(
                 "google_ads",
                 "POST",
-                re.compile(r"/google-ads/v\d+/customers/(\d+)/googleAds:search"),
-                lambda r, m: self.google.search(r, m.group(1)),
+                re.compile(r"/google-ads/(v\d+)/customers/(\d+)/googleAds:search"),
+                lambda r, m: self.google.search(r, m.group(1), m.group(2)),
             ),
             Route(
                 "meta_ads",
                 "GET",
-                re.compile(r"/meta/v\d+\.0/act_(\d+)/insights"),
-                lambda r, m: self.meta.insights(r, m.group(1)),
+                re.compile(r"/meta/v(\d+)\.0/act_(\d+)/insights"),
+                lambda r, m: self.meta.insights(r, m.group(2), int(m.group(1))),
             ),
             Route("epcis", "GET", re.compile(r"/epcis/events"), lambda r, m: self.epcis.events(r)),
             Route(
