@@ -10,7 +10,7 @@ export DBT_TARGET ?= duckdb
 # The throwaway PostgreSQL of `make postgres` (outside the source tree; trust auth, loopback only).
 PG_DIR ?= /tmp/retail-pipeline-pg
 
-.PHONY: install demo test lint format dev manifest serve-simulator screenshots bench \
+.PHONY: install demo test vendor lint format dev manifest serve-simulator screenshots bench \
 	bench-transform postgres postgres-stop clean
 
 $(BIN)/activate:
@@ -26,9 +26,12 @@ install: $(VENV)/.installed ## create the virtual environment and install everyt
 demo: install ## run the whole pipeline on the bundled simulator over recent days
 	$(PY) -m orchestration.demo $(DEMO_ARGS)
 
-test: lint ## run the linters, check that the definitions load, run the test suite
+test: lint vendor ## run the linters, check that the definitions load, run the test suite
 	$(BIN)/dg check defs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+vendor: install ## fetch the vendors' pinned artefacts the contract tests use (needs npm)
+	$(PY) scripts/vendor_artefacts.py
 
 lint: install ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/ruff check .

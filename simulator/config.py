@@ -64,7 +64,7 @@ class PageSizes:
     """Largest page each API serves (the client may ask for less); small values test paging."""
 
     shop: int = 250
-    shop_line_items: int = 250
+    shop_line_items: int = 250  # every nested connection: line items, refund lines, levels
     google_ads: int = 10_000
     meta_ads: int = 500
     epcis: int = 500
@@ -85,6 +85,11 @@ class Sizes:
     store_assortment_share: float
     product_ads_per_campaign: int
     rfid_quantity_lists_only: bool
+    # Shapes that make the extractor follow nested connections past their first page: orders
+    # of 22-31 lines returned in one refund (refundLineItems > 20), and variants stocked at
+    # 12-15 locations (inventoryLevels > 10).
+    bulk_refund_order_share: float = 0.0
+    many_locations_share: float = 0.0
 
 
 PROFILES: dict[str, Sizes] = {
@@ -109,6 +114,8 @@ PROFILES: dict[str, Sizes] = {
         store_assortment_share=0.3,
         product_ads_per_campaign=300,
         rfid_quantity_lists_only=True,
+        bulk_refund_order_share=0.002,
+        many_locations_share=0.02,
     ),
 }
 
@@ -125,6 +132,8 @@ class SimulatorConfig:
     google_campaigns: int | None = None
     meta_campaigns: int | None = None
     ticket_rate: float | None = None
+    bulk_refund_order_share: float | None = None
+    many_locations_share: float | None = None
     timezone: str = "Europe/Paris"
     now: datetime | None = None  # UTC; None = wall clock at each request
     history_start: date = date(2024, 1, 1)  # first day with orders

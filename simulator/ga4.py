@@ -1,7 +1,9 @@
 """Google Analytics 4 Data API `runReport`: sessions by date and session source/medium/campaign.
 
 Sessions follow the day's expected orders divided by each traffic source's conversion rate, so
-sessions and orders move together (conversion about 2-3 %) without being an exact copy.
+sessions and orders move together (conversion about 2-3 %) without being an exact copy. The
+response's `metadata` says, like GA4's, when rows were withheld by thresholding (about one day in
+seven, deterministically) or sampled (about one in eleven).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from simulator.api import ApiRequest, ApiResponse, BadRequest, WindowCounter, json_response
 from simulator.faults import Faults, Record
 from simulator.orders import LruCache
-from simulator.rng import Stream, generator
+from simulator.rng import Stream, generator, uniform
 from simulator.world import World
 
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
@@ -77,7 +79,8 @@ class Ga4Api:
         for name in mets:
             if name not in METRICS:
                 return ga4_error(400, "INVALID_ARGUMENT", f"Field {name} is not a valid metric.")
-        rows = self._aggregate(self._dates(body, request.now), dims, mets)
+        days = self._dates(body, request.now)
+        rows = self._aggregate(days, dims, mets)
         offset = int(body.get("offset") or 0)
         limit = min(int(body.get("limit") or 10_000), self.world.config.page_sizes.ga4)
         page = [
@@ -92,7 +95,7 @@ class Ga4Api:
             "dimensionHeaders": [{"name": d} for d in dims],
             "metricHeaders": [{"name": m, "type": "TYPE_INTEGER"} for m in mets],
             "rowCount": len(rows),
-            "metadata": {"currencyCode": "EUR", "timeZone": self.world.config.timezone},
+            "metadata": self._metadata(days),
             "kind": "analyticsData#runReport",
         }
         if page:  # the API omits "rows" when there are none
@@ -108,6 +111,19 @@ class Ga4Api:
                 "potentiallyThresholdedRequestsPerHour": _quota(0, 120),
             }
         return json_response(200, payload)
+
+    def _metadata(self, days: list[date]) -> dict[str, Any]:
+        """GA4's ResponseMetaData: thresholding and sampling on some days, by a hash of the day."""
+        seed = self.world.config.seed
+        # Proto3 JSON, as GA4 sends it: false flags and empty lists are left out.
+        metadata: dict[str, Any] = {"currencyCode": "EUR", "timeZone": self.world.config.timezone}
+        if any(uniform(seed, Stream.SESSIONS, d.toordinal(), 1) < 1 / 7 for d in days):
+            metadata["subjectToThresholding"] = True
+        if any(uniform(seed, Stream.SESSIONS, d.toordinal(), 2) < 1 / 11 for d in days):
+            metadata["samplingMetadatas"] = [
+                {"samplesReadCount": "480000", "samplingSpaceSize": "1200000"}
+            ]
+        return metadata
 
     def _dates(self, body: dict[str, Any], now: int) -> list[date]:
         """Requested days that have complete data (before today, shop time)."""

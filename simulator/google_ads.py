@@ -2,6 +2,9 @@
 
 The GAQL reader understands what the extractor sends: the SELECT list (projected into camelCase
 JSON, int64 as strings), `FROM`, and `segments.date` as `=`, `BETWEEN` or `>=`/`<=` bounds.
+Versions Google has switched off are not served (HTTP 404 from Google's front end). Product rows
+name offers as Google reports them, lowercased: half by sku, half by the
+`shopify_{country}_{product}_{variant}` id of Shopify's Google channel.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ RESOURCES = ("campaign", "shopping_performance_view", "customer")
 CUSTOMER_NAME = "Maison Demo"
 CHANNEL_TYPE = {"search": "SEARCH", "shopping": "SHOPPING", "pmax": "PERFORMANCE_MAX"}
 UNKNOWN_SKU = "unknown-sku-0000"
+#: The versions Google serves (those the current client library ships); older ones are off.
+SUPPORTED_VERSIONS = ("v23", "v24", "v25", "v26")
 
 _SELECT = re.compile(r"SELECT\s+(.*?)\s+FROM\s+(\w+)", re.IGNORECASE | re.DOTALL)
 _DATE_EQ = re.compile(r"segments\.date\s*=\s*'(\d{4}-\d{2}-\d{2})'", re.IGNORECASE)
@@ -107,10 +112,14 @@ class GoogleAdsApi:
         self.retired_versions = retired_versions
 
     def search(self, request: ApiRequest, version: str, customer_id: str) -> ApiResponse:
+        if version not in SUPPORTED_VERSIONS:
+            return not_served(request.path)
         if version in self.retired_versions:
             return retired_version(request.path.removeprefix("/google-ads"))
         if customer_id != self.customer_id:
-            return google_error(404, "NOT_FOUND", f"Customer {customer_id} not found.")
+            return google_error(
+                403, "PERMISSION_DENIED", "User doesn't have permission to access customer."
+            )
         body = request.json()
         gaql = str(body.get("query") or "")
         select = _SELECT.search(gaql)
@@ -185,7 +194,6 @@ class GoogleAdsApi:
         }
 
     def _product_rows(self, cd: CampaignDay) -> list[Record]:
-        cat = self.ads.world.catalog
         view = {"resourceName": f"customers/{self.customer_id}/shoppingPerformanceView"}
         return [
             {
@@ -194,10 +202,27 @@ class GoogleAdsApi:
                 "metrics": _metrics(
                     b.cost_micros, b.impressions, b.clicks, b.conversions, b.value_cents
                 ),
-                "segments": {"date": cd.day.isoformat(), "productItemId": cat.sku[b.sku]},
+                "segments": {"date": cd.day.isoformat(), "productItemId": self._offer_id(b.sku)},
             }
             for b in cd.breakdown
         ]
+
+    def _offer_id(self, sku: int) -> str:
+        """The Merchant Center offer id of a sku, lowercased as the API reports it."""
+        cat = self.ads.world.catalog
+        if sku % 2:
+            return cat.sku[sku].lower()
+        return f"shopify_fr_{int(cat.product_num[sku])}_{int(cat.variant_num[sku])}"
+
+
+def not_served(path: str) -> ApiResponse:
+    """Google's front end on a path no backend serves, e.g. a switched-off API version."""
+    html = (
+        "<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)!!1</title>"
+        f"<p><b>404.</b> <ins>That's an error.</ins><p>The requested URL <code>{path}</code> "
+        "was not found on this server. <ins>That's all we know.</ins>"
+    )
+    return ApiResponse(404, html.encode(), {"Content-Type": "text/html; charset=UTF-8"})
 
 
 def _camel_path(field: str) -> str:

@@ -2,6 +2,7 @@
 
 Values are strings, purchases are in `actions` / `action_values`, catalog ads carry the sku as
 `product_id`. Paging follows the Graph API: `paging.cursors.after` and an absolute `paging.next`.
+Expired API versions are refused with Meta's error code 2635.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from simulator.api import (
 from simulator.faults import Faults, Record
 
 ALWAYS = ("date_start", "date_stop", "product_id")
+OLDEST_VERSION = 25  # Meta expires versions about two years after release
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
 ACCOUNT_NAME = "Maison Demo"
 ACCOUNT_FIELDS = ("id", "account_id", "name", "account_status", "currency", "timezone_name")
@@ -118,7 +120,16 @@ class MetaAdsApi:
         }
         return json_response(200, {f: node[f] for f in fields}, headers)
 
-    def insights(self, request: ApiRequest, account_id: str) -> ApiResponse:
+    def insights(
+        self, request: ApiRequest, account_id: str, version: int = OLDEST_VERSION
+    ) -> ApiResponse:
+        if version < OLDEST_VERSION:
+            return meta_error(
+                400,
+                2635,
+                f"(#2635) You are calling a deprecated version of the Ads API. Please update to "
+                f"the latest version: v{OLDEST_VERSION}.0.",
+            )
         if account_id != self.account_id:
             return _unknown_account(account_id)
         level = request.arg("level", "campaign")

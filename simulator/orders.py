@@ -193,10 +193,18 @@ def generate_day(world: World, day: date) -> OrderDay:
     second_refund_delay = rng.integers(2 * DAY, 8 * DAY, size=n)
     split_refund = rng.random(n) < 0.15
     n_lines = rng.choice(4, size=n, p=LINES_P) + 1
+    bulk = uniform(cfg.seed, Stream.REFUNDS, number) < cfg.sizes.bulk_refund_order_share
+    if bulk.any():  # never at demo scale: its data stays what it always was
+        spread = (uniform(cfg.seed, Stream.REFUNDS, number, 1) * 10).astype(np.int64)
+        n_lines = np.where(bulk, 22 + spread, n_lines)
+        test &= ~bulk
+        cancelled &= ~bulk
+        split_refund &= ~bulk
     customer, returning = _customers(world, index, number)
 
     lines = _generate_lines(world, day, n, n_lines, customer, returning, taxes_included)
     order_of_line, line_net, line_returned = lines["order"], lines["net"], lines["returned"]
+    line_returned = np.where(bulk[order_of_line], lines["qty"], line_returned)
     line_start = np.concatenate(([0], np.cumsum(n_lines)))
     is_last = np.arange(len(order_of_line)) == line_start[1:][order_of_line] - 1
     shipping = ~cancelled

@@ -31,8 +31,8 @@ from simulator.shop import ShopApi
 from simulator.world import build_world
 from simulator.zendesk import ZendeskApi
 
-SHOP_API_VERSION = "2025-07"
-META_API_VERSION = "v23.0"
+SHOP_API_VERSION = "2026-10"
+META_API_VERSION = "v25.0"
 Handler = Callable[[ApiRequest, re.Match[str]], ApiResponse]
 
 
@@ -90,8 +90,8 @@ class Simulator:
             Route(
                 "meta_ads",
                 "GET",
-                re.compile(r"/meta/v\d+\.0/act_(\d+)/insights"),
-                lambda r, m: self.meta.insights(r, m.group(1)),
+                re.compile(r"/meta/v(\d+)\.0/act_(\d+)/insights"),
+                lambda r, m: self.meta.insights(r, m.group(2), int(m.group(1))),
             ),
             Route(
                 "meta_ads",

@@ -1,9 +1,13 @@
-"""Shopify GraphQL Admin API: orders, a follow-up order(id) for long line lists, productVariants.
+"""Shopify GraphQL Admin API: orders, productVariants, and the follow-up queries of nested
+connections (`order(id)` line items, `refund(id)` lines, `inventoryItem(id)` levels), plus `shop`
+settings and `currentAppInstallation` scopes.
 
-No GraphQL parser: the root field (`orders(`, `order(`, `productVariants(`) and the arguments
-the extractor uses (`first`, `after`, `query`, nested `lineItems(first:, after:)`) are read from
-the query text, `$variables` resolved. Every node carries the fields sources.md lists, whatever
-the selection says.
+No GraphQL parser: the root field and the arguments the extractor uses (`first`, `after`,
+`query`, nested `lineItems` / `refundLineItems` / `inventoryLevels(first:, after:)`) are read
+from the query text, `$variables` resolved. Every node carries the fields sources.md lists,
+whatever the selection says. Like Shopify, every connection is cut at `first` and says so in
+its `pageInfo`; the answer names its API version in `X-Shopify-API-Version`, falling forward to
+the oldest supported version when asked for a retired one.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from simulator.orders import (
     OrderBook,
     OrderDay,
 )
-from simulator.stock import warehouse_available, warehouse_split
+from simulator.stock import split_available, warehouse_available, warehouse_locations
 from simulator.world import CATEGORIES, CURRENCY, SHOP_DOMAIN, VAT_RATE, World
 
 ORDER_GID = 5_500_000_000_000
@@ -48,11 +52,18 @@ LINE_GID = 13_000_000_000_000
 REFUND_GID = 9_100_000_000_000
 FULFILLMENT_GID = 4_700_000_000_000
 CUSTOMER_GID = 6_900_000_000_000
-LOCATIONS = ("gid://shopify/Location/61000000001", "gid://shopify/Location/61000000002")
+LOCATION_GID = 61_000_000_001
+INVENTORY_ITEM_OFFSET = 1_000_000
 MAX_SINGLE_QUERY_COST = 1000
 UNKNOWN_SKU = "UNKNOWN-SKU-0000"
+#: Stable versions Shopify supports (12 months each); an older one falls forward to the first.
+SUPPORTED_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
+RECENT_ORDERS_SECONDS = 60 * 86_400  # what an app without read_all_orders can see
 
-_ROOT = re.compile(r"\b(orders|order|productVariants)\s*\(")
+_ROOT = re.compile(
+    r"\b(?:(orders|order|productVariants|refund|inventoryItem)\s*\(|"
+    r"(shop|currentAppInstallation)\s*\{)"
+)
 _SETTINGS = re.compile(r"\b(shop|currentAppInstallation)\s*\{")
 SHOP_NAME = "Maison Demo"
 _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|\w+)')
@@ -181,10 +192,9 @@ class ShopApi:
 
     # --- HTTP entry points -------------------------------------------------------------------
 
-    def graphql(self, request: ApiRequest, version: str) -> ApiResponse:
-        """Every answer names the API version that served it, as Shopify's does."""
+    def graphql(self, request: ApiRequest, version: str = SUPPORTED_VERSIONS[-1]) -> ApiResponse:
         response = self._graphql(request)
-        response.headers["X-Shopify-API-Version"] = version
+        response.headers["X-Shopify-API-Version"] = answered_version(version)
         return response
 
     def _graphql(self, request: ApiRequest) -> ApiResponse:
@@ -192,24 +202,30 @@ class ShopApi:
         text = body.get("query") or ""
         variables = body.get("variables") or {}
         root = _ROOT.search(text)
-        if root is None and _SETTINGS.search(text):
-            return self._settings(text)
         if root is None:
             return json_response(
                 200,
                 {
                     "errors": [
                         {
-                            "message": "Unsupported query: the simulator "
-                            "serves orders, order and productVariants"
+                            "message": "Unsupported query: the simulator serves orders, order, "
+                            "refund, productVariants, inventoryItem, shop and "
+                            "currentAppInstallation"
                         }
                     ]
                 },
             )
+        if root.group(2):
+            return self._settings(text)
         args = _arguments(text, root.end(), variables)
         lines_args = _nested(text[root.end() :], "lineItems", variables)
+        nested = {
+            name: _nested(text[root.end() :], name, variables)
+            for name in ("refundLineItems", "inventoryLevels")
+        }
         line_first = int(lines_args.get("first") or 0)
-        first = int(args.get("first") or (1 if root.group(1) == "order" else 0))
+        single = root.group(1) in ("order", "refund", "inventoryItem")
+        first = int(args.get("first") or (1 if single else 0))
         if not 0 < first <= 250 or line_first > 250:
             return json_response(
                 200,
@@ -243,14 +259,20 @@ class ShopApi:
             )
         if not self.bucket.take(requested):
             return self.throttled(requested)
-        line_page = min(line_first or 250, self.world.config.page_sizes.shop_line_items)
+        cap = self.world.config.page_sizes.shop_line_items
+        line_page = min(line_first or 250, cap)
+        pages = {name: min(int(a.get("first") or 250), cap) for name, a in nested.items()}
         name = root.group(1)
         if name == "orders":
-            data, returned = self._orders(request, args, first, line_page)
+            data, returned = self._orders(request, args, first, line_page, pages)
         elif name == "order":
-            data, returned = self._order(request, args, lines_args, line_page)
+            data, returned = self._order(request, args, lines_args, line_page, pages)
+        elif name == "refund":
+            data, returned = self._refund(request, args, nested["refundLineItems"], pages)
+        elif name == "inventoryItem":
+            data, returned = self._inventory_item(request, args, nested["inventoryLevels"])
         else:
-            data, returned = self._variants(request, args, first)
+            data, returned = self._variants(request, args, first, pages["inventoryLevels"])
         actual = 2 + 3 * returned
         self.bucket.refund(max(0, requested - actual))
         cost = json.dumps({"cost": self.bucket.cost(requested, actual)})
@@ -297,9 +319,16 @@ class ShopApi:
     # --- orders ----------------------------------------------------------------------------
 
     def _orders(
-        self, request: ApiRequest, args: dict[str, Any], first: int, line_page: int
+        self,
+        request: ApiRequest,
+        args: dict[str, Any],
+        first: int,
+        line_page: int,
+        pages: dict[str, int],
     ) -> tuple[str, int]:
         field, lo, hi = parse_filter(args.get("query"), self.world)
+        if "read_all_orders" not in self.world.config.shop_access_scopes:
+            lo = max(lo, request.now - RECENT_ORDERS_SECONDS)  # Shopify hides older orders
         matches = self._windows.get(
             (field, lo, hi, request.now),
             lambda: self.book.window(field, lo, hi, request.now),
@@ -311,7 +340,10 @@ class ShopApi:
         page_size = min(first, self.world.config.page_sizes.shop)
         page = matches[start : start + page_size]
         nodes = self._with_faults(
-            [self.order_json(day, j, request.now, line_page, 0) for _, _, day, j in page]
+            [
+                self.order_json(day, j, request.now, line_page, 0, pages["refundLineItems"])
+                for _, _, day, j in page
+            ]
         )
         page_info = json.dumps(
             {
@@ -332,7 +364,12 @@ class ShopApi:
         return [json.dumps(r, ensure_ascii=False) for r in records]
 
     def _order(
-        self, request: ApiRequest, args: dict[str, Any], lines_args: dict[str, Any], line_page: int
+        self,
+        request: ApiRequest,
+        args: dict[str, Any],
+        lines_args: dict[str, Any],
+        line_page: int,
+        pages: dict[str, int],
     ) -> tuple[str, int]:
         gid = str(args.get("id") or "")
         match = re.fullmatch(r"gid://shopify/Order/(\d+)", gid)
@@ -341,9 +378,41 @@ class ShopApi:
             return '{"order":null}', 0
         day, j = found
         offset = int(decode_cursor(lines_args["after"], 1)[0]) if lines_args.get("after") else 0
-        return f'{{"order":{self.order_json(day, j, request.now, line_page, offset)}}}', 1
+        refund_page = pages["refundLineItems"]
+        return (
+            f'{{"order":{self.order_json(day, j, request.now, line_page, offset, refund_page)}}}',
+            1,
+        )
 
-    def order_json(self, day: OrderDay, j: int, now: int, line_page: int, line_offset: int) -> str:
+    def _refund(
+        self,
+        request: ApiRequest,
+        args: dict[str, Any],
+        lines_args: dict[str, Any],
+        pages: dict[str, int],
+    ) -> tuple[str, int]:
+        """`refund(id:) { refundLineItems(first:, after:) }`: the pages after the first."""
+        match = re.fullmatch(r"gid://shopify/Refund/(\d+)", str(args.get("id") or ""))
+        number, k = divmod(int(match.group(1)) - REFUND_GID, 2) if match else (-1, 0)
+        found = self.book.find(number) if number >= 0 else None
+        if found is None:
+            return '{"refund":null}', 0
+        day, j = found
+        if not 0 <= day.events[j][(REFUNDED_0, REFUNDED_1)[k]] <= request.now:
+            return '{"refund":null}', 0
+        offset = int(decode_cursor(lines_args["after"], 1)[0]) if lines_args.get("after") else 0
+        page = pages["refundLineItems"]
+        return f'{{"refund":{self._refund_json(day, j, k, page, offset)}}}', 1
+
+    def order_json(
+        self,
+        day: OrderDay,
+        j: int,
+        now: int,
+        line_page: int,
+        line_offset: int,
+        refund_page: int = 250,
+    ) -> str:
         """An order as Shopify's GraphQL API shows it at `now`, rendered straight to JSON text
         (the benchmark serves millions of orders: no intermediate dicts)."""
         ev, iso = day.events[j].tolist(), day.iso_events[j]
@@ -378,7 +447,7 @@ class ShopApi:
             f'"customerJourneySummary":{self._journey_json(day, j, lo)},'
             f'"lineItems":{{"nodes":[{lines}],'
             f'"pageInfo":{{"hasNextPage":{_bool(last_line < hi)},"endCursor":{end_cursor}}}}},'
-            f'"refunds":[{self._refunds_json(day, j, now, lo, hi, gid_lines)}],'
+            f'"refunds":[{self._refunds_json(day, j, now, refund_page)}],'
             f'"fulfillments":[{fulfillments}]}}'
         )
 
@@ -406,44 +475,51 @@ class ShopApi:
             f'"utmParameters":{utm_json}}}}}'
         )
 
-    def _refunds_json(
-        self, day: OrderDay, j: int, now: int, lo: int, hi: int, gid_lines: int
-    ) -> str:
-        refunds = []
-        for k, col in enumerate((REFUNDED_0, REFUNDED_1)):
-            if not 0 <= day.events[j][col] <= now:
-                continue
-            items = []
-            for i in range(lo, hi):
-                returned = int(day.line_returned[i])
-                if returned and day.line_refund[i] == k:
-                    share = returned / int(day.line_qty[i])
-                    items.append(
-                        f'{{"lineItem":{{"id":"gid://shopify/LineItem/{gid_lines + i - lo}"}},'
-                        f'"quantity":{returned},'
-                        f'"subtotalSet":{_money(round(int(day.line_net[i]) * share))},'
-                        f'"totalTaxSet":{_money(round(int(day.line_tax[i]) * share))}}}'
-                    )
-            refunds.append(
-                f'{{"id":"gid://shopify/Refund/{REFUND_GID + int(day.number[j]) * 2 + k}",'
-                f'"createdAt":"{day.iso_events[j][col]}","refundLineItems":{{"nodes":[{",".join(items)}],'
-                f'"pageInfo":{{"hasNextPage":false}}}}}}'
+    def _refunds_json(self, day: OrderDay, j: int, now: int, page: int) -> str:
+        return ",".join(
+            self._refund_json(day, j, k, page, 0)
+            for k, col in enumerate((REFUNDED_0, REFUNDED_1))
+            if 0 <= day.events[j][col] <= now
+        )
+
+    def _refund_json(self, day: OrderDay, j: int, k: int, page: int, offset: int) -> str:
+        """Refund k of an order, its refundLineItems cut to `page` items from `offset`."""
+        lo, hi = int(day.line_start[j]), int(day.line_start[j + 1])
+        gid_lines = LINE_GID + int(day.number[j]) * 8
+        refunded = [
+            i for i in range(lo, hi) if int(day.line_returned[i]) and day.line_refund[i] == k
+        ]
+        items = []
+        for i in refunded[offset : offset + page]:
+            returned = int(day.line_returned[i])
+            share = returned / int(day.line_qty[i])
+            items.append(
+                f'{{"lineItem":{{"id":"gid://shopify/LineItem/{gid_lines + i - lo}"}},'
+                f'"quantity":{returned},'
+                f'"subtotalSet":{_money(round(int(day.line_net[i]) * share))},'
+                f'"totalTaxSet":{_money(round(int(day.line_tax[i]) * share))}}}'
             )
-        return ",".join(refunds)
+        end = min(len(refunded), offset + page)
+        cursor = f'"{encode_cursor(end)}"' if end > offset else "null"
+        return (
+            f'{{"id":"gid://shopify/Refund/{REFUND_GID + int(day.number[j]) * 2 + k}",'
+            f'"createdAt":"{day.iso_events[j][(REFUNDED_0, REFUNDED_1)[k]]}",'
+            f'"refundLineItems":{{"nodes":[{",".join(items)}],'
+            f'"pageInfo":{{"hasNextPage":{_bool(end < len(refunded))},"endCursor":{cursor}}}}}}}'
+        )
 
     # --- catalog and stock -------------------------------------------------------------------
 
-    def _variants(self, request: ApiRequest, args: dict[str, Any], first: int) -> tuple[str, int]:
-        cat, seed = self.world.catalog, self.world.config.seed
+    def _variants(
+        self, request: ApiRequest, args: dict[str, Any], first: int, level_page: int
+    ) -> tuple[str, int]:
+        cat = self.world.catalog
         start = int(decode_cursor(args["after"], 1)[0]) if args.get("after") else 0
         stop = min(len(cat), start + min(first, self.world.config.page_sizes.shop))
         idx = np.arange(start, stop)
-        today = self.world.calendar.local_date(request.now).toordinal()
-        available = warehouse_available(seed, idx, today)
-        second = warehouse_split(seed, idx, available)
         nodes = [
-            self._variant_node(int(i), int(a), int(s))
-            for i, a, s in zip(idx, available, second, strict=True)
+            self._variant_node(int(i), levels, level_page)
+            for i, levels in zip(idx, self._levels(idx, request.now), strict=True)
         ]
         nodes = self.faults.apply("shop", nodes, lambda r: str(r.get("sku")), VARIANT_CORRUPTIONS)
         page_info = {
@@ -452,11 +528,36 @@ class ShopApi:
         }
         return json.dumps({"productVariants": {"nodes": nodes, "pageInfo": page_info}}), len(nodes)
 
-    def _variant_node(self, i: int, available: int, second: int) -> Record:
+    def _levels(self, idx: np.ndarray, now: int) -> list[list[int]]:
+        """Available units per fulfilment location of each sku today."""
+        seed = self.world.config.seed
+        today = self.world.calendar.local_date(now).toordinal()
+        available = warehouse_available(seed, idx, today)
+        many_share = self.world.config.sizes.many_locations_share
+        locations = warehouse_locations(seed, idx, many_share)
+        return [split_available(int(a), int(n)) for a, n in zip(available, locations, strict=True)]
+
+    def _inventory_item(
+        self, request: ApiRequest, args: dict[str, Any], levels_args: dict[str, Any]
+    ) -> tuple[str, int]:
+        """`inventoryItem(id:) { inventoryLevels(first:, after:) }`: the pages after the first."""
+        match = re.fullmatch(r"gid://shopify/InventoryItem/(\d+)", str(args.get("id") or ""))
+        number = int(match.group(1)) - INVENTORY_ITEM_OFFSET if match else -1
+        found = np.flatnonzero(self.world.catalog.variant_num == number)
+        if not len(found):
+            return '{"inventoryItem":null}', 0
+        i = int(found[0])
+        offset = int(decode_cursor(levels_args["after"], 1)[0]) if levels_args.get("after") else 0
+        page = min(
+            int(levels_args.get("first") or 250), self.world.config.page_sizes.shop_line_items
+        )
+        levels = self._levels(np.array([i]), request.now)[0]
+        item = {"inventoryLevels": _levels_connection(levels, page, offset)}
+        return json.dumps({"inventoryItem": item}), 1
+
+    def _variant_node(self, i: int, levels: list[int], level_page: int) -> Record:
         cat = self.world.catalog
-        levels = [(LOCATIONS[0], available - max(second, 0))]
-        if second >= 0:
-            levels.append((LOCATIONS[1], second))
+        item_number = int(cat.variant_num[i]) + INVENTORY_ITEM_OFFSET
         return {
             "id": f"gid://shopify/ProductVariant/{int(cat.variant_num[i])}",
             "sku": cat.sku[i],
@@ -470,20 +571,37 @@ class ShopApi:
                 "productType": CATEGORIES[int(cat.category[i])].product_type,
             },
             "inventoryItem": {
-                "id": f"gid://shopify/InventoryItem/{int(cat.variant_num[i]) + 1_000_000}",
+                "id": f"gid://shopify/InventoryItem/{item_number}",
                 "unitCost": {"amount": cents(int(cat.cost_cents[i])), "currencyCode": CURRENCY},
-                "inventoryLevels": {
-                    "nodes": [
-                        {
-                            "location": {"id": loc},
-                            "quantities": [{"name": "available", "quantity": qty}],
-                        }
-                        for loc, qty in levels
-                    ],
-                    "pageInfo": {"hasNextPage": False},
-                },
+                "inventoryLevels": _levels_connection(levels, level_page, 0),
             },
         }
+
+
+def answered_version(requested: str) -> str:
+    """The version Shopify answers with: the requested one while supported, else the oldest
+    supported one (Shopify falls forward rather than refusing)."""
+    if requested == "unstable" or requested in SUPPORTED_VERSIONS:
+        return requested
+    return SUPPORTED_VERSIONS[0]
+
+
+def _levels_connection(levels: list[int], page: int, offset: int) -> Record:
+    """A page of inventoryLevels (one per location holding the sku), cut like Shopify's."""
+    end = min(len(levels), offset + page)
+    return {
+        "nodes": [
+            {
+                "location": {"id": f"gid://shopify/Location/{LOCATION_GID + k}"},
+                "quantities": [{"name": "available", "quantity": levels[k]}],
+            }
+            for k in range(offset, end)
+        ],
+        "pageInfo": {
+            "hasNextPage": end < len(levels),
+            "endCursor": encode_cursor(end) if end > offset else None,
+        },
+    }
 
 
 def _utm_json(utm: tuple[str, str, str | None, str | None, str | None] | None) -> tuple[str, str]:

@@ -28,10 +28,23 @@ def warehouse_available(seed: int, sku: np.ndarray, day_ordinal: int) -> np.ndar
     return np.where(out, 0, np.maximum(1, np.round(level))).astype(np.int64)
 
 
-def warehouse_split(seed: int, sku: np.ndarray, available: np.ndarray) -> np.ndarray:
-    """Units at the second fulfilment location (the rest is at the main warehouse)."""
-    has_second = uniform(seed, Stream.WAREHOUSE, sku, 4) < SECOND_LOCATION_SHARE
-    return np.where(has_second, available * 3 // 10, -1)
+def warehouse_locations(seed: int, sku: np.ndarray, many_share: float) -> np.ndarray:
+    """How many fulfilment locations stock each sku: 1 or 2, and 12-15 for a `many_share` of
+    skus (a retailer shipping from its stores too)."""
+    two = np.where(uniform(seed, Stream.WAREHOUSE, sku, 4) < SECOND_LOCATION_SHARE, 2, 1)
+    many = uniform(seed, Stream.WAREHOUSE, sku, 5) < many_share
+    return np.where(many, 12 + (uniform(seed, Stream.WAREHOUSE, sku, 6) * 4).astype(np.int64), two)
+
+
+def split_available(available: int, locations: int) -> list[int]:
+    """Units per location: 30 % at the second of two, an even spread over more."""
+    if locations == 1:
+        return [available]
+    if locations == 2:
+        second = available * 3 // 10
+        return [available - second, second]
+    share, rest = divmod(available, locations)
+    return [share + (i < rest) for i in range(locations)]
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,10 @@ from orchestration.lib.http import HttpSettings
 from orchestration.lib.paths import warehouse_dir
 
 DEFAULT_SHOP_TIMEZONE = "Europe/Paris"
-DEFAULT_SHOP_API_VERSION = "2025-10"
-DEFAULT_GOOGLE_ADS_API_VERSION = "v21"
+DEFAULT_SHOP_API_VERSION = "2026-10"
+#: The newest version the current google-ads client library ships (it is also the library's
+#: default): Google switches each version off about a year after release, the newest lasts longest.
+DEFAULT_GOOGLE_ADS_API_VERSION = "v26"
 #: The demo store is on Shopify Plus (cost bucket 20,000 points, restoring 1,000/s): the standard
 #: plan's 100/s would spend most of a two-week demo pacing the order queries.
 DEMO_SHOP_BUCKET = (20_000.0, 1_000.0)
@@ -47,7 +49,7 @@ SOURCE_ENV: dict[str, SourceEnv] = {
         "/google-ads",
     ),
     "meta_ads": SourceEnv(
-        "META_ADS_URL", ("META_AD_ACCOUNT_ID", "META_ACCESS_TOKEN"), "/meta/v23.0"
+        "META_ADS_URL", ("META_AD_ACCOUNT_ID", "META_ACCESS_TOKEN"), "/meta/v25.0"
     ),
     "rfid": SourceEnv("EPCIS_URL", ("EPCIS_TOKEN",), "/epcis"),
     "zendesk": SourceEnv("ZENDESK_URL", ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN"), "/zendesk"),

@@ -12,6 +12,7 @@ so neither urllib3's debug log nor an exception can carry them; error texts are 
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -180,6 +181,8 @@ class ApiClient:
         self._session.headers.update({"Accept": "application/json", **(default_headers or {})})
         self._session.headers.update(auth.headers)
         self._session.auth = auth.basic
+        #: Headers of the last response: what an API says about itself (e.g. the version).
+        self.last_headers: Mapping[str, str] | None = None
         self._bucket: tuple[float, float, float] | None = None  # available, restore rate, at
         self._last_query_cost = 0.0
 
@@ -212,6 +215,7 @@ class ApiClient:
             if attempt == self.settings.max_retries:
                 raise ApiError(self.source, method, url, response.status_code, "rate limited")
             self._sleep(wait, f"{method} {urlsplit(url).path} rate limited")
+        self.last_headers = response.headers
         if response.status_code >= 400:
             raise ApiError(self.source, method, url, response.status_code, self._detail(response))
         return response
@@ -328,8 +332,27 @@ def _error_code(error: Mapping[str, Any]) -> str | None:
     return (error.get("extensions") or {}).get("code")
 
 
+def meta_usage_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until Meta lifts a rate limit, from its usage headers, or None if they don't say.
+
+    `X-Business-Use-Case-Usage` gives `estimated_time_to_regain_access` in minutes per business
+    use case; `X-Ad-Account-Usage` gives `reset_time_duration` in seconds.
+    """
+    waits: list[float] = []
+    try:
+        business = json.loads(headers.get("X-Business-Use-Case-Usage") or "{}")
+        for entries in business.values():
+            waits += [60.0 * float(e.get("estimated_time_to_regain_access") or 0) for e in entries]
+        account = json.loads(headers.get("X-Ad-Account-Usage") or "{}")
+        waits.append(float(account.get("reset_time_duration") or 0))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(waits) if waits and max(waits) > 0 else None
+
+
 def meta_rate_limit(settings: HttpSettings) -> RetryWhen:
-    """Meta signals throttling as HTTP 400 with error code 4/17/613 (or 80000+ for BUC limits)."""
+    """Meta signals throttling as HTTP 400 with error code 4/17/613 (or 80000+ for BUC limits);
+    waits as long as its usage headers say, else backs off exponentially."""
 
     def wait(response: requests.Response, attempt: int) -> float | None:
         if response.status_code != 400:
@@ -338,6 +361,8 @@ def meta_rate_limit(settings: HttpSettings) -> RetryWhen:
             code = int(response.json().get("error", {}).get("code", 0))
         except (ValueError, AttributeError, TypeError):
             return None
-        return settings.backoff(attempt) if code in META_RATE_LIMIT_CODES else None
+        if code not in META_RATE_LIMIT_CODES:
+            return None
+        return meta_usage_wait(response.headers) or settings.backoff(attempt)
 
     return wait

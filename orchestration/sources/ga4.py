@@ -1,7 +1,9 @@
 """Web sessions (GA4 Data API `runReport`): sessions, users and add-to-carts per source/medium.
 
-Particular to GA4: a report request with dimensions and metrics, `offset`/`rowCount` paging, and
-rows as positional value lists named by the response's headers.
+Particular to GA4: a report request with dimensions and metrics, `offset`/`rowCount` paging,
+rows as positional value lists named by the response's headers, and a `metadata` object saying
+whether rows were withheld (thresholding), merged into "(other)" or sampled: landed as one
+`report_metadata` row per day, so the marts can say when a day's sessions are not complete.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ PAGE_SIZE = 10_000
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
 METRICS = ("sessions", "totalUsers", "addToCarts")
 DATASETS = {
-    "sessions": Dedupe(("date", "session_source", "session_medium", "session_campaign_name"))
+    "sessions": Dedupe(("date", "session_source", "session_medium", "session_campaign_name")),
+    "report_metadata": Dedupe(("date",)),
 }
 
 
@@ -61,14 +64,29 @@ def session_row(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def extract_sessions(run: ExtractRun, days: list[date]) -> None:
+def metadata_row(day: date, metadatas: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The day's report metadata: a flag is set when any page of the report says so."""
+    first = metadatas[0] if metadatas else {}
+    return {
+        "date": day,
+        "subject_to_thresholding": any(m.get("subjectToThresholding") for m in metadatas),
+        "data_loss_from_other_row": any(m.get("dataLossFromOtherRow") for m in metadatas),
+        "is_sampled": any(m.get("samplingMetadatas") for m in metadatas),
+        "payload": to_json(first),
+    }
+
+
+def extract_sessions(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     """One report per day (the API aggregates by date anyway), paged by offset."""
     credentials = run.settings.credentials
     client = run.client(bearer_auth(credentials["GA4_ACCESS_TOKEN"]))
     path = f"/v1beta/properties/{credentials['GA4_PROPERTY_ID']}:runReport"
+    flagged: list[str] = []
     for day in days:
         with run.day(day, DATASETS) as landing:
+            metadatas: list[Mapping[str, Any]] = []
             for page in offset_pages(client, path, report_body(day), PAGE_SIZE):
+                metadatas.append(page.get("metadata") or {})
                 for row in page.get("rows") or []:
                     values = named_values(page, row)
                     try:
@@ -76,6 +94,12 @@ def extract_sessions(run: ExtractRun, days: list[date]) -> None:
                     except InvalidRecord as invalid:
                         key = "/".join(str(values.get(d)) for d in DIMENSIONS)
                         landing.reject("sessions", key, invalid.field, invalid.reason, values)
+            meta = metadata_row(day, metadatas)
+            landing.write("report_metadata", meta)
+            flags = ("subject_to_thresholding", "data_loss_from_other_row", "is_sampled")
+            if any(meta[flag] for flag in flags):
+                flagged.append(day.isoformat())
+    return {"days_thresholded_merged_or_sampled": flagged}
 
 
 ga4_sessions = extract_asset(
@@ -84,6 +108,7 @@ ga4_sessions = extract_asset(
     group="acquisition",
     description=(
         "Google Analytics 4 daily sessions, users and add-to-carts per session source, medium "
-        "and campaign (Data API runReport)."
+        "and campaign (Data API runReport), and per day whether GA4 withheld (thresholding), "
+        "merged or sampled rows."
     ),
 )(extract_sessions)

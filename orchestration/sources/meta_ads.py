@@ -1,8 +1,11 @@
 """Meta Marketing API insights: daily campaign rows, and ad rows with the catalog product.
 
 Particular to Meta: Graph API paging (`paging.next`), every value a string, purchases hidden in
-the `actions` / `action_values` lists, and rate limits signalled as HTTP 400 with error codes.
-Ad rows break down the campaign rows: they never add to totals.
+the `actions` / `action_values` lists, rate limits signalled as HTTP 400 with error codes, and
+the API version in META_ADS_URL, which Meta expires about two years after release. Ad rows break
+down the campaign rows: they never add to totals. They are spend, impressions and clicks only:
+with `breakdowns=product_id` Meta returns pixel conversions without the product, so purchases
+stay on the campaign rows.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from orchestration.lib.http import meta_auth, meta_rate_limit
+import requests
+
+from orchestration.lib.http import ApiError, RetryWhen, meta_auth, meta_rate_limit
 from orchestration.lib.landing import (
     Dedupe,
     InvalidRecord,
@@ -29,15 +34,20 @@ SOURCE = "meta_ads"
 PAGE_SIZE = 500
 #: Ads Manager's "Purchases" is one of these, in this order; summing them would double count.
 PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
-_METRICS = "spend,impressions,clicks,actions,action_values,date_start"
+_METRICS = "spend,impressions,clicks,date_start"
 LEVELS = {
-    "campaign_insights": {"level": "campaign", "fields": f"campaign_id,campaign_name,{_METRICS}"},
+    "campaign_insights": {
+        "level": "campaign",
+        "fields": f"campaign_id,campaign_name,{_METRICS},actions,action_values",
+    },
     "ad_insights": {
         "level": "ad",
         "fields": f"campaign_id,ad_id,{_METRICS}",
         "breakdowns": "product_id",
     },
 }
+#: "(#2635) You are calling a deprecated version of the Ads API".
+EXPIRED_VERSION_CODE = 2635
 DATASETS = {
     "campaign_insights": Dedupe(("date", "campaign_id")),
     "ad_insights": Dedupe(("date", "campaign_id", "ad_id", "sku")),
@@ -59,21 +69,56 @@ def insight_row(record: Mapping[str, Any], level: str) -> dict[str, Any]:
     spend = parse_money(required(record, "spend"), "spend")
     if spend < 0:
         raise InvalidRecord("spend", f"negative value {spend}")
-    conversions = purchase_value(record.get("actions"))
-    value = purchase_value(record.get("action_values"))
     row = {
         "date": day,
         "campaign_id": str(required(record, "campaign_id")),
         "impressions": parse_count(record.get("impressions", 0), "impressions"),
         "clicks": parse_count(record.get("clicks", 0), "clicks"),
         "spend": spend,
-        "conversions": float(Decimal(conversions)) if conversions else 0.0,
-        "conversions_value": parse_money(value or 0, "action_values"),
         "payload": to_json(record),
     }
     if level == "campaign":
-        return {**row, "campaign_name": record.get("campaign_name")}
-    return {**row, "ad_id": str(required(record, "ad_id")), "sku": record.get("product_id")}
+        conversions = purchase_value(record.get("actions"))
+        value = purchase_value(record.get("action_values"))
+        return {
+            **row,
+            "campaign_name": record.get("campaign_name"),
+            "conversions": float(Decimal(conversions)) if conversions else 0.0,
+            "conversions_value": parse_money(value or 0, "action_values"),
+        }
+    # Product rows: no conversions (Meta cannot attribute pixel events to the breakdown).
+    return {
+        **row,
+        "ad_id": str(required(record, "ad_id")),
+        "sku": record.get("product_id"),
+        "conversions": None,
+        "conversions_value": None,
+    }
+
+
+def expired_version_check(settings_retry: RetryWhen) -> RetryWhen:
+    """Meta's rate-limit backoff, plus a clear error when META_ADS_URL names an expired version
+    (Meta answers it with error code 2635, which would otherwise read as a bad request)."""
+
+    def check(response: requests.Response, attempt: int) -> float | None:
+        if response.status_code == 400:
+            try:
+                error = response.json().get("error") or {}
+            except (ValueError, AttributeError):
+                error = {}
+            if error.get("code") == EXPIRED_VERSION_CODE:
+                raise ApiError(
+                    SOURCE,
+                    "GET",
+                    response.url,
+                    400,
+                    "the Marketing API version in META_ADS_URL has expired (Meta retires versions "
+                    "about two years after release): set META_ADS_URL to "
+                    "https://graph.facebook.com/v25.0 or a later version",
+                )
+        return settings_retry(response, attempt)
+
+    return check
 
 
 def extract_meta_ads(run: ExtractRun, days: list[date]) -> None:
@@ -81,7 +126,7 @@ def extract_meta_ads(run: ExtractRun, days: list[date]) -> None:
     credentials = run.settings.credentials
     client = run.client(meta_auth(credentials["META_ACCESS_TOKEN"]))
     path = f"/act_{credentials['META_AD_ACCOUNT_ID'].removeprefix('act_')}/insights"
-    rate_limit = meta_rate_limit(run.http)
+    rate_limit = expired_version_check(meta_rate_limit(run.http))
     for day in days:
         time_range = json.dumps({"since": day.isoformat(), "until": day.isoformat()})
         with run.day(day, DATASETS) as landing:

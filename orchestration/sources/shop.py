@@ -1,20 +1,23 @@
 """Shop (Shopify GraphQL Admin API): orders updated on the day, and the catalog/stock snapshot.
 
 Particular to Shopify: cursor pagination over `orders(query: "updated_at:...")` sorted by
-UPDATED_AT, line items completed with a follow-up query when an order has more than one page of
-them, and the catalog being a snapshot of *now* whatever day is being landed.
+UPDATED_AT; every nested connection (an order's line items, a refund's lines, a variant's
+inventory levels) completed with a follow-up query when it has more than one page; orders older
+than 60 days only visible with the `read_all_orders` scope; and the catalog being a snapshot of
+*now* whatever day is being landed, landed with the shop's `taxesIncluded` setting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestration.lib.gs1 import normalize_gtin
-from orchestration.lib.http import ApiClient, shopify_auth
+from orchestration.lib.http import ApiClient, ApiError, shopify_auth
 from orchestration.lib.landing import (
     DayLanding,
     Dedupe,
@@ -35,11 +38,17 @@ from orchestration.lib.partitions import day_bounds_utc, iso_utc
 from orchestration.sources import ExtractRun, extract_asset
 
 SOURCE = "shop"
+API_VERSION_HEADER = "X-Shopify-API-Version"
+log = logging.getLogger(__name__)
 # Page sizes keep a query's calculated cost under Shopify's 1,000-point single-query limit
 # (orders x line items multiply); orders with more lines are completed by a follow-up query.
 ORDERS_PAGE = 50
 LINE_ITEMS_PAGE = 20
 VARIANTS_PAGE = 100
+INVENTORY_LEVELS_PAGE = 10
+#: Shopify shows orders older than this only to apps granted `read_all_orders`.
+ALL_ORDERS_SCOPE = "read_all_orders"
+RECENT_ORDERS_DAYS = 60
 
 _MONEY_SET = {"shopMoney": {"amount": None}}
 _LINE_ITEM_SHAPE = {
@@ -78,7 +87,8 @@ ORDER_SHAPE = {
         "id": None,
         "createdAt": None,
         "refundLineItems": {
-            "nodes": {"lineItem": {"id": None}, "quantity": None, "subtotalSet": _MONEY_SET}
+            "nodes": {"lineItem": {"id": None}, "quantity": None, "subtotalSet": _MONEY_SET},
+            "pageInfo": {"hasNextPage": None},
         },
     },
     "fulfillments": {"createdAt": None, "status": None},
@@ -90,9 +100,11 @@ VARIANT_SHAPE = {
     "price": None,
     "product": dict.fromkeys(("id", "title", "vendor", "productType")),
     "inventoryItem": {
+        "id": None,
         "unitCost": {"amount": None},
         "inventoryLevels": {
-            "nodes": {"location": {"id": None}, "quantities": {"name": None, "quantity": None}}
+            "nodes": {"location": {"id": None}, "quantities": {"name": None, "quantity": None}},
+            "pageInfo": {"hasNextPage": None},
         },
     },
 }
@@ -103,6 +115,9 @@ _LINE_ITEM = (
     f"discountAllocations {{ allocatedAmountSet {{ {_MONEY} }} }} "
     f"taxLines {{ priceSet {{ {_MONEY} }} }}"
 )
+_REFUND_LINE = f"lineItem {{ id }} quantity subtotalSet {{ {_MONEY} }}"
+_LEVEL = 'location { id } quantities(names: ["available"]) { name quantity }'
+_PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 ORDERS_QUERY = f"""
 query Orders($cursor: String, $query: String!) {{
   orders(first: {ORDERS_PAGE}, after: $cursor, query: $query, sortKey: UPDATED_AT) {{
@@ -120,7 +135,8 @@ query Orders($cursor: String, $query: String!) {{
       refunds {{
         id createdAt
         refundLineItems(first: {LINE_ITEMS_PAGE}) {{
-          nodes {{ lineItem {{ id }} quantity subtotalSet {{ {_MONEY} }} }}
+          nodes {{ {_REFUND_LINE} }}
+          {_PAGE_INFO}
         }}
       }}
       fulfillments {{ createdAt status }}
@@ -134,10 +150,40 @@ query OrderLineItems($id: ID!, $cursor: String) {{
   order(id: $id) {{
     lineItems(first: {LINE_ITEMS_PAGE}, after: $cursor) {{
       nodes {{ {_LINE_ITEM} }}
-      pageInfo {{ hasNextPage endCursor }}
+      {_PAGE_INFO}
     }}
   }}
 }}
+"""
+REFUND_LINE_ITEMS_QUERY = f"""
+query RefundLineItems($id: ID!, $cursor: String) {{
+  refund(id: $id) {{
+    refundLineItems(first: {LINE_ITEMS_PAGE}, after: $cursor) {{
+      nodes {{ {_REFUND_LINE} }}
+      {_PAGE_INFO}
+    }}
+  }}
+}}
+"""
+INVENTORY_LEVELS_QUERY = f"""
+query InventoryLevels($id: ID!, $cursor: String) {{
+  inventoryItem(id: $id) {{
+    inventoryLevels(first: {INVENTORY_LEVELS_PAGE}, after: $cursor) {{
+      nodes {{ {_LEVEL} }}
+      {_PAGE_INFO}
+    }}
+  }}
+}}
+"""
+SHOP_QUERY = """
+query ShopSettings {
+  shop { taxesIncluded currencyCode ianaTimezone }
+}
+"""
+ACCESS_SCOPES_QUERY = """
+query AccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}
 """
 VARIANTS_QUERY = f"""
 query Variants($cursor: String) {{
@@ -146,9 +192,11 @@ query Variants($cursor: String) {{
       id sku barcode price
       product {{ id title vendor productType }}
       inventoryItem {{
+        id
         unitCost {{ amount }}
-        inventoryLevels(first: 10) {{
-          nodes {{ location {{ id }} quantities(names: ["available"]) {{ name quantity }} }}
+        inventoryLevels(first: {INVENTORY_LEVELS_PAGE}) {{
+          nodes {{ {_LEVEL} }}
+          {_PAGE_INFO}
         }}
       }}
     }}
@@ -255,22 +303,90 @@ def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
     }
 
 
+def complete_connection(
+    client: ApiClient,
+    path: str,
+    connection: Mapping[str, Any] | None,
+    follow_up: tuple[str, Callable[[dict[str, Any]], dict[str, Any]]],
+    owner_id: str | None,
+) -> list[Mapping[str, Any]]:
+    """Every node of a nested connection: the first page as served with its parent, then the
+    pages after it through `follow_up` (a query by the owner's id, and how to find the
+    connection in its answer). Shopify caps every connection at `first`: never stop there."""
+    connection = connection or {}
+    nodes = list(connection.get("nodes") or [])
+    info = connection.get("pageInfo") or {}
+    if info.get("hasNextPage") and owner_id:
+        query, pick_connection = follow_up
+        pages = graphql_pages(
+            client, path, query, {"id": owner_id}, pick_connection, cursor=info.get("endCursor")
+        )
+        nodes += [item for page in pages for item in page.get("nodes") or []]
+    return nodes
+
+
+_LINE_ITEMS = (ORDER_LINE_ITEMS_QUERY, lambda data: data["order"]["lineItems"])
+_REFUND_LINES = (REFUND_LINE_ITEMS_QUERY, lambda data: data["refund"]["refundLineItems"])
+_LEVELS = (INVENTORY_LEVELS_QUERY, lambda data: data["inventoryItem"]["inventoryLevels"])
+
+
 def all_line_items(client: ApiClient, path: str, node: Mapping[str, Any]) -> list[Mapping]:
     """The order's line items, fetching the pages beyond the first: never truncated."""
-    connection = node.get("lineItems") or {}
-    lines = list(connection.get("nodes") or [])
-    info = connection.get("pageInfo") or {}
-    if info.get("hasNextPage") and node.get("id"):
-        pages = graphql_pages(
-            client,
-            path,
-            ORDER_LINE_ITEMS_QUERY,
-            {"id": node["id"]},
-            lambda data: data["order"]["lineItems"],
-            cursor=info.get("endCursor"),
+    return complete_connection(client, path, node.get("lineItems"), _LINE_ITEMS, node.get("id"))
+
+
+def with_all_refund_lines(client: ApiClient, path: str, node: Mapping[str, Any]) -> dict:
+    """The order node with every refund's `refundLineItems` read to the end."""
+    refunds = [
+        {
+            **refund,
+            "refundLineItems": {
+                "nodes": complete_connection(
+                    client, path, refund.get("refundLineItems"), _REFUND_LINES, refund.get("id")
+                )
+            },
+        }
+        for refund in node.get("refunds") or []
+    ]
+    return {**node, "refunds": refunds}
+
+
+def with_all_inventory_levels(client: ApiClient, path: str, node: Mapping[str, Any]) -> dict:
+    """The variant node with its item's `inventoryLevels` read to the end (every location)."""
+    item = node.get("inventoryItem")
+    if not item:
+        return dict(node)
+    levels = complete_connection(client, path, item.get("inventoryLevels"), _LEVELS, item.get("id"))
+    return {**node, "inventoryItem": {**item, "inventoryLevels": {"nodes": levels}}}
+
+
+def require_all_orders_scope(run: ExtractRun, client: ApiClient, days: list[date]) -> None:
+    """Fail, naming the scope, when a day is older than Shopify shows without `read_all_orders`.
+
+    Without the scope Shopify answers older windows with no orders at all: the days would land
+    empty and look like days without sales.
+    """
+    cutoff = datetime.now(UTC) - timedelta(days=RECENT_ORDERS_DAYS)
+    old = [d for d in days if day_bounds_utc(d, run.config.shop_timezone)[0] < cutoff]
+    if not old:
+        return
+    path = graphql_path(run)
+    data = client.graphql(path, ACCESS_SCOPES_QUERY, {})
+    scopes = {
+        s.get("handle")
+        for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or []
+    }
+    if ALL_ORDERS_SCOPE not in scopes:
+        raise ApiError(
+            SOURCE,
+            "POST",
+            client.url(path),
+            403,
+            f"{len(old)} day(s) from {min(old)} are older than {RECENT_ORDERS_DAYS} days: Shopify "
+            f"shows those orders only to apps with the access scope {ALL_ORDERS_SCOPE}, which "
+            f"this app lacks (it has {', '.join(sorted(map(str, scopes))) or 'none'}). Grant "
+            f"{ALL_ORDERS_SCOPE} to the app, or backfill no further than {RECENT_ORDERS_DAYS} days",
         )
-        lines += [line for page in pages for line in page.get("nodes") or []]
-    return lines
 
 
 def orders_filter(day: date, timezone: str) -> str:
@@ -286,7 +402,8 @@ def land_orders_day(run: ExtractRun, client: ApiClient, day: date) -> None:
     with run.day(day, ORDER_DATASETS) as landing:
         for page in graphql_pages(client, path, ORDERS_QUERY, variables, lambda d: d["orders"]):
             for node in page.get("nodes") or []:
-                _land_order(landing, node, all_line_items(client, path, node))
+                complete = with_all_refund_lines(client, path, node)
+                _land_order(landing, complete, all_line_items(client, path, node))
 
 
 def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mapping]) -> None:
@@ -301,20 +418,34 @@ def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mappin
             landing.write(dataset, row)
 
 
-def extract_orders(run: ExtractRun, days: list[date]) -> None:
+def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     """Orders updated in each shop day, day by day (each day commits on its own)."""
     client = _client(run)
+    require_all_orders_scope(run, client, days)
     for day in days:
         land_orders_day(run, client, day)
+    return answered_version(run, client)
 
 
-def variant_row(node: Mapping[str, Any], snapshot_at: datetime) -> dict[str, Any]:
+def gtin_of(barcode: str | None) -> str | None:
+    """The barcode as GTIN-14; None when the variant has none (Shopify's barcode is optional).
+
+    A barcode that is not a GTIN (letters, wrong length or check digit) rejects the variant: with
+    a null GTIN it would land but never match an RFID count, and nobody would know why.
+    """
+    if not barcode:
+        return None
+    try:
+        return normalize_gtin(barcode)
+    except ValueError as error:
+        raise InvalidRecord("barcode", f"not a GTIN: {error}") from None
+
+
+def variant_row(
+    node: Mapping[str, Any], snapshot_at: datetime, taxes_included: bool
+) -> dict[str, Any]:
     """One productVariant -> a catalog row; stock is `available` summed over locations."""
     barcode = node.get("barcode") or None
-    try:
-        gtin14 = normalize_gtin(barcode) if barcode else None
-    except ValueError:
-        gtin14 = None  # landed as the shop stores it; the invalid barcode count is in metadata
     product = node.get("product") or {}
     item = node.get("inventoryItem") or {}
     levels = (item.get("inventoryLevels") or {}).get("nodes") or []
@@ -330,8 +461,9 @@ def variant_row(node: Mapping[str, Any], snapshot_at: datetime) -> dict[str, Any
         "variant_id": required(node, "id"),
         "sku": required(node, "sku"),
         "barcode": barcode,
-        "gtin14": gtin14,
+        "gtin14": gtin_of(barcode),
         "price": None if price is None else parse_money(price, "price"),
+        "shop_taxes_included": taxes_included,
         "product_id": required(product, "id"),
         "product_title": product.get("title"),
         "vendor": product.get("vendor"),
@@ -344,32 +476,62 @@ def variant_row(node: Mapping[str, Any], snapshot_at: datetime) -> dict[str, Any
 
 
 def variant_nodes(client: ApiClient, path: str) -> Iterator[Mapping[str, Any]]:
+    """Every variant, each with all its inventory levels."""
     for page in graphql_pages(client, path, VARIANTS_QUERY, {}, lambda d: d["productVariants"]):
-        yield from page.get("nodes") or []
+        for node in page.get("nodes") or []:
+            yield with_all_inventory_levels(client, path, node)
+
+
+def shop_settings(client: ApiClient, path: str) -> dict[str, Any]:
+    """`shop { taxesIncluded currencyCode ianaTimezone }`: whether catalog prices include tax
+    is the shop's setting, read with the catalog rather than assumed."""
+    shop = client.graphql(path, SHOP_QUERY, {}).get("shop") or {}
+    if not isinstance(shop.get("taxesIncluded"), bool):
+        raise ApiError(SOURCE, "POST", client.url(path), 200, "shop.taxesIncluded is missing")
+    return shop
+
+
+def answered_version(run: ExtractRun, client: ApiClient) -> dict[str, Any]:
+    """The API version Shopify answered with (header `X-Shopify-API-Version`), for the metadata.
+
+    A version past its 12 months of support is not refused: Shopify silently answers with the
+    oldest supported one, so a difference is reported rather than ignored.
+    """
+    requested = run.config.shop_api_version
+    answered = client.last_headers.get(API_VERSION_HEADER) if client.last_headers else None
+    metadata: dict[str, Any] = {"shop_api_version": answered or "unknown"}
+    if answered and answered != requested:
+        note = (
+            f"SHOP_API_VERSION={requested} is no longer supported: Shopify answered with "
+            f"{answered}; set SHOP_API_VERSION to a supported version"
+        )
+        log.warning("shop: %s", note)
+        metadata["shop_api_version_note"] = note
+    return metadata
 
 
 def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     """One API snapshot, landed under the range's first day and copied under the others."""
     snapshot_at = datetime.now(UTC)
-    invalid_barcodes = 0
+    client, path = _client(run), graphql_path(run)
+    settings = shop_settings(client, path)
     first, *others = days
     with run.day(first, CATALOG_DATASETS) as landing:
-        for node in variant_nodes(_client(run), graphql_path(run)):
+        for node in variant_nodes(client, path):
             try:
-                row = variant_row(node, snapshot_at)
+                row = variant_row(node, snapshot_at, settings["taxesIncluded"])
             except InvalidRecord as invalid:
                 landing.reject(
                     "product_variants", node.get("id"), invalid.field, invalid.reason, node
                 )
                 continue
-            invalid_barcodes += row["barcode"] is not None and row["gtin14"] is None
             landing.write("product_variants", row)
     landed = run.totals.rows["product_variants"], run.totals.rejects["product_variants"]
     warehouse = run.config.warehouse_dir
     for day in others:  # the same snapshot under every other day of the range
-        for path in (landing_path, rejects_path):
-            source_file = path(warehouse, SOURCE, "product_variants", first)
-            copy_day(source_file, path(warehouse, SOURCE, "product_variants", day), day)
+        for file_path in (landing_path, rejects_path):
+            source_file = file_path(warehouse, SOURCE, "product_variants", first)
+            copy_day(source_file, file_path(warehouse, SOURCE, "product_variants", day), day)
         run.totals.rows["product_variants"] += landed[0]
         run.totals.rejects["product_variants"] += landed[1]
         run.totals.files += 2
@@ -377,8 +539,11 @@ def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     # A daily run lands D = yesterday; any older day gets a stock that is not its own.
     backfilled = [d for d in days if (snapshot_day - d).days > 1]
     return {
+        **answered_version(run, client),
         "snapshot_at": snapshot_at.isoformat(),
-        "invalid_barcodes": invalid_barcodes,
+        "shop_taxes_included": settings["taxesIncluded"],
+        "shop_currency_code": settings.get("currencyCode"),
+        "shop_iana_timezone": settings.get("ianaTimezone"),
         "backfilled_days_with_current_stock": len(backfilled),
         "snapshot_note": (
             f"{len(backfilled)} day(s) older than yesterday carry the stock as of snapshot_at "

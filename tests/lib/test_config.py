@@ -19,10 +19,10 @@ def test_no_url_means_demo_with_simulator_urls() -> None:
     config = resolve_config({"SHOP_TIMEZONE": "America/New_York"}, _fake_simulator)
     assert config.mode == "demo"
     assert config.sources["shop"].url == "http://127.0.0.1:9/shop"
-    assert config.sources["meta_ads"].url == "http://127.0.0.1:9/meta/v23.0"
+    assert config.sources["meta_ads"].url == "http://127.0.0.1:9/meta/v25.0"
     assert config.sources["zendesk"].credentials["ZENDESK_EMAIL"] == "value-of-ZENDESK_EMAIL"
     assert config.shop_timezone == "America/New_York"
-    assert config.shop_api_version == "2025-10"
+    assert config.shop_api_version == "2026-10"
 
 
 def test_all_urls_means_live() -> None:

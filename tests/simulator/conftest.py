@@ -74,7 +74,7 @@ class Client:
 
     def google(self, gaql: str, page_token: str | None = None) -> requests.Response:
         return self.session.post(
-            f"{self.url}/google-ads/v21/customers/{C['GOOGLE_ADS_CUSTOMER_ID']}/googleAds:search",
+            f"{self.url}/google-ads/v26/customers/{C['GOOGLE_ADS_CUSTOMER_ID']}/googleAds:search",
             json={"query": gaql, **({"pageToken": page_token} if page_token else {})},
             headers={
                 "developer-token": C["GOOGLE_ADS_DEVELOPER_TOKEN"],
@@ -93,7 +93,7 @@ class Client:
                 return rows
 
     def meta_url(self) -> str:
-        return f"{self.url}/meta/v23.0/act_{C['META_AD_ACCOUNT_ID']}/insights"
+        return f"{self.url}/meta/v25.0/act_{C['META_AD_ACCOUNT_ID']}/insights"
 
     def meta_all(self, level: str, day: str) -> tuple[list[dict[str, Any]], int]:
         params: dict[str, Any] | None = {

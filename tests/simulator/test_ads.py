@@ -10,7 +10,7 @@ import numpy as np
 from simulator import SimulatorConfig
 from simulator.stock import warehouse_available
 from simulator.world import build_world
-from tests.simulator.conftest import Client
+from tests.simulator.conftest import C, Client
 
 FIELDS = (
     "segments.date, campaign.id, campaign.name, metrics.cost_micros, metrics.impressions, "
@@ -53,10 +53,17 @@ def test_google_shopping_rows_page_and_break_down_campaign_spend(client: Client)
         by_campaign[(r["campaign"]["id"], r["segments"]["date"])] += int(r["metrics"]["costMicros"])
     assert by_campaign and all(spend[k] == v for k, v in by_campaign.items())
     world = build_world(SimulatorConfig())
-    skus = [r["segments"]["productItemId"] for r in products]
-    assert set(skus) <= set(world.catalog.sku)
-    index = {s: i for i, s in enumerate(world.catalog.sku)}
-    stock = warehouse_available(42, np.array([index[s] for s in skus]), 739312)  # 2025-03-02
+    cat = world.catalog
+    offers = {s.lower(): i for i, s in enumerate(cat.sku)}  # Google lowercases offer ids
+    shopify_offers = {
+        f"shopify_fr_{p}_{v}": i
+        for i, (p, v) in enumerate(zip(cat.product_num, cat.variant_num, strict=True))
+    }
+    offer_ids = [r["segments"]["productItemId"] for r in products]
+    assert set(offer_ids) & set(offers) and set(offer_ids) & set(shopify_offers)
+    index = {**offers, **shopify_offers}
+    assert set(offer_ids) <= set(index)
+    stock = warehouse_available(42, np.array([index[o] for o in offer_ids]), 739312)
     assert (stock == 0).any(), "some product ads run on skus with no warehouse stock"
 
 
@@ -92,8 +99,20 @@ def test_ads_wrong_credentials_are_401(client: Client) -> None:
     r = client.session.get(client.meta_url(), params={"access_token": "nope", "level": "campaign"})
     assert r.status_code == 401 and r.json()["error"]["code"] == 190
     r = client.session.post(
-        f"{client.url}/google-ads/v21/customers/1234567890/googleAds:search",
+        f"{client.url}/google-ads/v26/customers/1234567890/googleAds:search",
         json={"query": "x"},
         headers={"Authorization": "Bearer nope"},
     )
     assert r.status_code == 401
+
+
+def test_google_retired_version_is_not_served(client: Client) -> None:
+    r = client.session.post(
+        f"{client.url}/google-ads/v21/customers/1234567890/googleAds:search",
+        json={"query": f"SELECT {FIELDS} FROM campaign WHERE segments.date = '2025-03-02'"},
+        headers={
+            "developer-token": C["GOOGLE_ADS_DEVELOPER_TOKEN"],
+            "Authorization": f"Bearer {C['GOOGLE_ADS_ACCESS_TOKEN']}",
+        },
+    )
+    assert r.status_code == 404 and "/google-ads/v21/customers/" in r.text

@@ -11,6 +11,7 @@ import numpy as np
 from simulator import SimulatorConfig
 from simulator.gs1 import check_digit
 from simulator.orders import generate_day
+from simulator.stock import warehouse_locations
 from simulator.world import build_world
 
 SEED_STORES = Path(__file__).parents[2] / "dbt_project" / "seeds" / "stores.csv"
@@ -67,3 +68,24 @@ def test_seasonality_and_realistic_rates() -> None:
     assert black_friday > 2 * mean_orders
     returning = np.mean(np.concatenate([d.returning for d in days]))
     assert 0.2 < returning < 0.4
+
+
+def test_large_scale_has_refunds_and_stock_beyond_one_page() -> None:
+    """The large scale exercises pagination of nested connections: refunds of more than 20
+    lines (Shopify's page of refundLineItems here) and skus at more than 10 locations."""
+    world = build_world(SimulatorConfig(scale="large"))
+    day = generate_day(world, date(2025, 3, 2))
+    lines_per_refund = np.bincount(
+        np.repeat(np.arange(len(day)), np.diff(day.line_start)),
+        weights=(day.line_returned > 0) & (day.line_refund == 0),
+        minlength=len(day),
+    )
+    assert (lines_per_refund > 20).sum() >= 3
+    skus = np.arange(len(world.catalog))
+    locations = warehouse_locations(
+        world.config.seed, skus, world.config.sizes.many_locations_share
+    )
+    assert (locations > 10).sum() >= 50 and set(np.unique(locations)) >= {1, 2}
+    demo = build_world(SimulatorConfig())
+    demo_day = generate_day(demo, date(2025, 3, 2))
+    assert np.diff(demo_day.line_start).max() <= 4  # the demo's data is what it always was

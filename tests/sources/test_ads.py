@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestration.sources import ExtractRun, google_ads, meta_ads
+import pytest
+
+from orchestration.lib.http import ApiError
+from orchestration.sources import ExtractRun, google_ads, meta_ads, shop
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects
 
@@ -19,6 +22,7 @@ def test_google_ads_pages_rate_limits_and_spend(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve()
+    shop.extract_catalog(extract_run("shop"), [DAY])
     google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
     reference = {d: _rows(warehouse, "google_ads", d) for d in google_ads.DATASETS}
     serve(
@@ -37,11 +41,45 @@ def test_google_ads_pages_rate_limits_and_spend(
 def test_google_ads_malformed_rows_rejected(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
+    serve()
+    shop.extract_catalog(extract_run("shop"), [DAY])
     serve(faults=FaultConfig(malformed_rate=0.2))
     google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
     rejects = read_rejects(warehouse, "google_ads", "product_stats").to_pylist()
-    assert {r["reason"].split(" ")[0] for r in rejects} >= {"missing", "negative"}
+    assert {r["reason"].split(" ")[0] for r in rejects} >= {"missing", "negative", "unknown"}
     assert read_landed(warehouse, "google_ads", "product_stats").num_rows > 0
+
+
+def test_google_ads_offer_ids_map_to_catalog_skus(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """Offers named by sku (lowercased by Google) and by Shopify's channel id both land as the
+    shop's sku."""
+    serve()
+    shop.extract_catalog(extract_run("shop"), [DAY])
+    google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
+    landed = read_landed(warehouse, "google_ads", "product_stats").to_pylist()
+    catalog = set(read_landed(warehouse, "shop", "product_variants").column("sku").to_pylist())
+    assert landed and {r["sku"] for r in landed} <= catalog
+    offer_ids = {r["payload"].split('"productItemId":"')[1].split('"')[0] for r in landed}
+    assert any(o.startswith("shopify_fr_") for o in offer_ids)
+    assert any(o in {s.lower() for s in catalog} for o in offer_ids)
+
+
+def test_google_ads_retired_version_names_the_variable(
+    serve: Callable,
+    extract_run: Callable[[str], ExtractRun],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    serve()
+    shop.extract_catalog(extract_run("shop"), [DAY])
+    monkeypatch.setenv("GOOGLE_ADS_API_VERSION", "v21")
+    with pytest.raises(ApiError) as raised:
+        google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
+    message = str(raised.value)
+    assert "Google Ads API v21 is retired" in message and "GOOGLE_ADS_API_VERSION" in message
+    assert raised.value.permanent
 
 
 def test_meta_pages_and_rate_limit_codes(
@@ -56,7 +94,11 @@ def test_meta_pages_and_rate_limit_codes(
     assert {d: _rows(warehouse, "meta_ads", d) for d in meta_ads.DATASETS} == reference
     assert run.metadata()["retries"] > 0 and run.metadata()["pages"] > 10
     ads = reference["ad_insights"]
-    assert any(r["sku"] for r in ads) and any(r["conversions"] for r in ads)
+    assert any(r["sku"] for r in ads)
+    # Product rows carry no conversions (Meta drops the breakdown on pixel events); purchases
+    # stay on the campaign rows.
+    assert all(r["conversions"] is None and r["conversions_value"] is None for r in ads)
+    assert any(r["conversions"] for r in reference["campaign_insights"])
     assert all(r["campaign_name"] for r in reference["campaign_insights"])
 
 
@@ -73,3 +115,17 @@ def test_meta_malformed_rows_rejected(
     fields = {r["field"] for r in rejects}
     assert {"campaign_id", "spend"} <= fields <= {"campaign_id", "spend", "date_start", "clicks"}
     assert read_landed(warehouse, "meta_ads", "ad_insights").num_rows > 0
+
+
+def test_meta_expired_version_names_the_variable(
+    serve: Callable,
+    extract_run: Callable[[str], ExtractRun],
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = serve()
+    monkeypatch.setenv("META_ADS_URL", f"{server.url}/meta/v23.0")
+    with pytest.raises(ApiError) as raised:
+        meta_ads.extract_meta_ads(extract_run("meta_ads"), [DAY])
+    assert "META_ADS_URL has expired" in str(raised.value) and raised.value.permanent
+    assert "v25.0" in str(raised.value)

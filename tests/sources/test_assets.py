@@ -70,7 +70,7 @@ def test_materialise_one_day_twice_same_data_no_secrets(
 
 
 def test_no_source_url_runs_on_the_demo_simulator(warehouse: Path) -> None:
-    assets = [_asset("ga4_sessions"), _asset("google_ads")]
+    assets = [_asset("ga4_sessions"), _asset("shop_catalog"), _asset("google_ads")]
     result = dg.materialize(assets, partition_key=DAY.isoformat(), resources={"pipeline": FAST})
     assert result.success
     for event in result.get_asset_materialization_events():

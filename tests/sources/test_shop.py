@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from orchestration.lib.http import ApiError
 from orchestration.lib.landing import landing_path
 from orchestration.sources import ExtractRun, shop
 from simulator import FaultConfig, PageSizes
-from tests.sources.conftest import DAY, read_landed, read_rejects
+from simulator.stock import warehouse_available
+from tests.sources.conftest import DAY, NOW, read_landed, read_rejects
 
 ORDER_DATASETS = ("orders", "order_lines", "refund_lines", "fulfillments")
 #: A cost bucket that never throttles, for the tests that are not about throttling.
@@ -119,7 +122,7 @@ def test_catalog_snapshot_lands_under_every_day(
     assert second.column("_partition_date").to_pylist()[0] == DAY
     gtins = [g for g in first.column("gtin14").to_pylist() if g]
     assert all(len(g) == 14 for g in gtins)
-    assert extra["backfilled_days_with_current_stock"] == 2 and extra["invalid_barcodes"] > 0
+    assert extra["backfilled_days_with_current_stock"] == 2
     assert read_rejects(warehouse, "shop", "product_variants").num_rows > 0
 
 
@@ -137,3 +140,93 @@ def test_wrong_token_fails_fast(
     assert "shop: POST /shop/admin/api/" in str(raised.value) and "HTTP 401" in str(raised.value)
     assert "shpat_wrong_token_value" not in str(raised.value)
     assert run.metadata()["requests"] == 1
+
+
+def test_refunds_with_more_lines_than_a_page_land_in_full(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """Orders of 22-31 lines returned in one refund: refundLineItems has a second page."""
+    serve(bulk_refund_order_share=0.05, **UNLIMITED)
+    shop.extract_orders(extract_run("shop"), [DAY])
+    refund_lines = read_landed(warehouse, "shop", "refund_lines").to_pylist()
+    per_refund = Counter(r["refund_id"] for r in refund_lines)
+    assert max(per_refund.values()) > shop.LINE_ITEMS_PAGE
+    order_lines = read_landed(warehouse, "shop", "order_lines").to_pylist()
+    lines_of = Counter(r["order_id"] for r in order_lines)
+    refund_order = {r["refund_id"]: r["order_id"] for r in refund_lines}
+    # A bulk order is returned whole in one refund: as many refund lines as order lines.
+    bulk = [rid for rid, n in per_refund.items() if n > shop.LINE_ITEMS_PAGE]
+    assert all(per_refund[rid] == lines_of[refund_order[rid]] for rid in bulk)
+
+
+def test_variants_at_more_locations_than_a_page_count_every_location(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """Stock summed over 12-15 locations equals the simulator's own warehouse stock."""
+    server = serve(many_locations_share=0.2, **UNLIMITED)
+    shop.extract_catalog(extract_run("shop"), [DAY])
+    rows = read_landed(warehouse, "shop", "product_variants").to_pylist()
+    cat = server.app.world.catalog
+    today = server.app.world.calendar.local_date(int(NOW.timestamp())).toordinal()
+    truth = warehouse_available(42, np.arange(len(cat)), today)
+    expected = {sku: int(q) for sku, q in zip(cat.sku, truth, strict=True)}
+    assert {r["sku"]: r["warehouse_available_qty"] for r in rows} == expected
+    many = [r for r in rows if r["payload"].count('"location"') > shop.INVENTORY_LEVELS_PAGE]
+    assert len(many) > 20
+
+
+def test_catalog_lands_the_shop_tax_setting_and_the_answering_version(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    serve(**UNLIMITED)
+    extra = shop.extract_catalog(extract_run("shop"), [DAY])
+    landed = read_landed(warehouse, "shop", "product_variants")
+    assert set(landed.column("shop_taxes_included").to_pylist()) == {True}
+    assert extra["shop_taxes_included"] is True and extra["shop_currency_code"] == "EUR"
+    assert extra["shop_api_version"] == "2026-10" and "shop_api_version_note" not in extra
+
+
+def test_a_retired_version_is_reported_with_the_version_that_answered(
+    serve: Callable,
+    extract_run: Callable[[str], ExtractRun],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    serve(**UNLIMITED)
+    monkeypatch.setenv("SHOP_API_VERSION", "2025-07")
+    extra = shop.extract_orders(extract_run("shop"), [DAY])
+    assert extra["shop_api_version"] == "2026-01"
+    assert "SHOP_API_VERSION=2025-07 is no longer supported" in extra["shop_api_version_note"]
+
+
+def test_unreadable_barcode_rejected_missing_barcode_kept() -> None:
+    node = {
+        "id": "gid://shopify/ProductVariant/1",
+        "sku": "SKU-1",
+        "barcode": "40123456789AB",
+        "product": {"id": "gid://shopify/Product/1"},
+    }
+    with pytest.raises(shop.InvalidRecord) as raised:
+        shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
+    assert raised.value.field == "barcode" and "not a GTIN" in raised.value.reason
+    bad_check_digit = {**node, "barcode": "4006381333932"}
+    with pytest.raises(shop.InvalidRecord):
+        shop.variant_row(bad_check_digit, datetime(2026, 3, 3, tzinfo=UTC), True)
+    row = shop.variant_row({**node, "barcode": None}, datetime(2026, 3, 3, tzinfo=UTC), False)
+    assert row["gtin14"] is None and row["barcode"] is None
+    assert row["shop_taxes_included"] is False
+
+
+def test_old_days_without_read_all_orders_fail_naming_the_scope(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """Shopify hides orders older than 60 days from apps without read_all_orders: the days
+    would land empty. The extract must refuse instead."""
+    old_day = (NOW - timedelta(days=90)).date()
+    serve(shop_access_scopes=("read_orders", "read_products"), **UNLIMITED)
+    with pytest.raises(ApiError) as raised:
+        shop.extract_orders(extract_run("shop"), [old_day])
+    assert "read_all_orders" in str(raised.value) and raised.value.permanent
+    assert not landing_path(warehouse, "shop", "orders", old_day).exists()
+    serve(**UNLIMITED)  # the default app has the scope: the same day has orders
+    shop.extract_orders(extract_run("shop"), [old_day])
+    assert read_landed(warehouse, "shop", "orders", old_day).num_rows > 50
