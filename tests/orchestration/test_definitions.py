@@ -112,7 +112,7 @@ def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
 
     plan = create_execution_plan(defs.resolve_job_def("daily_pipeline"))
     steps = [step.key for step in plan.get_steps_to_execute_in_topo_order()]
-    assert [s for s in steps if s.startswith(("dbt_", "ge_"))] == [
+    assert [s for s in steps if s.startswith(("dbt_models", "ge_"))] == [
         "ge_landing",
         "ge_landing_wave2",
         "dbt_models",
@@ -121,4 +121,7 @@ def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
     assert steps.index("landing__shop_catalog") < steps.index("ge_landing")
     assert steps.index("ge_landing") < steps.index("landing__rfid_counts")
     assert steps.index("landing__rfid_counts") < steps.index("ge_landing_wave2")
-    assert steps[-3:] == ["published_marts", "kpi_report", "store_picking_sheets"]
+    # After the publication: what reads it (reports, dbt docs) and the freshness checks.
+    assert steps[-5] == "published_marts"
+    after = {"kpi_report", "store_picking_sheets", "dbt_docs", "freshness_checks"}
+    assert set(steps[-4:]) == after
