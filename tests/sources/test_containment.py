@@ -285,3 +285,55 @@ def test_unresponsive_source_fails_in_its_budget_while_the_others_land(
     # and its 5 s and 15 s delays.
     assert _step_seconds(records, "landing__ga4_sessions") < 10
     assert len(held) >= 2  # it did try again within the budget
+
+
+def _materialise_ga4(tmp_path: Path) -> tuple[dg.ExecuteInProcessResult, list]:
+    ga4 = [a for a in extract_assets if a.key.path[-1] == "ga4_sessions"]
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.materialize(
+            ga4,
+            partition_key=DAY.isoformat(),
+            resources={"pipeline": FAST},
+            instance=instance,
+            raise_on_error=False,
+        )
+        return result, instance.all_logs(result.run_id)
+
+
+def _failed_once(result: dg.ExecuteInProcessResult, records: list) -> str:
+    """The one failure's message, after checking the step was not retried."""
+    assert not result.success
+    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    [failure] = result.get_step_failure_events()
+    return failure.event_specific_data.error.message
+
+
+def test_bad_budget_variable_fails_at_once(
+    serve: Callable, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    serve()
+    monkeypatch.setenv("GA4_HTTP_BUDGET_SECONDS", "soon")
+    message = _failed_once(*_materialise_ga4(tmp_path))
+    assert "ga4: ConfigError: GA4_HTTP_BUDGET_SECONDS='soon' is not a positive number" in message
+
+
+def test_unwritable_warehouse_fails_at_once(
+    serve: Callable, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    serve()
+    # sysfs refuses new directories to everyone, root included (chmod would not stop root).
+    monkeypatch.setenv("WAREHOUSE_DIR", "/sys/fs/warehouse")
+    message = _failed_once(*_materialise_ga4(tmp_path))
+    assert message.startswith("dagster._core.definitions.events.Failure: ga4: PermissionError")
+    assert "/sys/fs/warehouse" in message and "not writable by this process" in message
+
+
+def test_mixed_demo_and_live_fails_at_once(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOP_URL", "https://example.myshopify.com")
+    result, records = _materialise_ga4(tmp_path)
+    assert not result.success and not result.get_step_failure_events()  # the resource refused
+    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    events = "\n".join(dg.serialize_value(record) for record in records)
+    assert "Some source URLs are set and others are not" in events
