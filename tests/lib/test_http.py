@@ -6,8 +6,6 @@ import base64
 import dataclasses
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -219,27 +217,6 @@ def test_token_never_logged_nor_sent_in_urls(
     assert "after=abc" in received and all(TOKEN not in q for q in received)
     out, err = capfd.readouterr()
     assert caplog.text and TOKEN not in caplog.text + out + err + str(raised.value)
-
-
-@pytest.fixture
-def hanging_url() -> Iterator[str]:
-    """A port that accepts connections and never answers (a stuck API or load balancer)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    host, port = listener.getsockname()
-    yield f"http://{host}:{port}"
-    listener.close()
-    for connection in held:
-        connection.close()
 
 
 def test_unanswered_call_fails_within_its_budget(hanging_url: str) -> None:
