@@ -1,9 +1,10 @@
 """Run-failure alerting: a readable message in the sensor log and, when ALERT_WEBHOOK_URL is set,
 the same message POSTed as JSON (Slack/Teams-compatible `text` field plus structured fields).
 
-Errors can quote configuration (a URL with a token in its query, a DSN), so the message is
-scrubbed of the value of every environment variable whose name ends in TOKEN, KEY, SECRET,
-PASSWORD or DSN before it leaves the process.
+Errors can quote configuration (a URL with a token in its query, a DSN) or what a server echoed
+(an `Authorization: Basic` header), so the message is scrubbed of the value of every environment
+variable whose name ends in TOKEN, KEY, SECRET, PASSWORD or DSN, in each form it travels in (raw,
+URL-quoted, base64, and Zendesk's basic-auth pair), before it leaves the process.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 import requests
+
+from orchestration.lib.http import redact, secret_forms, zendesk_auth
 
 SECRET_NAME_SUFFIXES = ("TOKEN", "KEY", "SECRET", "PASSWORD", "DSN")
 _MIN_SECRET_LENGTH = 4  # shorter values ("1", "no") would blank out ordinary words
@@ -29,19 +32,15 @@ class FailedStep:
 
 
 def scrub_secrets(text: str, environ: Mapping[str, str] = os.environ) -> str:
-    """`text` with the value of every secret-named environment variable replaced by `***`."""
-    secrets = sorted(
-        {
-            value
-            for name, value in environ.items()
-            if name.upper().endswith(SECRET_NAME_SUFFIXES) and len(value) >= _MIN_SECRET_LENGTH
-        },
-        key=len,
-        reverse=True,  # a token that contains another secret is replaced whole
-    )
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    """`text` with every form of each secret-named environment variable replaced by `***`."""
+    secrets: set[str] = set()
+    for name, value in environ.items():
+        if name.upper().endswith(SECRET_NAME_SUFFIXES) and len(value) >= _MIN_SECRET_LENGTH:
+            secrets |= secret_forms(value)
+    email, token = environ.get("ZENDESK_EMAIL"), environ.get("ZENDESK_API_TOKEN")
+    if email and token and len(token) >= _MIN_SECRET_LENGTH:
+        secrets |= zendesk_auth(email, token).secrets
+    return redact(text, secrets)
 
 
 def _summary(error: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +35,24 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     return tmp_path / "warehouse"
+
+
+@pytest.fixture
+def hanging_url() -> Iterator[str]:
+    """A loopback port that accepts connections and never answers (a stuck API or balancer)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    host, port = listener.getsockname()
+    yield f"http://{host}:{port}"
+    listener.close()
+    for connection in held:
+        connection.close()

@@ -40,6 +40,11 @@ class SourceEnv:
     credential_vars: tuple[str, ...]
     demo_path: str
 
+    @property
+    def budget_var(self) -> str:
+        """The variable that overrides this source's HTTP time budget (seconds per call)."""
+        return self.url_var.removesuffix("URL") + "HTTP_BUDGET_SECONDS"
+
 
 SOURCE_ENV: dict[str, SourceEnv] = {
     "shop": SourceEnv("SHOP_URL", ("SHOP_ACCESS_TOKEN",), "/shop"),
@@ -151,17 +156,35 @@ def start_demo_simulator() -> tuple[str, Mapping[str, str]]:
         return _demo_server.url, DEMO_CREDENTIALS
 
 
+def budget_seconds(source: str, default: float, env: Mapping[str, str]) -> float:
+    """The source's `<PREFIX>_HTTP_BUDGET_SECONDS`, else `default`; ConfigError when unusable."""
+    var = SOURCE_ENV[source].budget_var
+    raw = (env.get(var) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"{var}={raw!r} is not a positive number of seconds.")
+    return value
+
+
 class PipelineResource(dg.ConfigurableResource):
     """The extract assets' view of the environment: sources, warehouse and HTTP retry knobs.
 
-    Resolving at setup makes a mixed demo/live environment fail before any asset runs.
+    Resolving at setup makes a mixed demo/live environment fail before any asset runs. The
+    defaults are HttpSettings': an unresponsive source fails its step in under three minutes.
     """
 
-    max_retries: int = 6
-    backoff_factor: float = 1.0
-    backoff_max: float = 60.0
-    read_timeout: float = 60.0
-    retry_after_max: int = 300
+    max_retries: int = HttpSettings.max_retries
+    backoff_factor: float = HttpSettings.backoff_factor
+    backoff_max: float = HttpSettings.backoff_max
+    connect_timeout: float = HttpSettings.connect_timeout
+    read_timeout: float = HttpSettings.read_timeout
+    retry_after_max: int = HttpSettings.retry_after_max
+    budget_seconds: float = HttpSettings.budget_seconds
     chunk_rows: int = 20_000
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -170,14 +193,17 @@ class PipelineResource(dg.ConfigurableResource):
     def settings(self) -> PipelineConfig:
         return resolve_config(os.environ)
 
-    def http_settings(self) -> HttpSettings:
+    def http_settings(self, source: str) -> HttpSettings:
+        """The knobs for `source`: its time budget may be set apart (a slow report API)."""
         return HttpSettings(
+            connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_retries=self.max_retries,
             backoff_factor=self.backoff_factor,
             backoff_max=self.backoff_max,
             backoff_jitter=0.5,
             retry_after_max=self.retry_after_max,
+            budget_seconds=budget_seconds(source, self.budget_seconds, os.environ),
         )
 
 

@@ -1,33 +1,40 @@
 """The one HTTP client every source uses: a requests Session with auth, timeouts and retries.
 
-Transport retries (connect/read timeouts, 429/5xx, `Retry-After`, exponential backoff with
-jitter) are urllib3's `Retry` on the Session's adapter. This module only adds what urllib3 cannot
-see in a response: GraphQL `errors` in an HTTP 200 body (Shopify's THROTTLED among them, with
-proactive pacing from the cost bucket) and Meta's rate-limit error codes on HTTP 400.
+Retries (connect/read timeouts, connection resets, 429/5xx with `Retry-After`, exponential
+backoff with jitter) are this module's loop rather than urllib3's, because every call has a time
+budget: no attempt's timeouts and no wait reach past the call's deadline, so a source that does
+not answer fails in `budget_seconds`, not in attempts x timeouts. The same loop handles what
+urllib3 cannot see in a response: GraphQL `errors` in an HTTP 200 body (Shopify's THROTTLED among
+them, with proactive pacing from the cost bucket) and Meta's rate-limit error codes on HTTP 400.
 
 Secrets: tokens live in the Session's headers or basic auth, which are never logged; secret query
-parameters (Meta's `access_token` in `paging.next`) are stripped from every URL before it is sent,
-so neither urllib3's debug log nor an exception can carry them; error texts are redacted anyway.
+parameters (Meta's `access_token` in `paging.next`) are stripped from every URL before it is sent.
+A server may still echo what it received (headers, URL) into an error body, so every error text
+is redacted of each secret in every form it travels in: raw, URL-quoted, base64 (the basic-auth
+header is base64 of `user:password`).
 """
 
 from __future__ import annotations
 
+import base64
+import email.utils
 import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from urllib3.util import Timeout
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SERVER_ERRORS = frozenset({500, 502, 503, 504})
+RETRY_STATUSES = SERVER_ERRORS | {429}
 PERMANENT_STATUSES = {
     400: "bad request",
     401: "unauthorized: check the credential variables",
@@ -35,23 +42,36 @@ PERMANENT_STATUSES = {
     404: "not found: check the URL variable and the account/property id",
 }
 SECRET_QUERY_PARAMS = frozenset({"access_token", "token", "api_key", "key"})
+#: Failures of one attempt that another attempt may not meet: no answer, a reset, a cut body.
+TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
 META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Retry and timeout knobs; tests shrink the sleeps, production keeps the defaults."""
+    """Retry and timeout knobs; tests shrink the sleeps, production keeps the defaults.
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    max_retries: int = 6
+    `budget_seconds` bounds one call (all its attempts and waits): each attempt's timeouts are cut
+    to what is left of it and no wait passes it, so a source that stops answering fails in this
+    time whatever the other knobs say, while a long backfill that keeps getting answers is never
+    cut short. docs/operations.md gives the worst case of a step with the defaults.
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retries: int = 4
     backoff_factor: float = 1.0
-    backoff_max: float = 60.0
+    backoff_max: float = 30.0
     backoff_jitter: float = 0.5
     retry_after_max: int = 300
+    budget_seconds: float = 45.0
 
     def backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter, for the retries urllib3 cannot drive."""
+        """Exponential backoff with jitter before retry number `attempt` + 1."""
         base = min(self.backoff_max, self.backoff_factor * 2**attempt)
         return base + random.uniform(0, self.backoff_jitter * self.backoff_factor)
 
@@ -74,28 +94,50 @@ class RequestStats:
         }
 
 
+def secret_forms(secret: str) -> frozenset[str]:
+    """`secret` as it may travel in text: raw, URL-quoted (path and form style), base64.
+
+    Base64 is taken with and without its `=` padding, and URL-quoted (`+`, `/`, `=` escaped), as
+    an echo of a header into a URL or a query string has it.
+    """
+    if not secret:
+        return frozenset()
+    encoded = base64.b64encode(secret.encode()).decode()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    forms |= {encoded, encoded.rstrip("="), quote(encoded, safe="")}
+    forms.add(quote(encoded.rstrip("="), safe=""))
+    return frozenset(forms)
+
+
+def basic_auth_forms(user: str, password: str) -> frozenset[str]:
+    """The password's forms and the `user:password` pair's: the header is base64 of the pair."""
+    return secret_forms(password) | secret_forms(f"{user}:{password}")
+
+
 @dataclass(frozen=True)
 class Auth:
-    """How a source authenticates: headers and/or basic auth, plus the values to redact."""
+    """How a source authenticates: headers and/or basic auth, plus every form to redact."""
 
     headers: Mapping[str, str] = field(default_factory=dict)
     basic: tuple[str, str] | None = None
-    secrets: tuple[str, ...] = ()
+    secrets: frozenset[str] = frozenset()
 
 
 def shopify_auth(access_token: str) -> Auth:
-    return Auth(headers={"X-Shopify-Access-Token": access_token}, secrets=(access_token,))
+    return Auth(
+        headers={"X-Shopify-Access-Token": access_token}, secrets=secret_forms(access_token)
+    )
 
 
 def bearer_auth(access_token: str, extra_headers: Mapping[str, str] | None = None) -> Auth:
     headers = {"Authorization": f"Bearer {access_token}", **(extra_headers or {})}
-    return Auth(headers=headers, secrets=(access_token,))
+    return Auth(headers=headers, secrets=secret_forms(access_token))
 
 
 def google_ads_auth(developer_token: str, access_token: str) -> Auth:
     """Google Ads wants an OAuth Bearer token and the developer token on every call."""
     auth = bearer_auth(access_token, {"developer-token": developer_token})
-    return Auth(headers=auth.headers, secrets=(access_token, developer_token))
+    return Auth(headers=auth.headers, secrets=auth.secrets | secret_forms(developer_token))
 
 
 def meta_auth(access_token: str) -> Auth:
@@ -105,56 +147,65 @@ def meta_auth(access_token: str) -> Auth:
 
 def zendesk_auth(email: str, api_token: str) -> Auth:
     """Zendesk API tokens use basic auth with the user `{email}/token`."""
-    return Auth(basic=(f"{email}/token", api_token), secrets=(api_token,))
+    user = f"{email}/token"
+    return Auth(basic=(user, api_token), secrets=basic_auth_forms(user, api_token))
 
 
-class ApiError(RuntimeError):
-    """A source call that failed for good: names the source, method, URL path and status."""
-
-    def __init__(self, source: str, method: str, url: str, status: int | None, detail: str):
-        self.source, self.status = source, status
-        self.path = urlsplit(url).path
-        self.permanent = status in PERMANENT_STATUSES
-        status_text = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"{source}: {method} {self.path} failed ({status_text}): {detail}")
-
-
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret replaced by `***`, longest first (a pair before its password)."""
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
     return text
 
 
-def strip_secret_params(url: str) -> str:
-    """Drop token-like query parameters: the header carries the token, the URL may be logged."""
+class ApiError(RuntimeError):
+    """A source call that failed for good: names the source, method, URL path and status.
+
+    `permanent`: another attempt cannot heal it (a 4xx, a body that is not JSON, a GraphQL error
+    in the query). `budget_spent`: the call used its whole time budget; a step retry would only
+    spend another one. The message is redacted of `secrets` before it exists.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        method: str,
+        url: str,
+        status: int | None,
+        detail: str,
+        *,
+        secrets: Iterable[str] = (),
+        permanent: bool | None = None,
+        budget_spent: bool = False,
+    ):
+        self.source, self.status = source, status
+        self.path = urlsplit(url).path
+        self.permanent = status in PERMANENT_STATUSES if permanent is None else permanent
+        self.budget_spent = budget_spent
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        message = f"{source}: {method} {self.path} failed ({status_text}): {detail}"
+        super().__init__(redact(message, secrets))
+
+    @property
+    def retriable(self) -> bool:
+        """Whether a later attempt of the whole step may succeed (5xx, 429, lost connections)."""
+        return not (self.permanent or self.budget_spent)
+
+
+def strip_secret_params(url: str, secrets: Iterable[str] = ()) -> str:
+    """Drop token-like query parameters, and any whose value holds a secret: the header carries
+    the token, and a URL may be logged (urllib3's debug log, an exception, a server's echo)."""
     parts = urlsplit(url)
     if not parts.query:
         return url
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     kept = [(k, v) for k, v in kept if k.lower() not in SECRET_QUERY_PARAMS]
+    kept = [(k, v) for k, v in kept if not any(s and s in v for s in secrets)]
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
-def _retry(settings: HttpSettings) -> Retry:
-    return Retry(
-        total=settings.max_retries,
-        connect=settings.max_retries,
-        read=settings.max_retries,
-        status=settings.max_retries,
-        other=0,
-        allowed_methods=frozenset({"GET", "POST"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=settings.backoff_factor,
-        backoff_max=settings.backoff_max,
-        backoff_jitter=settings.backoff_jitter,
-        respect_retry_after_header=True,
-        retry_after_max=settings.retry_after_max,
-        raise_on_status=False,
-    )
-
-
-#: Looks at a response urllib3 accepted and returns seconds to wait before retrying, or None.
+#: Looks at a response the loop would accept and returns seconds to wait before retrying, or None.
 RetryWhen = Callable[[requests.Response, int], float | None]
 
 
@@ -173,9 +224,9 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.settings = settings or HttpSettings()
         self.stats = RequestStats()
-        self._secrets = auth.secrets
+        self.secrets = auth.secrets
         self._session = requests.Session()
-        adapter = HTTPAdapter(max_retries=_retry(self.settings), pool_maxsize=4)
+        adapter = HTTPAdapter(max_retries=0, pool_maxsize=4)  # retries are `request`'s loop
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"Accept": "application/json", **(default_headers or {})})
@@ -192,8 +243,12 @@ class ApiClient:
     def url(self, path_or_url: str) -> str:
         """A path under the base URL, or an absolute URL the API handed back (next links)."""
         if path_or_url.startswith(("http://", "https://")):
-            return strip_secret_params(path_or_url)
-        return strip_secret_params(f"{self.base_url}/{path_or_url.lstrip('/')}")
+            return strip_secret_params(path_or_url, self.secrets)
+        return strip_secret_params(f"{self.base_url}/{path_or_url.lstrip('/')}", self.secrets)
+
+    def deadline(self) -> float:
+        """When a call starting now must be over (monotonic clock)."""
+        return time.monotonic() + self.settings.budget_seconds
 
     def request(
         self,
@@ -204,20 +259,34 @@ class ApiClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         retry_when: RetryWhen | None = None,
+        deadline: float | None = None,
     ) -> requests.Response:
-        """Send with transport retries; retry again while `retry_when` asks; raise on failure."""
+        """Send; retry lost connections, 429/5xx and what `retry_when` asks; raise on failure.
+
+        Retries stop after `max_retries`, or sooner when the next wait would pass the deadline.
+        """
         url = self.url(path_or_url)
+        deadline = self.deadline() if deadline is None else deadline
         for attempt in range(self.settings.max_retries + 1):
-            response = self._send(method, url, params=params, json=json, headers=headers)
-            wait = retry_when(response, attempt) if retry_when else None
-            if wait is None:
-                break
-            if attempt == self.settings.max_retries:
-                raise ApiError(self.source, method, url, response.status_code, "rate limited")
-            self._sleep(wait, f"{method} {urlsplit(url).path} rate limited")
+            try:
+                response = self._send(
+                    method, url, deadline, params=params, json=json, headers=headers
+                )
+            except TRANSIENT_EXCEPTIONS as exc:
+                response, wait = None, self.settings.backoff(attempt)
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                wait = self._retry_wait(response, attempt, retry_when)
+                if wait is None:
+                    break
+                last = f"HTTP {response.status_code}"
+            tried = f"{attempt + 1} attempt(s), the last: {last}"
+            throttled = response is not None and response.status_code not in SERVER_ERRORS
+            last_attempt = attempt == self.settings.max_retries
+            self._wait_within(deadline, wait, method, url, tried, response, throttled, last_attempt)
         self.last_headers = response.headers
         if response.status_code >= 400:
-            raise ApiError(self.source, method, url, response.status_code, self._detail(response))
+            raise self._failure(method, url, response)
         return response
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
@@ -230,72 +299,134 @@ class ApiClient:
         """POST a GraphQL query; return `data`. Errors in a 200 body raise, THROTTLED waits.
 
         Before sending, waits until the leaky bucket (as of the last response's throttleStatus)
-        holds the last query's cost, so a long pagination rarely gets throttled at all.
+        holds the last query's cost, so a long pagination rarely gets throttled at all. The
+        THROTTLED retries share one time budget with the transport's.
         """
+        deadline: float | None = None
         for attempt in range(self.settings.max_retries + 1):
             self._pace()
-            response = self.request("POST", path, json={"query": query, "variables": variables})
-            body = self._json(response)
-            self._record_cost(body)
-            errors = body.get("errors") or []
+            deadline = self.deadline() if deadline is None else deadline  # pacing is not failing
+            body = {"query": query, "variables": variables}
+            response = self.request("POST", path, json=body, deadline=deadline)
+            data = self._json(response)
+            self._record_cost(data)
+            errors = data.get("errors") or []
             if not errors:
-                return body["data"]
+                return data["data"]
             if not all(_error_code(e) == "THROTTLED" for e in errors):
-                messages = "; ".join(str(e.get("message", e)) for e in errors)[:500]
-                raise ApiError(
-                    self.source, "POST", response.url, 200, f"GraphQL errors: {messages}"
-                )
-            if attempt == self.settings.max_retries:
-                raise ApiError(self.source, "POST", response.url, 200, "GraphQL THROTTLED")
-            self._sleep(self._throttle_wait(attempt), "GraphQL THROTTLED")
+                messages = "; ".join(str(e.get("message", e)) for e in errors)
+                detail = f"GraphQL errors: {redact(messages, self.secrets)[:500]}"
+                raise self._error("POST", response.url, 200, detail, permanent=True)
+            wait = self._throttle_wait(attempt)
+            tried = f"{attempt + 1} attempt(s), the last: GraphQL THROTTLED"
+            last_attempt = attempt == self.settings.max_retries
+            self._wait_within(
+                deadline, wait, "POST", response.url, tried, response, True, last_attempt
+            )
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+    def _send(self, method: str, url: str, deadline: float, **kwargs: Any) -> requests.Response:
+        """One attempt; connecting and reading together never take longer than the budget left."""
+        left = max(0.01, deadline - time.monotonic())
+        timeout = Timeout(
+            total=left, connect=self.settings.connect_timeout, read=self.settings.read_timeout
+        )
         started = time.monotonic()
+        self.stats.requests += 1
         try:
             response = self._session.request(method, url, timeout=timeout, **kwargs)
-        except requests.RequestException as exc:
-            self.stats.requests += 1
-            detail = redact(f"{type(exc).__name__} after retries: {exc}", self._secrets)
-            raise ApiError(self.source, method, url, None, detail) from None
-        history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
-        self.stats.requests += 1 + len(history)
-        self.stats.retries += len(history)
+        except TRANSIENT_EXCEPTIONS:
+            raise
+        except requests.RequestException as exc:  # a malformed URL, too many redirects: config
+            detail = f"{type(exc).__name__}: {exc}"
+            raise self._error(method, url, None, detail, permanent=True) from None
         log.debug(
-            "%s %s %s -> %s in %.3fs (%d transport retries)",
+            "%s %s %s -> %s in %.3fs",
             self.source,
             method,
             urlsplit(url).path,
             response.status_code,
             time.monotonic() - started,
-            len(history),
         )
         return response
+
+    def _retry_wait(
+        self, response: requests.Response, attempt: int, retry_when: RetryWhen | None
+    ) -> float | None:
+        """Seconds to wait before trying again (`Retry-After` first), or None to stop here."""
+        if response.status_code in RETRY_STATUSES:
+            retry_after = _retry_after(response)
+            return self.settings.backoff(attempt) if retry_after is None else retry_after
+        return retry_when(response, attempt) if retry_when else None
+
+    def _wait_within(
+        self,
+        deadline: float,
+        seconds: float,
+        method: str,
+        url: str,
+        tried: str,
+        response: requests.Response | None,
+        throttled: bool,
+        last_attempt: bool,
+    ) -> None:
+        """Sleep before the next attempt; raise when the wait would pass the deadline (checked
+        first: a call that ran out of time says so) or when this was the last attempt."""
+        seconds = max(0.0, min(seconds, float(self.settings.retry_after_max)))
+        if time.monotonic() + seconds >= deadline:
+            budget = f"time budget of {self.settings.budget_seconds:g} s ran out after {tried}"
+            raise self._failure(method, url, response, budget, budget_spent=True)
+        if last_attempt:
+            why = f"gave up after {tried}"
+            raise self._failure(method, url, response, why, permanent=False)
+        log.info(
+            "%s: %s %s: %s; waiting %.2fs",
+            self.source,
+            method,
+            urlsplit(url).path,
+            redact(tried, self.secrets),
+            seconds,
+        )
+        self.stats.retries += 1
+        if throttled:
+            self.stats.throttle_wait_seconds += seconds
+        time.sleep(seconds)
+
+    def _failure(
+        self,
+        method: str,
+        url: str,
+        response: requests.Response | None,
+        why: str = "",
+        **kind: Any,
+    ) -> ApiError:
+        """The ApiError of a call that ends here: `why`, and the response's reason and body."""
+        parts = [why] if why else []
+        if response is not None:
+            parts.append(self._detail(response))
+        status = None if response is None else response.status_code
+        return self._error(method, url, status, "; ".join(parts), **kind)
+
+    def _error(
+        self, method: str, url: str, status: int | None, detail: str, **kind: Any
+    ) -> ApiError:
+        return ApiError(self.source, method, url, status, detail, secrets=self.secrets, **kind)
 
     def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(
-                self.source,
-                response.request.method or "?",
-                response.url,
-                response.status_code,
-                "response body is not JSON",
+            method = response.request.method or "?"
+            detail = f"response body is not JSON; {self._detail(response)}"
+            raise self._error(
+                method, response.url, response.status_code, detail, permanent=True
             ) from None
 
     def _detail(self, response: requests.Response) -> str:
+        """Reason and the start of the body, redacted whole before it is cut (no half token)."""
         reason = PERMANENT_STATUSES.get(response.status_code, response.reason or "error")
-        snippet = " ".join(response.text[:300].split())
-        return redact(f"{reason}; body: {snippet}", self._secrets)
-
-    def _sleep(self, seconds: float, why: str) -> None:
-        seconds = max(0.0, min(seconds, float(self.settings.retry_after_max)))
-        log.info("%s: %s, waiting %.2fs", self.source, why, seconds)
-        self.stats.retries += 1
-        self.stats.throttle_wait_seconds += seconds
-        time.sleep(seconds)
+        snippet = " ".join(redact(response.text, self.secrets).split())[:300]
+        return f"{reason}; body: {snippet}"
 
     def _record_cost(self, body: Mapping[str, Any]) -> None:
         cost = (body.get("extensions") or {}).get("cost") or {}
@@ -348,6 +479,18 @@ def meta_usage_wait(headers: Mapping[str, str]) -> float | None:
     except (ValueError, AttributeError, TypeError):
         return None
     return max(waits) if waits and max(waits) > 0 else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """`Retry-After` in seconds (a number or an HTTP date), or None when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def meta_rate_limit(settings: HttpSettings) -> RetryWhen:

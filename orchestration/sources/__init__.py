@@ -6,7 +6,9 @@ policies, and reports rows, rejects, requests and timings without ever touching 
 """
 
 # No `from __future__ import annotations`: Dagster reads the context/resource annotations.
+import errno
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -15,7 +17,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.lib.config import PipelineConfig, PipelineResource, SourceSettings
-from orchestration.lib.http import ApiClient, ApiError, Auth, HttpSettings
+from orchestration.lib.http import ApiClient, ApiError, Auth, HttpSettings, redact
 from orchestration.lib.landing import (
     DEFAULT_CHUNK_ROWS,
     Bookkeeping,
@@ -64,6 +66,10 @@ class ExtractRun:
         for client in self.clients:
             client.close()
 
+    def secrets(self) -> frozenset[str]:
+        """Every form of every credential this run's clients were given."""
+        return frozenset().union(*(client.secrets for client in self.clients))
+
     def metadata(self) -> dict[str, Any]:
         stats = {"requests": 0, "pages": 0, "retries": 0, "throttle_wait_seconds": 0.0}
         for client in self.clients:
@@ -80,6 +86,40 @@ def _metadata_value(value: Any) -> Any:
     return dg.MetadataValue.json(value) if isinstance(value, dict | list) else value
 
 
+#: Errors of the warehouse's file system that no retry heals: it is read-only or not ours.
+UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+#: How the extract steps retry what may heal: after 5 s, then 15 s. With HttpSettings' 45 s
+#: budget per call, a source that stops answering fails its step in 3 x 45 + 5 + 15 = 155 s at
+#: most (docs/operations.md has the arithmetic).
+EXTRACT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def retriable(error: Exception) -> bool:
+    """Whether the step's retry policy may heal `error`: a 5xx, a 429, a lost connection, an I/O
+    hiccup. A configuration, permission or shape error, a 4xx, or a call that spent its whole
+    time budget fails the step at once: retrying would repeat it minutes later."""
+    if isinstance(error, ApiError):
+        return error.retriable
+    if isinstance(error, OSError):
+        return error.errno not in UNWRITABLE
+    return False
+
+
+def permanent_failure(source: str, error: Exception, secrets: frozenset[str]) -> dg.Failure:
+    """A Failure the retry policy skips, its text (and traceback) redacted of the credentials."""
+    if isinstance(error, ApiError):
+        return dg.Failure(description=str(error), allow_retries=False)
+    description = redact(f"{source}: {type(error).__name__}: {error}", secrets)
+    if isinstance(error, OSError) and error.errno in UNWRITABLE:
+        description += " (the warehouse is read-only or not writable by this process)"
+    trace = redact("".join(traceback.format_exception(error)), secrets)
+    return dg.Failure(
+        description=description,
+        metadata={"traceback": dg.MetadataValue.text(trace)},
+        allow_retries=False,
+    )
+
+
 def extract_asset(
     name: str,
     *,
@@ -90,8 +130,8 @@ def extract_asset(
 ) -> Callable[[Extract], dg.AssetsDefinition]:
     """Decorator: an extract function -> the `landing/{name}` asset, policies included.
 
-    A permanent API error (401/403/404) fails the run without the retry policy's retries: a bad
-    token does not get better in ten seconds.
+    Only what may heal is retried (see `retriable`): a bad token, a missing variable or a
+    read-only warehouse fails the step at once, with a description that names the source.
     """
 
     def decorate(extract: Extract) -> dg.AssetsDefinition:
@@ -102,7 +142,7 @@ def extract_asset(
             deps=list(deps),
             partitions_def=daily_partitions,
             backfill_policy=dg.BackfillPolicy.single_run(),
-            retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+            retry_policy=EXTRACT_RETRY_POLICY,
             kinds={"python", "parquet"},
             owners=["team:data-engineering"],
             pool="landing",
@@ -112,21 +152,24 @@ def extract_asset(
         ) -> dg.MaterializeResult:
             key_range = context.partition_key_range
             days = partition_days(key_range.start, key_range.end)
-            run = ExtractRun(
-                source,
-                pipeline.settings(),
-                pipeline.http_settings(),
-                chunk_rows=pipeline.chunk_rows,
-            )
             started = time.monotonic()
+            run: ExtractRun | None = None
             try:
+                run = ExtractRun(
+                    source,
+                    pipeline.settings(),
+                    pipeline.http_settings(source),
+                    chunk_rows=pipeline.chunk_rows,
+                )
                 extra = extract(run, days) or {}
-            except ApiError as error:
-                if error.permanent:
-                    raise dg.Failure(description=str(error), allow_retries=False) from None
-                raise
+            except Exception as error:
+                if retriable(error):
+                    raise
+                secrets = run.secrets() if run else frozenset()
+                raise permanent_failure(source, error, secrets) from None
             finally:
-                run.close()
+                if run:
+                    run.close()
                 release_freed_memory()
             metadata = {
                 **run.metadata(),

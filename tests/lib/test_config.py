@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from orchestration.lib.config import SOURCE_ENV, ConfigError, resolve_config
+from orchestration.lib.config import SOURCE_ENV, ConfigError, PipelineResource, resolve_config
 
 CREDENTIALS = {v: f"value-of-{v}" for s in SOURCE_ENV.values() for v in s.credential_vars}
 
@@ -48,3 +48,14 @@ def test_live_with_missing_credential_fails() -> None:
     del env["ZENDESK_API_TOKEN"]
     with pytest.raises(ConfigError, match="ZENDESK_API_TOKEN"):
         resolve_config(env, _fake_simulator)
+
+
+def test_http_budget_per_source_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENDESK_HTTP_BUDGET_SECONDS", "120")
+    resource = PipelineResource(budget_seconds=30)
+    assert resource.http_settings("zendesk").budget_seconds == 120
+    assert resource.http_settings("ga4").budget_seconds == 30
+    for value in ("soon", "0", "-5"):
+        monkeypatch.setenv("GA4_HTTP_BUDGET_SECONDS", value)
+        with pytest.raises(ConfigError, match=f"GA4_HTTP_BUDGET_SECONDS='{value}'"):
+            resource.http_settings("ga4")

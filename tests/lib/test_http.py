@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import logging
 import time
@@ -215,3 +217,98 @@ def test_token_never_logged_nor_sent_in_urls(
     assert "after=abc" in received and all(TOKEN not in q for q in received)
     out, err = capfd.readouterr()
     assert caplog.text and TOKEN not in caplog.text + out + err + str(raised.value)
+
+
+def test_unanswered_call_fails_within_its_budget(hanging_url: str) -> None:
+    settings = http.HttpSettings(
+        connect_timeout=0.3, read_timeout=0.3, max_retries=20, backoff_factor=0.01, budget_seconds=1
+    )
+    client = http.ApiClient("ga4", hanging_url, http.Auth(), settings)
+    started = time.monotonic()
+    with pytest.raises(http.ApiError) as raised:
+        client.post_json("/v1beta/properties/1:runReport", {})
+    elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 1.5  # the budget, not 21 attempts x 0.3 s
+    assert str(raised.value).startswith(
+        "ga4: POST /v1beta/properties/1:runReport failed (no response): time budget of 1 s ran out"
+    )
+    assert raised.value.budget_spent and not raised.value.retriable
+    assert 3 <= client.stats.requests <= 4  # retried while time was left
+
+
+def test_retry_after_beyond_the_budget_fails_at_once(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    httpserver.expect_request("/x").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "30"}
+    )
+    settings = dataclasses.replace(fast_http, retry_after_max=300, budget_seconds=3)
+    client = http.ApiClient("zendesk", httpserver.url_for(""), http.Auth(), settings)
+    started = time.monotonic()
+    with pytest.raises(http.ApiError, match=r"HTTP 429\): time budget of 3 s ran out"):
+        client.get_json("/x")
+    assert time.monotonic() - started < 1  # no 30 s sleep that would end past the deadline
+    assert client.stats.requests == 1
+
+
+def test_what_may_heal_is_retriable_the_rest_is_not(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    httpserver.expect_request("/html").respond_with_data("<html>maintenance</html>")
+    httpserver.expect_request("/g", method="POST").respond_with_json(
+        {"errors": [{"message": "Field 'bogus' doesn't exist"}]}
+    )
+    limited = {"error": {"code": 17, "message": "User request limit reached"}}
+    httpserver.expect_request("/act_1/insights").respond_with_json(limited, status=400)
+    httpserver.expect_request("/down").respond_with_data("", status=503)
+    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.Auth(), fast_http)
+    calls = {
+        "/html": lambda: client.get_json("/html"),
+        "/g": lambda: client.graphql("/g", "{bogus}", {}),
+        "/act_1/insights": lambda: client.get_json(
+            "/act_1/insights", retry_when=http.meta_rate_limit(fast_http)
+        ),
+        "/down": lambda: client.get_json("/down"),
+    }
+    retriable = {}
+    for path, call in calls.items():
+        with pytest.raises(http.ApiError) as raised:
+            call()
+        retriable[path] = raised.value.retriable
+    assert retriable == {"/html": False, "/g": False, "/act_1/insights": True, "/down": True}
+
+
+def test_secret_forms_cover_quoting_and_base64() -> None:
+    token = "ab/c+d=e f"
+    expected = {
+        token,
+        "ab%2Fc%2Bd%3De%20f",  # quote(safe="")
+        "ab%2Fc%2Bd%3De+f",  # quote_plus
+        "YWIvYytkPWUgZg==",  # base64
+        "YWIvYytkPWUgZg",
+        "YWIvYytkPWUgZg%3D%3D",
+    }
+    assert http.secret_forms(token) == expected
+    pair_forms = http.zendesk_auth("a@b.c", "zt").secrets
+    assert "YUBiLmMvdG9rZW46enQ=" in pair_forms  # the Basic header of test_auth_headers_per_source
+    assert "a@b.c/token:zt" in pair_forms and "zt" in pair_forms
+
+
+def test_echoed_basic_auth_is_redacted_whole(
+    httpserver: HTTPServer, fast_http: http.HttpSettings
+) -> None:
+    def echo(request: Request) -> Response:
+        # The header lands across the 300-character cut of the error's body snippet.
+        return Response("x" * 280 + f" {request.headers['Authorization']} {request.url}", 400)
+
+    httpserver.expect_request("/tickets").respond_with_handler(echo)
+    api_token = "zdtoken_0123456789abcdef"
+    auth = http.zendesk_auth("ops@example.com", api_token)
+    client = http.ApiClient("zendesk", httpserver.url_for(""), auth, fast_http)
+    with pytest.raises(http.ApiError) as raised:
+        client.get_json(httpserver.url_for("/tickets") + f"?after=p2&sig={api_token}")
+    pair = base64.b64encode(f"ops@example.com/token:{api_token}".encode()).decode()
+    message = str(raised.value)
+    assert "Basic ***" in message
+    assert pair[:8] not in message and api_token not in message
+    assert "sig=" not in httpserver.log[0][0].url  # a parameter holding the token is not sent

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from urllib.parse import quote_plus
 
 import dagster as dg
 from pytest_httpserver import HTTPServer
@@ -67,3 +69,23 @@ def test_alert_is_posted_as_json(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook", method="POST", json=payload).respond_with_data("ok")
     post_alert(httpserver.url_for("/hook"), payload)
     httpserver.check_assertions()
+
+
+def test_secrets_are_scrubbed_in_every_encoding() -> None:
+    """A server that echoed the request: the Basic header, a URL-encoded and a base64 token."""
+    environ = {
+        "ZENDESK_EMAIL": "ops@example.com",
+        "ZENDESK_API_TOKEN": "zd0123456789",
+        "META_ACCESS_TOKEN": "EAA+meta/token=",
+    }
+    basic = base64.b64encode(b"ops@example.com/token:zd0123456789").decode()
+    error = (
+        f"HTTP 400; body: Authorization: Basic {basic} "
+        f"url: /insights?sig={quote_plus('EAA+meta/token=')} "
+        f"b64: {base64.b64encode(b'EAA+meta/token=').decode()} step 1"
+    )
+    payload = alert_payload("daily_pipeline", "r1", [FailedStep("s", error)], None, environ)
+    text = json.dumps(payload)
+    for leaked in (basic, quote_plus("EAA+meta/token="), "RUFBK21ldGEvdG9rZW49"):
+        assert leaked not in text
+    assert "Authorization: Basic ***" in text and "step 1" in text

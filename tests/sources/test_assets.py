@@ -90,7 +90,8 @@ def test_permanent_error_fails_without_retries(
         [ga4], partition_key=DAY.isoformat(), resources={"pipeline": FAST}, raise_on_error=False
     )
     assert not result.success
-    assert time.monotonic() - started < 8  # no RetryPolicy retries (10 s delay each)
+    assert not [e for e in result.all_events if e.is_step_up_for_retry]
+    assert time.monotonic() - started < 8  # no RetryPolicy retries (5 s delay, then 15 s)
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert failure is not None
     message = failure.message + "".join(c.message for c in [failure.cause] if c)
