@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.definitions import extract_assets
-from orchestration.lib.config import SOURCE_ENV, PipelineResource
+from orchestration.lib.config import SOURCE_ENV, PipelineResource, resolve_config
+from orchestration.lib.http import HttpSettings
+from orchestration.sources import ExtractRun
+from tests.contracts.conftest import land_catalog
 from tests.sources.conftest import DAY
 
 #: Test-sized knobs: 0.5 s timeouts, a 1.5 s budget per call, millisecond backoff.
@@ -145,6 +149,13 @@ def echo_env(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPS
     server.stop()
 
 
+def land_one_variant() -> None:
+    """google_ads maps offer ids to skus through the landed catalog: one variant is enough."""
+    variant = {"id": "gid://shopify/ProductVariant/1", "sku": "SKU-1", "barcode": None}
+    variant |= {"price": "10.00", "product": {"id": "gid://shopify/Product/1"}}
+    land_catalog(ExtractRun("shop", resolve_config(os.environ), HttpSettings()), DAY, [variant])
+
+
 def _files_text(*roots: Path) -> dict[str, bytes]:
     return {
         str(path): path.read_bytes() for root in roots for path in root.rglob("*") if path.is_file()
@@ -158,6 +169,7 @@ def test_echoed_credentials_leave_no_trace(
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    land_one_variant()
     caplog.set_level("DEBUG")  # urllib3's request lines (full URLs) and the client's retries
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
@@ -234,9 +246,10 @@ def _step_seconds(records: list, step_key: str) -> float:
 
 
 def test_unresponsive_source_fails_in_its_budget_while_the_others_land(
-    serve: Callable, monkeypatch: pytest.MonkeyPatch, hanging_url: str
+    serve: Callable, monkeypatch: pytest.MonkeyPatch, hanging_url: str, warehouse: Path
 ) -> None:
     serve()
+    land_one_variant()
     monkeypatch.setenv("GA4_URL", f"{hanging_url}/ga4")
     names = {"ga4_sessions", "google_ads", "meta_ads"}
     assets = [a for a in extract_assets if a.key.path[-1] in names]
