@@ -23,6 +23,7 @@ from orchestration.lib.paths import warehouse_dir
 from orchestration.publication.day_gate import BuildPlan, audit_build, plan_build, record_passed
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
+from orchestration.quality.checks import run_window
 
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
@@ -48,9 +49,6 @@ def partition_range(
 
 def run_days(tags: dict[str, str]) -> list[date]:
     """The run's own days: the window its checks judge (quality.checks.run_window)."""
-    # imported here: the check module is not needed to define the publication asset
-    from orchestration.quality.checks import run_window
-
     window = run_window(tags, warehouse_dir())
     return [window.start + timedelta(days=n) for n in range((window.end - window.start).days + 1)]
 

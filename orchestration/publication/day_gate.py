@@ -85,6 +85,9 @@ class BuildState:
     own_days: list[date]
     read_days: list[date]
     held: dict[date, str]
+    #: when the dbt step planned the build: its own days' files are admitted as of then (a file
+    #: landed again while dbt ran was not what this run's checks judged)
+    planned_at: datetime
 
 
 @dataclass
@@ -130,6 +133,7 @@ def _to_json(ledger: Ledger) -> dict[str, object]:
             "own_days": [day.isoformat() for day in build.own_days],
             "read_days": [day.isoformat() for day in build.read_days],
             "held": {day.isoformat(): reason for day, reason in sorted(build.held.items())},
+            "planned_at": build.planned_at.isoformat(),
         },
     }
 
@@ -150,6 +154,7 @@ def _from_json(data: dict[str, object]) -> Ledger:
             own_days=[date.fromisoformat(day) for day in raw["own_days"]],
             read_days=[date.fromisoformat(day) for day in raw["read_days"]],
             held={date.fromisoformat(day): reason for day, reason in raw["held"].items()},
+            planned_at=datetime.fromisoformat(raw["planned_at"]),
         )
     return Ledger(passed, build)
 
@@ -296,6 +301,7 @@ def plan_build(
         own_days=sorted(own),
         read_days=sorted(set(landed) - set(held)),
         held=held,
+        planned_at=datetime.now(UTC),
     )
     save_ledger(warehouse, ledger)
     return BuildPlan(held=held, full_refresh_reason=refresh)
@@ -339,6 +345,8 @@ class PublishedDays:
     read_days: list[date]
     held: dict[date, str]
     own_days: list[date]
+    #: when the build was planned (None: no dbt step recorded it)
+    planned_at: datetime | None = None
 
     def ranges(self) -> list[list[str]]:
         """The read days as inclusive [first, last] ranges of consecutive days."""
@@ -373,12 +381,16 @@ def audit_build(warehouse: Path, run_id: str, own_days: Iterable[date], mode: st
             "did not pass, and this run did not rebuild it: run those days again (or any day: "
             "its dbt step rebuilds without them) before publishing"
         )
-    return PublishedDays(build.source_mode, build.read_days, build.held, build.own_days)
+    return PublishedDays(
+        build.source_mode, build.read_days, build.held, build.own_days, build.planned_at
+    )
 
 
 def record_passed(warehouse: Path, run_id: str, passed_at: datetime, days: PublishedDays) -> None:
-    """After a publication: its build's own days are admitted (they passed this run's checks)."""
+    """After a publication: its build's own days are admitted (they passed this run's checks),
+    as of when their build was planned."""
     ledger = load_ledger(warehouse)
-    entry = PassedDay(run_id, passed_at.astimezone(UTC), days.source_mode)
+    as_of = min(passed_at, days.planned_at) if days.planned_at else passed_at
+    entry = PassedDay(run_id, as_of.astimezone(UTC), days.source_mode)
     ledger.passed.update(dict.fromkeys(days.own_days, entry))
     save_ledger(warehouse, ledger)
