@@ -35,6 +35,28 @@
     {%- else -%}
         true
     {%- endif -%}
+    {{- not_held_day(partition_column) -}}
+{%- endmacro %}
+
+{#-
+    The landed days no build may read (orchestration/publication/day_gate.py): days whose checks
+    have not passed, outside the run's own days. The environment variable DBT_HELD_DAYS
+    (comma-separated ISO dates) set by the dbt step, read only when executing, like the window
+    (no re-parse when it changes); a full build excludes them too. Appended to
+    `in_landing_window`: ` and <column> not in (...)`, or nothing.
+-#}
+{% macro not_held_day(partition_column='_partition_date') -%}
+    {%- set unit_test = model is defined and model.resource_type == 'unit_test' -%}
+    {%- set held = env_var('DBT_HELD_DAYS', '') if execute and not unit_test else '' -%}
+    {%- set days = held.split(',') | map('trim') | reject('equalto', '') | list -%}
+    {%- for day in days -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+            {{ exceptions.raise_compiler_error('DBT_HELD_DAYS: not an ISO date: ' ~ day) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if days -%}
+        {{ ' ' }}and {{ partition_column }} not in ({% for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -52,6 +52,7 @@ from orchestration.lib.landing_loader import (
 from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
+from orchestration.publication.assets import plan_dbt_build
 
 DBT_TARGET_TAG = "dbt/target"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
@@ -171,12 +172,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     cache = partial_parse_cache(target)
     if not restore_partial_parse(cache, target_path):
         context.log.info(f"no partial-parse cache at {cache} yet (first dbt run on this warehouse)")
+    # Landed days whose checks have not passed stay out of the build; refuses to mix source
+    # modes (publication/day_gate.py).
+    gate = plan_dbt_build(context)
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
     # No `--vars`: a new window in `--vars` makes dbt re-parse everything (vars.py).
-    with environ(dbt_env_for_vars(dbt_vars)):
+    with environ({**dbt_env_for_vars(dbt_vars), **gate.dbt_env()}):
         invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"],
+            ["build", *gate.dbt_args(), "--exclude-resource-type", "unit_test"],
             context=context,
             target_path=target_path,
         )

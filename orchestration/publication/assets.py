@@ -3,13 +3,17 @@
 It depends on every mart, so in a run the blocking quality checks on the marts (and, upstream, on
 the landing data) run first; when one fails with severity ERROR, Dagster skips this asset and BI
 keeps the previous publication, byte for byte.
+
+A blocked day must not reach BI through a later run either: the dbt step builds only admitted
+days and the run's own (`plan_dbt_build`), the publication refuses a build holding days whose
+checks did not pass and admits the run's days once published (day_gate.py).
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context/config annotations.
 
 import os
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -17,8 +21,10 @@ from orchestration.build_lease import hold_build
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
+from orchestration.publication.day_gate import BuildPlan, audit_build, plan_build, record_passed
 from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
+from orchestration.quality.checks import run_window
 
 _RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
@@ -42,10 +48,21 @@ def partition_range(
     return None, None
 
 
+def run_days(tags: dict[str, str]) -> list[date]:
+    """The run's own days: the window its checks judge (quality.checks.run_window)."""
+    window = run_window(tags, warehouse_dir())
+    return [window.start + timedelta(days=n) for n in range((window.end - window.start).days + 1)]
+
+
 def checks_of_run(context: dg.AssetExecutionContext) -> dict[str, str]:
-    """Every asset check evaluated in this run: `asset:check` -> passed / warn / failed."""
-    records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+    """Every asset check evaluated in this run: `asset:check` -> passed / warn / error."""
+    return check_statuses(context.instance, context.run.run_id)
+
+
+def check_statuses(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
+    """Every asset check evaluated in run `run_id`: `asset:check` -> passed / warn / error."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
     ).records
     checks = {}
     for record in records:
@@ -53,6 +70,56 @@ def checks_of_run(context: dg.AssetExecutionContext) -> dict[str, str]:
         status = "passed" if evaluation.passed else evaluation.severity.value.lower()
         checks[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = status
     return checks
+
+
+def held_day_reasons(
+    instance: dg.DagsterInstance, landing_keys: Iterable[dg.AssetKey]
+) -> Callable[[date], str | None]:
+    """Why a landed day is held, from the Dagster instance: the last run that landed it, and the
+    blocking checks that failed in that run (None when no run of this instance landed it)."""
+    keys = list(landing_keys)
+
+    def reason(day: date) -> str | None:
+        landed = [
+            (record.timestamp, record.run_id)
+            for key in keys
+            for record in instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+            ).records
+        ]
+        if not landed:
+            return None
+        run_id = max(landed)[1]
+        statuses = check_statuses(instance, run_id)
+        failed = sorted(check for check, status in statuses.items() if status == "error")
+        if failed:
+            return f"run {run_id} landed it and was blocked by {', '.join(failed)}"
+        return f"run {run_id} landed it and did not publish"
+
+    return reason
+
+
+def plan_dbt_build(context: dg.AssetExecutionContext) -> BuildPlan:
+    """The dbt step's gate: the days held out of the build and whether it rebuilds in full
+    (day_gate.plan_build), logged; raises day_gate.SourceModeConflict before dbt starts."""
+    landing_keys = {
+        dep
+        for deps in context.assets_def.asset_deps.values()
+        for dep in deps
+        if dep.path[0] == "landing"
+    }
+    plan = plan_build(
+        warehouse_dir(),
+        context.run.run_id,
+        run_days(context.run.tags),
+        source_mode(os.environ),
+        held_day_reasons(context.instance, landing_keys),
+    )
+    for day, reason in sorted(plan.held.items()):
+        context.log.warning(f"landed day {day} held out of the build: {reason}")
+    if plan.full_refresh_reason:
+        context.log.warning(f"full rebuild (dbt --full-refresh): {plan.full_refresh_reason}")
+    return plan
 
 
 def postgres_target_from_env() -> PostgresTarget | None:
@@ -104,20 +171,33 @@ def build_published_marts_asset(
     ) -> dg.MaterializeResult:
         hold_build(context.instance, warehouse_dir(), context.run.run_id, context.log.info)
         start, end = partition_range(context)
+        warehouse = warehouse_dir()
+        # raises when the build holds days whose checks did not pass (day_gate.py)
+        days = audit_build(
+            warehouse,
+            context.run.run_id,
+            run_days(context.run.tags),
+            config.source_mode or source_mode(os.environ),
+        )
         stamp = Stamp(
             published_at=datetime.now(UTC),
             run_id=context.run.run_id,
-            source_mode=config.source_mode or source_mode(os.environ),
+            source_mode=days.source_mode,  # the build's data, whatever the environment says
             partition_start=start,
             partition_end=end,
             checks=checks_of_run(context),
+            days_published=days.ranges(),
+            days_held=days.held_list(),
         )
         result = publish_marts(
-            warehouse_dir(),
+            warehouse,
             [key.path[-1] for key in mart_keys],
             stamp,
             postgres_target_from_env(),
         )
+        record_passed(warehouse, context.run.run_id, stamp.published_at, days)
+        if days.held:
+            context.log.warning(f"held back from this publication: {days.held_list()}")
         seconds = result.duration_seconds
         context.log.info(
             f"published {len(result.row_counts)} marts in {seconds:.1f} s; the DuckDB file "

@@ -142,7 +142,11 @@ LOG_COLUMNS = (
     "partition_end",
     "row_counts",
     "checks",
+    "days_published",
+    "days_held",
 )
+#: `days_published`, `days_held` (orchestration/publication/day_gate.py) came later: nullable,
+#: NULL in the rows of before, added to an older log by `_upgrade_log`.
 _LOG_DDL = f"""
 create table if not exists {LOG_TABLE} (
     published_at timestamptz not null,
@@ -151,7 +155,9 @@ create table if not exists {LOG_TABLE} (
     partition_start date,
     partition_end date,
     row_counts json not null,
-    checks json not null
+    checks json not null,
+    days_published json,
+    days_held json
 )
 """
 
@@ -208,9 +214,14 @@ class Stamp:
     source_mode: str  # demo or live
     partition_start: date | None
     partition_end: date | None
-    checks: dict[str, str]  # "asset_key:check_name" -> passed / warn / failed
+    checks: dict[str, str]  # "asset_key:check_name" -> passed / warn / error
+    #: the landed days the published build read, as inclusive [first, last] ISO ranges
+    days_published: list[list[str]] = field(default_factory=list)
+    #: the landed days held back: [{"day": ISO date, "reason": why}] (day_gate.py)
+    days_held: list[dict[str, str]] = field(default_factory=list)
 
     def log_row(self, row_counts: dict[str, int]) -> tuple[object, ...]:
+        """The `publication_log` row, in LOG_COLUMNS order."""
         return (
             self.published_at,
             self.run_id,
@@ -219,6 +230,8 @@ class Stamp:
             self.partition_end,
             json.dumps(row_counts, sort_keys=True),
             json.dumps(self.checks, sort_keys=True),
+            json.dumps(self.days_published),
+            json.dumps(self.days_held),
         )
 
 
@@ -629,6 +642,12 @@ def _upgrade_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"alter table {FINGERPRINT_TABLE} alter column row_hash drop not null")
 
 
+def _upgrade_log(con: duckdb.DuckDBPyConnection) -> None:
+    """A log written before `days_published` / `days_held` gets them (NULL in its rows)."""
+    for column in ("days_published", "days_held"):
+        con.execute(f"alter table {LOG_TABLE} add column if not exists {column} json")
+
+
 def _drop_other_tables(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
     """Drop what the copy brought along that is no longer published (a mart left the list)."""
     keep = {*marts, LOG_TABLE, FINGERPRINT_TABLE}
@@ -767,6 +786,7 @@ def build_published_duckdb(
     from_spare = start == START_SPARE
     try:
         con.execute(_LOG_DDL)
+        _upgrade_log(con)
         con.execute(_FINGERPRINT_DDL)
         _upgrade_fingerprints(con)
         _drop_other_tables(con, marts)
@@ -794,8 +814,9 @@ def build_published_duckdb(
             )
             con.execute(f"detach {CURRENT}")
         log_row = stamp.log_row(row_counts)
+        placeholders = ", ".join("?" for _ in LOG_COLUMNS)
         con.execute(
-            f"insert into {LOG_TABLE} ({', '.join(LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {LOG_TABLE} ({', '.join(LOG_COLUMNS)}) values ({placeholders})",
             log_row,
         )
         con.execute("checkpoint")

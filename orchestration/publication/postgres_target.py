@@ -17,7 +17,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from orchestration.publication.duckdb_target import LOG_TABLE, Stamp
+from orchestration.publication.duckdb_target import LOG_COLUMNS, LOG_TABLE, Stamp
 
 _BATCH_ROWS = 10_000
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
@@ -51,8 +51,16 @@ create table if not exists {table} (
     partition_start date,
     partition_end date,
     row_counts jsonb not null,
-    checks jsonb not null
+    checks jsonb not null,
+    days_published jsonb,
+    days_held jsonb
 )
+"""
+#: A log created before `days_published` / `days_held` gets them (NULL in its rows).
+_LOG_UPGRADE = """
+alter table {table}
+    add column if not exists days_published jsonb,
+    add column if not exists days_held jsonb
 """
 
 
@@ -163,7 +171,12 @@ def publish_to_postgres(
             copy_rows(cur, published_duckdb, schema, mart, columns)
         log_table = sql.Identifier(schema, LOG_TABLE)
         cur.execute(sql.SQL(_LOG_DDL).format(table=log_table))
+        cur.execute(sql.SQL(_LOG_UPGRADE).format(table=log_table))
         cur.execute(
-            sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s)").format(log_table),
+            sql.SQL("insert into {} ({}) values ({})").format(
+                log_table,
+                sql.SQL(", ").join(sql.Identifier(column) for column in LOG_COLUMNS),
+                sql.SQL(", ").join(sql.Placeholder() for _ in LOG_COLUMNS),
+            ),
             stamp.log_row(row_counts),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -173,3 +174,25 @@ def test_a_publication_from_the_spare_reaches_postgres(
         ("2025-03", "run-1"),
     }
     assert third.caught_up_months == {FACT: ["2025-02"]}
+
+
+def test_a_postgres_log_of_before_the_day_columns_gets_them(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    with psycopg.connect(target.dsn) as con:  # the log as publications made before them left it
+        con.execute(f'create schema "{target.schema}"')
+        con.execute(
+            f'create table "{target.schema}".publication_log (published_at timestamptz not null, '
+            "run_id text not null, source_mode text not null, partition_start date, "
+            "partition_end date, row_counts jsonb not null, checks jsonb not null)"
+        )
+    write_build_marts(tmp_path, version=1)
+    held = [{"day": "2025-03-12", "reason": "blocked"}]
+
+    publish_marts(tmp_path, MARTS, replace(stamp("run-1"), days_held=held), target)
+
+    with psycopg.connect(target.dsn) as con:
+        log = con.execute(
+            f'select run_id, days_held from "{target.schema}".publication_log'
+        ).fetchall()
+    assert log == [("run-1", held)]

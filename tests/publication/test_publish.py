@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -105,3 +106,26 @@ def test_a_publication_killed_before_the_replace_leaves_the_previous_one(tmp_pat
     assert [p.name for p in published.iterdir() if p.name.startswith(".")] == [
         ".marts.duckdb.spare"
     ]
+
+
+def test_a_log_of_before_the_day_columns_gets_them(tmp_path: Path) -> None:
+    write_build_marts(tmp_path, version=1)
+    publish_marts(tmp_path, MARTS, stamp("run-1"))
+    published = tmp_path / "published"
+    for name in ("marts.duckdb", ".marts.duckdb.spare"):  # a publication made before them
+        if (published / name).exists():
+            with duckdb.connect(str(published / name)) as con:
+                con.execute("alter table publication_log drop column days_published")
+                con.execute("alter table publication_log drop column days_held")
+    days = [["2025-03-01", "2025-03-10"]]
+    held = [{"day": "2025-03-12", "reason": "blocked"}]
+
+    publish_marts(tmp_path, MARTS, replace(stamp("run-2"), days_published=days, days_held=held))
+
+    with duckdb.connect(str(published / "marts.duckdb"), read_only=True) as con:
+        log = con.execute(
+            "select run_id, days_published, days_held from publication_log order by published_at"
+        ).fetchall()
+    assert log[0] == ("run-1", None, None)
+    assert log[1][0] == "run-2"
+    assert (json.loads(log[1][1]), json.loads(log[1][2])) == (days, held)

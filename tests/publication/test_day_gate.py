@@ -1,0 +1,144 @@
+"""The day ledger on hand-written landing files: which days a build may read, which it holds.
+
+The pipeline-level sequences (a blocked day, then an earlier day, with the real extracts, dbt,
+checks and publication) are in test_held_days.py; these pin the rules, one each, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.landing import landing_path
+from orchestration.publication.day_gate import (
+    HELD_DAYS_ENV,
+    NEVER_PASSED,
+    SourceModeConflict,
+    UncheckedBuild,
+    audit_build,
+    plan_build,
+    record_passed,
+)
+
+D1 = date(2026, 11, 20)
+D2 = date(2026, 11, 23)
+
+
+def _land(warehouse: Path, day: date, mode: str = "demo", at: datetime | None = None) -> Path:
+    """One landed orders file of `day`, its rows stamped `mode`, modified at `at`."""
+    path = landing_path(warehouse, "shop", "orders", day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table(
+        {"order_id": ["gid://shopify/Order/1"], "_partition_date": [day], "_source_mode": [mode]}
+    )
+    pq.write_table(table, path)
+    if at is not None:
+        os.utime(path, (at.timestamp(), at.timestamp()))
+    return path
+
+
+def _publish(warehouse: Path, run_id: str, own: list[date], mode: str = "demo") -> None:
+    """What the publication asset does after publishing: audit, then admit the run's days."""
+    days = audit_build(warehouse, run_id, own, mode)
+    record_passed(warehouse, run_id, datetime.now(UTC), days)
+
+
+def test_a_blocked_day_is_held_from_an_earlier_days_build(tmp_path: Path) -> None:
+    _land(tmp_path, D1)
+    _land(tmp_path, D2)
+    # run-d2 builds its own day (D1 never passed: held), then a check blocks it: no publication
+    blocked = plan_build(tmp_path, "run-d2", [D2], "demo")
+    assert blocked.held == {D1: NEVER_PASSED}
+    assert blocked.dbt_env() == {HELD_DAYS_ENV: "2026-11-20"}
+
+    later = plan_build(tmp_path, "run-d1", [D1], "demo", lambda day: f"why {day}")
+
+    assert later.held == {D2: f"{NEVER_PASSED} (why 2026-11-23)"}
+    assert later.dbt_env() == {HELD_DAYS_ENV: "2026-11-23"}
+    # the build database still holds run-d2's day: every model is rebuilt without it
+    assert later.full_refresh_reason is not None
+    assert "2026-11-23" in later.full_refresh_reason and "run-d2" in later.full_refresh_reason
+    assert later.dbt_args() == ["--full-refresh"]
+    days = audit_build(tmp_path, "run-d1", [D1], "demo")
+    assert days.ranges() == [["2026-11-20", "2026-11-20"]]
+    assert days.held_list() == [{"day": "2026-11-23", "reason": f"{NEVER_PASSED} (why 2026-11-23)"}]
+    record_passed(tmp_path, "run-d1", datetime.now(UTC), days)
+
+    # a passing run of D2 reads it, D1 now admitted, and nothing is left to rebuild
+    rerun = plan_build(tmp_path, "run-d2-again", [D2], "demo")
+    assert rerun.held == {}
+    assert rerun.full_refresh_reason is None
+    assert rerun.dbt_args() == []
+    _publish(tmp_path, "run-d2-again", [D2])
+    assert audit_build(tmp_path, "run-x", [D2], "demo").ranges() == [
+        ["2026-11-20", "2026-11-20"],
+        ["2026-11-23", "2026-11-23"],
+    ]
+
+
+def test_a_day_landed_again_after_it_passed_is_held_until_it_passes_again(tmp_path: Path) -> None:
+    _land(tmp_path, D1, at=datetime.now(UTC) - timedelta(hours=1))
+    plan_build(tmp_path, "run-d1", [D1], "demo")
+    _publish(tmp_path, "run-d1", [D1])
+    _land(tmp_path, D1, at=datetime.now(UTC) + timedelta(minutes=1))  # re-extracted
+    _land(tmp_path, D2)
+
+    plan = plan_build(tmp_path, "run-d2", [D2], "demo")
+
+    assert list(plan.held) == [D1]
+    assert "landed again after run run-d1 passed it" in plan.held[D1]
+
+
+def test_the_publication_refuses_a_build_holding_a_blocked_run_s_days(tmp_path: Path) -> None:
+    _land(tmp_path, D1)
+    _land(tmp_path, D2)
+    plan_build(tmp_path, "run-d2", [D2], "demo")  # built, then blocked: never published
+
+    # a run that publishes without rebuilding (no dbt step of its own) must not publish D2
+    with pytest.raises(UncheckedBuild, match=r"2026-11-23, built by run run-d2"):
+        audit_build(tmp_path, "run-d1", [D1], "demo")
+
+
+def test_a_live_build_refuses_days_published_in_demo_mode(tmp_path: Path) -> None:
+    _land(tmp_path, D1, "demo")
+    plan_build(tmp_path, "demo-run", [D1], "demo")
+    _publish(tmp_path, "demo-run", [D1])
+    _land(tmp_path, D2, "live")
+
+    with pytest.raises(SourceModeConflict) as refused:
+        plan_build(tmp_path, "live-run", [D2], "live")
+
+    message = str(refused.value)
+    assert "day 2026-11-20 was published in demo mode (run demo-run)" in message
+    assert "fresh WAREHOUSE_DIR" in message
+
+
+def test_a_demo_build_refuses_its_own_days_landed_live(tmp_path: Path) -> None:
+    _land(tmp_path, D2, "live")
+
+    with pytest.raises(SourceModeConflict) as refused:
+        plan_build(tmp_path, "demo-run", [D2], "demo")
+
+    assert "landing/shop/orders/date=2026-11-23/data.parquet was landed in live mode" in str(
+        refused.value
+    )
+
+
+def test_a_change_of_source_mode_rebuilds_and_stamps_the_build_s_mode(tmp_path: Path) -> None:
+    _land(tmp_path, D1, "demo")
+    plan_build(tmp_path, "demo-run", [D1], "demo")
+    _publish(tmp_path, "demo-run", [D1])
+    # the demo landing removed, live history started in the same warehouse
+    landing_path(tmp_path, "shop", "orders", D1).unlink()
+    _land(tmp_path, D2, "live")
+
+    plan = plan_build(tmp_path, "live-run", [D2], "live")
+
+    assert plan.full_refresh_reason == "the build holds demo data and this run is live"
+    # the environment may say otherwise: the publication stamps what the build holds
+    assert audit_build(tmp_path, "live-run", [D2], "demo").source_mode == "live"
