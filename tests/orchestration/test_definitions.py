@@ -120,3 +120,12 @@ def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
     assert steps.index("ge_landing") < steps.index("landing__rfid_counts")
     assert steps.index("landing__rfid_counts") < steps.index("ge_landing_wave2")
     assert steps[-3:] == ["published_marts", "kpi_report", "store_picking_sheets"]
+
+
+def test_every_run_of_the_code_location_runs_in_process() -> None:
+    """The schedule's job and `dagster asset materialize` (the implicit asset job) use the
+    in-process executor: one process per run, not one per step (docs/operations.md)."""
+    scheduled = defs.resolve_job_def("daily_pipeline")
+    materialize = defs.resolve_implicit_global_asset_job_def()
+    assert scheduled.executor_def is dg.in_process_executor
+    assert materialize.executor_def is dg.in_process_executor
