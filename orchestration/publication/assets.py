@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
@@ -111,12 +112,13 @@ def build_published_marts_asset(
             partition_end=end,
             checks=checks_of_run(context),
         )
-        result = publish_marts(
-            warehouse_dir(),
-            [key.path[-1] for key in mart_keys],
-            stamp,
-            postgres_target_from_env(),
-        )
+        with duckdb_settings.run_covering(duckdb_settings.days_in(start, end)):
+            result = publish_marts(
+                warehouse_dir(),
+                [key.path[-1] for key in mart_keys],
+                stamp,
+                postgres_target_from_env(),
+            )
         seconds = result.duration_seconds
         context.log.info(
             f"published {len(result.row_counts)} marts in {seconds:.1f} s; the DuckDB file "
