@@ -152,9 +152,12 @@ class TreeSampler(threading.Thread):
     def _role(self, proc: psutil.Process) -> str:
         if proc.pid == self.root.pid:
             return "code_server" if self.code_server else "dagster"
+        command = " ".join(proc.cmdline())
+        if "multiprocessing.resource_tracker" in command:
+            return "resource_tracker"
         if self.code_server and proc.ppid() == self.root.pid:
             return "dagster"  # the run worker
-        if any("multiprocessing" in part for part in proc.cmdline()):
+        if "multiprocessing" in command:
             return "dagster_step"
         return _role(proc)
 

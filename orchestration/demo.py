@@ -1,8 +1,8 @@
 """`make demo`: materialise every asset over recent days, then say what landed.
 
-Runs the `dagster` CLI next to this interpreter (what a user would type), with the in-process
-executor: one process means one in-process simulator for the whole run (one consistent "now"),
-and no per-step process start-up on a small machine. Usage:
+Runs the `dagster` CLI next to this interpreter (what a user would type). The code location's
+executor is the in-process one (orchestration/jobs.py): one process means one in-process
+simulator for the whole run (one consistent "now"). Usage:
 
     python -m orchestration.demo [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--days N]
 
@@ -13,7 +13,6 @@ Defaults: the last `DEMO_DAYS` (14) full days ending yesterday in the shop's tim
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -29,8 +28,6 @@ from orchestration.instance import prepare_dagster_home
 from orchestration.lib import duckdb_settings
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS_DATASET
-
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 
 def default_range(today: date, days: int) -> tuple[date, date]:
@@ -106,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = [
         str(Path(sys.executable).with_name("dagster")),
         *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),
-        *("--partition-range", f"{start}...{end}", "--config-json", json.dumps(IN_PROCESS)),
+        *("--partition-range", f"{start}...{end}"),
     ]
     print(f"demo: {mode} sources, days {start}...{end}, warehouse {warehouse}", flush=True)
     started = time.monotonic()
