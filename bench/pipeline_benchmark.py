@@ -1,17 +1,20 @@
 """Pipeline benchmark (issue #6): timed Dagster runs of the whole pipeline, phase by phase.
 
-Every measurement runs what a user runs, `dagster asset materialize -m orchestration.definitions`
-with the in-process executor, against the simulator in its own process (live mode over loopback,
-as `extract_benchmark.py` does), then reads the run's step timings from the Dagster event log and
-dbt's own timings from its run_results.json. A thread samples the RSS of the whole `dagster`
-process tree (dbt's subprocess included; the simulator is not: it stands in for remote APIs)
-every 0.2 s, so each phase gets a peak. Each command prints one JSON document and appends it to
+`daily` and `noop` launch the `daily_pipeline` job as the 06:00 schedule does (its executor, the
+instance's run launcher, a code server: `launch_like_schedule`); `--launch materialize` and
+`backfill` run `dagster asset materialize -m orchestration.definitions` with the in-process
+executor. Both run against the simulator in its own process (live mode over loopback, as
+`extract_benchmark.py` does), then read the run's step timings from the Dagster event log and
+dbt's own timings from its run_results.json. A thread samples the RSS of the run's process tree
+(dbt's subprocess included; the simulator is not: it stands in for remote APIs) every 0.2 s, so
+each phase gets a peak. Each command prints one JSON document and appends it to
 bench/results/pipeline.jsonl with the machine and the git commit.
 
     python bench/pipeline_benchmark.py snapshot                       # freeze dbt_project/ first
     python bench/pipeline_benchmark.py backfill --warehouse W --start A --end B
     python bench/pipeline_benchmark.py daily    --warehouse W --day D [--copy-to W2]
     python bench/pipeline_benchmark.py noop     --warehouse W --day D   # fixed overhead
+    python bench/pipeline_benchmark.py noop     --warehouse W --day D --launch materialize
     python bench/pipeline_benchmark.py subset   --source W --warehouse W2 --start A --end B
 
 `subset` copies the landing partitions A..B of one warehouse into a new one (no extraction), so a
@@ -293,9 +296,9 @@ def dagster_home_for(warehouse: Path) -> Path:
     return home
 
 
-def launch_like_schedule(env: dict[str, str], day: str) -> tuple[int, float, TreeSampler]:
-    """Run the `daily_pipeline` job for `day` the way the 06:00 schedule does; returns the code
-    server's pid, the launch time and the sampler (stopped once the run worker has exited).
+def launch_like_schedule(env: dict[str, str], day: str) -> tuple[int, float, float, TreeSampler]:
+    """Run the `daily_pipeline` job for `day` the way the 06:00 schedule does; returns the run's
+    exit status (0: success), its launch time, the time its worker exited, and the sampler.
 
     The code location is loaded from workspace.yaml into a gRPC code server (as `dagster dev`
     and the daemon load it), the run is created for the job with the partition tag a schedule
@@ -343,14 +346,21 @@ def launch_like_schedule(env: dict[str, str], day: str) -> tuple[int, float, Tre
             time.sleep(0.5)
         # the run worker writes its last event, then exits; the server reaps it
         deadline = time.time() + 60
-        while time.time() < deadline and any(
-            p.status() != psutil.STATUS_ZOMBIE for p in server.children()
-        ):
-            time.sleep(0.2)
+        while time.time() < deadline and any(_live_run_worker(p) for p in server.children()):
+            time.sleep(0.1)
+        ended = time.time()
         time.sleep(0.5)  # a last sample with the worker's CPU counted by the server
         sampler.stop()
         status = instance.get_run_by_id(run.run_id).status
-    return (0 if status == dg.DagsterRunStatus.SUCCESS else 1), launched, sampler
+    return (0 if status == dg.DagsterRunStatus.SUCCESS else 1), launched, ended, sampler
+
+
+def _live_run_worker(proc: psutil.Process) -> bool:
+    """A run worker still running (not multiprocessing's resource tracker, not a zombie)."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
 
 
 def run_pipeline(
@@ -388,9 +398,9 @@ def run_pipeline(
     log = warehouse / f"run-{int(time.time())}.log"
     load_before = os.getloadavg()[0]
     if like_schedule:
-        returncode, started, sampler = launch_like_schedule(env, partition_args[1])
-        ended = sampler.samples[-1][0]
-        cpu_total = sampler.cpu(started, ended)  # the code server's tree, run worker included
+        returncode, started, ended, sampler = launch_like_schedule(env, partition_args[1])
+        # the code server's tree, run worker included; the last sample counts the reaped worker
+        cpu_total = sampler.cpu(started, sampler.samples[-1][0])
     else:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.time()
