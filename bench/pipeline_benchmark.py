@@ -1,17 +1,20 @@
 """Pipeline benchmark (issue #6): timed Dagster runs of the whole pipeline, phase by phase.
 
-Every measurement runs what a user runs, `dagster asset materialize -m orchestration.definitions`
-with the in-process executor, against the simulator in its own process (live mode over loopback,
-as `extract_benchmark.py` does), then reads the run's step timings from the Dagster event log and
-dbt's own timings from its run_results.json. A thread samples the RSS of the whole `dagster`
-process tree (dbt's subprocess included; the simulator is not: it stands in for remote APIs)
-every 0.2 s, so each phase gets a peak. Each command prints one JSON document and appends it to
+`daily` and `noop` launch the `daily_pipeline` job as the 06:00 schedule does (its executor, the
+instance's run launcher, a code server: `launch_like_schedule`); `--launch materialize` and
+`backfill` run `dagster asset materialize -m orchestration.definitions` with the in-process
+executor. Both run against the simulator in its own process (live mode over loopback, as
+`extract_benchmark.py` does), then read the run's step timings from the Dagster event log and
+dbt's own timings from its run_results.json. A thread samples the RSS of the run's process tree
+(dbt's subprocess included; the simulator is not: it stands in for remote APIs) every 0.2 s, so
+each phase gets a peak. Each command prints one JSON document and appends it to
 bench/results/pipeline.jsonl with the machine and the git commit.
 
     python bench/pipeline_benchmark.py snapshot                       # freeze dbt_project/ first
     python bench/pipeline_benchmark.py backfill --warehouse W --start A --end B
     python bench/pipeline_benchmark.py daily    --warehouse W --day D [--copy-to W2]
     python bench/pipeline_benchmark.py noop     --warehouse W --day D   # fixed overhead
+    python bench/pipeline_benchmark.py noop     --warehouse W --day D --launch materialize
     python bench/pipeline_benchmark.py subset   --source W --warehouse W2 --start A --end B
 
 `subset` copies the landing partitions A..B of one warehouse into a new one (no extraction), so a
@@ -42,7 +45,6 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_SNAPSHOT = Path("/tmp/bench-dbt-project")
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 sys.path.insert(0, str(ROOT))
 
 
@@ -85,11 +87,14 @@ def record(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "dagster_storage": os.environ.get("BENCH_DAGSTER_HOME_ROOT") or "sqlite in the warehouse",
-        "duckdb_memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB (default)"),
+        "duckdb_memory_limit": os.environ.get(
+            "DUCKDB_MEMORY_LIMIT", "(unset: the default of the code measured)"
+        ),
         "dbt_duckdb_memory_limit": os.environ.get(
             "DBT_DUCKDB_MEMORY_LIMIT", "(DUCKDB_MEMORY_LIMIT)"
         ),
-        "dbt_threads": os.environ.get("DBT_THREADS", "2 (default)"),
+        "dbt_threads": os.environ.get("DBT_THREADS", "(unset: the default of the code measured)"),
+        "code_root": str(ROOT),  # the checkout measured (a copy of another commit: no git)
         **result,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -108,14 +113,20 @@ class TreeSampler(threading.Thread):
 
     CPU seconds are the contention-proof figure on a shared machine: wall time stretches when
     another job takes the cores, CPU time much less. Each sample also keeps the RSS of every
-    process by role (`dagster` for the run's own process, else the child's program name, e.g.
-    `dbt`), so that a peak says which process holds the memory.
+    process by role (`dagster` for the run's own process, `dagster_step` for a step process of
+    the multiprocess executor, else the child's program name, e.g. `dbt`), so that a peak says
+    which process holds the memory.
+
+    `code_server`: the root is a code server that outlives runs (as the daemon's does); its
+    children are run workers. Its RSS is kept under its role but left out of the summed RSS
+    (it is not the run's); its CPU is counted (it serves the launch).
     """
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    def __init__(self, pid: int, interval: float = 0.2, code_server: bool = False) -> None:
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
+        self.code_server = code_server
         # (epoch seconds, bytes, cpu seconds, bytes by role)
         self.samples: list[tuple[float, int, float, dict[str, int]]] = []
         self._halt = threading.Event()
@@ -131,14 +142,26 @@ class TreeSampler(threading.Thread):
                 try:
                     used = proc.memory_info().rss
                     times = proc.cpu_times()
-                    role = "dagster" if proc.pid == self.root.pid else _role(proc)
+                    role = self._role(proc)
                 except psutil.Error:
                     continue
-                rss += used
+                rss += 0 if role == "code_server" else used
                 cpu += times.user + times.system + times.children_user + times.children_system
                 by_role[role] = by_role.get(role, 0) + used
             self.samples.append((time.time(), rss, cpu, by_role))
             self._halt.wait(self.interval)
+
+    def _role(self, proc: psutil.Process) -> str:
+        if proc.pid == self.root.pid:
+            return "code_server" if self.code_server else "dagster"
+        command = " ".join(proc.cmdline())
+        if "multiprocessing.resource_tracker" in command:
+            return "resource_tracker"
+        if self.code_server and proc.ppid() == self.root.pid:
+            return "dagster"  # the run worker
+        if "multiprocessing" in command:
+            return "dagster_step"
+        return _role(proc)
 
     def stop(self) -> None:
         self._halt.set()
@@ -258,20 +281,103 @@ def landed_rows(warehouse: Path) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
+def dagster_home_for(warehouse: Path) -> Path:
+    """The run's DAGSTER_HOME, prepared as `make dev` and the demo do (the repository's
+    dagster.yaml: pools, run queue). BENCH_DAGSTER_HOME_ROOT (e.g. /dev/shm) puts Dagster's
+    SQLite storage off the disk, standing in for the PostgreSQL storage of a production
+    deployment (see bench/README.md)."""
+    from orchestration.instance import DAGSTER_YAML
+
+    home_root = os.environ.get("BENCH_DAGSTER_HOME_ROOT")
+    home = Path(home_root) / warehouse.name if home_root else warehouse / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    return home
+
+
+def launch_like_schedule(env: dict[str, str], day: str) -> tuple[int, float, float, TreeSampler]:
+    """Run the `daily_pipeline` job for `day` the way the 06:00 schedule does; returns the run's
+    exit status (0: success), its launch time, the time its worker exited, and the sampler.
+
+    The code location is loaded from workspace.yaml into a gRPC code server (as `dagster dev`
+    and the daemon load it), the run is created for the job with the partition tag a schedule
+    tick gives it, and `instance.launch_run` hands it to the instance's run launcher: the call
+    the daemon's run queue makes when it dequeues a run. The run launcher asks the code server
+    to start a run worker process, which executes the job with the job's own executor. Only the
+    wait in the queue is left out. The sampler follows the code server's process tree; the
+    run worker is its child, the worker's step processes, dbt and the suites the worker's.
+    """
+    import dagster as dg
+    from dagster._cli.job import _create_run  # what `dagster job launch` calls
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    os.environ.update(env)  # the code server and the run worker inherit this environment
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with (
+        dg.DagsterInstance.get() as instance,
+        WorkspaceProcessContext(
+            instance, WorkspaceFileTarget(paths=[str(ROOT / "workspace.yaml")])
+        ) as process_context,
+    ):
+        workspace = process_context.create_request_context()
+        (location_name,) = workspace.get_code_location_entries()
+        location = workspace.get_code_location(location_name)
+        (repo,) = location.get_repositories().values()
+        job = repo.get_full_job("daily_pipeline")
+        server = next(p for p in psutil.Process().children() if p.pid not in before)
+        sampler = TreeSampler(server.pid, code_server=True)
+        sampler.start()
+        time.sleep(0.5)  # a first sample: the code server's CPU before the launch
+        run = _create_run(
+            instance=instance,
+            code_location=location,
+            remote_repo=repo,
+            remote_job=job,
+            run_config={},
+            tags={"dagster/partition": day},
+            op_selection=None,
+            run_id=None,
+        )
+        launched = time.time()
+        instance.launch_run(run.run_id, workspace)
+        while not instance.get_run_by_id(run.run_id).is_finished:
+            time.sleep(0.5)
+        # the run worker writes its last event, then exits; the server reaps it
+        deadline = time.time() + 60
+        while time.time() < deadline and any(_live_run_worker(p) for p in server.children()):
+            time.sleep(0.1)
+        ended = time.time()
+        time.sleep(0.5)  # a last sample with the worker's CPU counted by the server
+        sampler.stop()
+        status = instance.get_run_by_id(run.run_id).status
+    return (0 if status == dg.DagsterRunStatus.SUCCESS else 1), launched, ended, sampler
+
+
+def _live_run_worker(proc: psutil.Process) -> bool:
+    """A run worker still running (not multiprocessing's resource tracker, not a zombie)."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 def run_pipeline(
     warehouse: Path,
     partition_args: list[str],
     select: str,
     sim_env: dict[str, str],
     dbt_project: Path,
+    like_schedule: bool = False,
 ) -> dict[str, Any]:
-    """One `dagster asset materialize` run; its wall time, phases, peaks and dbt breakdown."""
+    """One run; its wall time, CPU, phases, peaks and dbt breakdown.
+
+    `like_schedule`: the `daily_pipeline` job launched as the schedule launches it (see
+    `launch_like_schedule`; `partition_args` is `["--partition", day]`); else `dagster asset
+    materialize` with the code location's executor (in process), as `make demo` runs it.
+    """
     warehouse.mkdir(parents=True, exist_ok=True)
-    # BENCH_DAGSTER_HOME_ROOT (e.g. /dev/shm): Dagster's SQLite storage off the disk, standing in
-    # for the PostgreSQL storage of a production deployment (see bench/README.md).
-    home_root = os.environ.get("BENCH_DAGSTER_HOME_ROOT")
-    home = Path(home_root) / warehouse.name if home_root else warehouse / "dagster_home"
-    home.mkdir(exist_ok=True)
+    home = dagster_home_for(warehouse)
     env = {
         **os.environ,
         **sim_env,
@@ -286,20 +392,25 @@ def run_pipeline(
         str(Path(sys.executable).with_name("dagster")),
         *("asset", "materialize", "-m", "orchestration.definitions", "--select", select),
         *partition_args,
-        *("--config-json", json.dumps(IN_PROCESS)),
     ]
     log = warehouse / f"run-{int(time.time())}.log"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_before = before.ru_utime + before.ru_stime
     load_before = os.getloadavg()[0]
-    started = time.time()
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
-        sampler = TreeSampler(process.pid)
-        sampler.start()
-        returncode = process.wait()
-        sampler.stop()
-    ended = time.time()
+    if like_schedule:
+        returncode, started, ended, sampler = launch_like_schedule(env, partition_args[1])
+        # the code server's tree, run worker included; the last sample counts the reaped worker
+        cpu_total = sampler.cpu(started, sampler.samples[-1][0])
+    else:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.time()
+        with log.open("w") as out:
+            process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+            sampler = TreeSampler(process.pid)
+            sampler.start()
+            returncode = process.wait()
+            sampler.stop()
+        ended = time.time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_total = children.ru_utime + children.ru_stime - before.ru_utime - before.ru_stime
     run_id, run, steps = step_timings(home)
     # the RSS timeline beside the run's log: which process grew when
     timeline = [
@@ -333,10 +444,11 @@ def run_pipeline(
     for phase in phases.values():
         phase["s"] = round(phase["s"], 2)
         phase["cpu_s"] = round(phase["cpu_s"], 1)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_total = children.ru_utime + children.ru_stime - cpu_before
     run_end = run.get("RUN_SUCCESS") or run.get("RUN_FAILURE") or ended
     return {
+        "launched_as": "schedule (daily_pipeline job, its executor, the instance's run launcher)"
+        if like_schedule
+        else "dagster asset materialize (the code location's executor)",
         "returncode": returncode,
         "run_id": run_id,
         "run_status": run["status"],
@@ -344,8 +456,8 @@ def run_pipeline(
         "cpu_s": round(cpu_total, 1),  # the dagster process tree, dbt included
         "load_avg_1m_before": round(load_before, 2),
         "load_avg_1m_after": round(os.getloadavg()[0], 2),
-        "peak_rss_mb": sampler.peak(),
-        "peak_rss_by_process_mb": sampler.peak_by_role(),
+        "peak_rss_mb": sampler.peak(started),
+        "peak_rss_by_process_mb": sampler.peak_by_role(started),
         "dagster_process_peak_rss_mb": sampler.role_peak("dagster"),
         "phases": phases,
         "overhead": {
@@ -483,7 +595,12 @@ def cmd_daily(args: argparse.Namespace, kind: str = "daily") -> None:
     result = with_simulator(
         args.scale,
         lambda env: run_pipeline(
-            warehouse, ["--partition", args.day], "*", env, Path(args.dbt_project)
+            warehouse,
+            ["--partition", args.day],
+            "*",
+            env,
+            Path(args.dbt_project),
+            like_schedule=args.launch == "schedule",
         ),
     )
     record(kind, {"scale": args.scale, "day": args.day, "history_days": history, **result})
@@ -512,29 +629,38 @@ def cmd_noop(args: argparse.Namespace) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     vars_a = ["--vars", '{"partition_start": "2026-01-01", "partition_end": "2026-01-01"}']
     vars_b = ["--vars", '{"partition_start": "2026-01-02", "partition_end": "2026-01-02"}']
-    fixed = {
-        "python_start_s": timed([python, "-c", "pass"], env),
-        "import_dagster_s": timed([python, "-c", "import dagster"], env),
-        "import_definitions_s": timed([python, "-c", "import orchestration.definitions"], env),
-        "dbt_version_s": timed([dbt, "--version"], env),
-        "dbt_parse_cold_s": timed([*parse, str(scratch), "--no-partial-parse", *vars_a], env),
-        "dbt_parse_partial_same_vars_s": timed([*parse, str(scratch), *vars_a], env),
-        "dbt_parse_partial_new_vars_s": timed([*parse, str(scratch), *vars_b], env),
-        # what the pipeline does: the window in env vars (orchestration/dbt/vars.py); the first
-        # parse without --vars re-parses (the vars changed), the second has a new window
-        "dbt_parse_env_window_after_vars_s": timed(
-            [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-03"}
-        ),
-        "dbt_parse_partial_new_env_window_s": timed(
-            [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-04"}
-        ),
-    }
+    fixed = (
+        {}
+        if args.skip_fixed
+        else {
+            "python_start_s": timed([python, "-c", "pass"], env),
+            "import_dagster_s": timed([python, "-c", "import dagster"], env),
+            "import_definitions_s": timed([python, "-c", "import orchestration.definitions"], env),
+            "dbt_version_s": timed([dbt, "--version"], env),
+            "dbt_parse_cold_s": timed([*parse, str(scratch), "--no-partial-parse", *vars_a], env),
+            "dbt_parse_partial_same_vars_s": timed([*parse, str(scratch), *vars_a], env),
+            "dbt_parse_partial_new_vars_s": timed([*parse, str(scratch), *vars_b], env),
+            # what the pipeline does: the window in env vars (orchestration/dbt/vars.py); the first
+            # parse without --vars re-parses (the vars changed), the second has a new window
+            "dbt_parse_env_window_after_vars_s": timed(
+                [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-03"}
+            ),
+            "dbt_parse_partial_new_env_window_s": timed(
+                [*parse, str(scratch)], {**env, "DBT_PARTITION_START": "2026-01-04"}
+            ),
+        }
+    )
     shutil.rmtree(scratch, ignore_errors=True)
     history = history_days(warehouse)
     result = with_simulator(
         args.scale,
         lambda sim_env: run_pipeline(
-            warehouse, ["--partition", args.day], "*", sim_env, dbt_project
+            warehouse,
+            ["--partition", args.day],
+            "*",
+            sim_env,
+            dbt_project,
+            like_schedule=args.launch == "schedule",
         ),
     )
     record(
@@ -572,6 +698,14 @@ def main() -> None:
     noop = sub.add_parser("noop", help="a run with nothing new: the fixed overhead")
     for p in (daily, noop):
         p.add_argument("--day", required=True)
+        p.add_argument(
+            "--launch",
+            choices=("schedule", "materialize"),
+            default="schedule",
+            help="schedule: the daily_pipeline job as the schedule launches it (default); "
+            "materialize: `dagster asset materialize` with the in-process executor",
+        )
+    noop.add_argument("--skip-fixed", action="store_true", help="only the run, no start-up costs")
     daily.add_argument("--copy-to", help="run on a copy of the warehouse (repeatable runs)")
     for p in (back, daily, noop):
         p.add_argument("--warehouse", required=True)

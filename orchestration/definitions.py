@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.dbt.assets import dbt_models, dbt_resource, published_model_keys
 from orchestration.dbt.docs import dbt_docs
 from orchestration.freshness import PUBLISHED_MARTS, freshness_checks, freshness_sensor
-from orchestration.jobs import daily_pipeline_job
+from orchestration.jobs import PIPELINE_EXECUTOR, daily_pipeline_job
 from orchestration.lib.config import PipelineResource
 from orchestration.publication import build_published_marts_asset
 from orchestration.quality import build_quality_checks
@@ -49,4 +49,5 @@ defs = dg.Definitions(
     schedules=[daily_pipeline_schedule],
     sensors=[run_failure_alert, dead_run_recovery, freshness_sensor(freshness_monitored)],
     resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
+    executor=PIPELINE_EXECUTOR,
 )

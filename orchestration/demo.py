@@ -3,7 +3,9 @@
 Runs `dg launch` next to this interpreter (what a user would type) with the full Dagster log
 written to a file under the warehouse, and prints one line per stage (extract, checks, dbt,
 publish, report) as the run's event log shows it ending, then what to open next. On a failure it
-says which step or check failed and why, in one paragraph, and where the log is. Usage:
+says which step or check failed and why, in one paragraph, and where the log is. The code
+location's executor is the in-process one (orchestration/jobs.py): one process means one
+in-process simulator for the whole run (one consistent "now"). Usage:
 
     python -m orchestration.demo [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--days N]
 
@@ -20,7 +22,6 @@ quality-check processes) when it is interrupted or terminated: nothing outlives 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -39,7 +40,6 @@ from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 
 #: Whole months of history before yesterday in the default demo.
 DEMO_MONTHS = 3
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 ROOT = Path(__file__).resolve().parent.parent
 #: Seconds the launcher may take to create the run (it imports the code location first).
 RUN_CREATION_TIMEOUT = 600.0
@@ -74,7 +74,6 @@ def launch_command(start: date, end: date) -> list[str]:
     return [
         str(Path(sys.executable).with_name("dg")),
         *("launch", "--assets", "*", "--partition-range", f"{start}...{end}"),
-        *("--config-json", json.dumps(IN_PROCESS)),
     ]
 
 

@@ -42,6 +42,7 @@ from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
 from orchestration.dbt.vars import dbt_env_for_vars, dbt_vars_for_window
+from orchestration.lib import duckdb_settings
 from orchestration.lib.config import dbt_target
 from orchestration.lib.landing_loader import (
     DEFAULT_SCHEMA,
@@ -61,6 +62,10 @@ _KEEP_FAILED_TARGETS_DAYS = 7
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 prepare_if_dev()
+
+
+def _iso_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _run_target_path(run_id: str) -> Path:
@@ -178,7 +183,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
     # No `--vars`: a new window in `--vars` makes dbt re-parse everything (vars.py).
-    with environ({**dbt_env_for_vars(dbt_vars), **gate.dbt_env()}):
+    # dbt's DuckDB budget follows the days the run covers (a daily run stays under 1 GiB)
+    first, last = dbt_vars["partition_start"], dbt_vars["partition_end"]
+    days = duckdb_settings.days_in(_iso_date(first), _iso_date(last))
+    budget = duckdb_settings.run_budget(days).dbt_env()
+    with environ({**dbt_env_for_vars(dbt_vars), **gate.dbt_env(), **budget}):
         invocation = dbt.cli(
             ["build", *gate.dbt_args(), "--exclude-resource-type", "unit_test"],
             context=context,

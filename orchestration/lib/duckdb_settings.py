@@ -5,9 +5,10 @@ an in-process connection of the Dagster process (quality frames, publication, re
 could take most of the machine before it spills. Every `duckdb.connect` of `orchestration/` goes
 through `connect()` here, which applies:
 
-- `memory_limit`: `DUCKDB_MEMORY_LIMIT` (default `1GB`; any DuckDB size, e.g. `512MB`), the same
-  variable the dbt profile reads. It bounds DuckDB's buffer manager (hash tables, sorts, caches),
-  not the Python objects built from a result (pandas frames, Arrow tables);
+- `memory_limit`: `DUCKDB_MEMORY_LIMIT` (any DuckDB size, e.g. `512MB`), the same variable the
+  dbt profile reads; unset, the budget of the run (`run_budget`). It bounds DuckDB's buffer
+  manager (hash tables, sorts, caches), not the Python objects built from a result (pandas
+  frames, Arrow tables);
 - `threads`: `DUCKDB_THREADS` (default 2);
 - `temp_directory`: `{WAREHOUSE_DIR}/build/tmp`, where DuckDB spills what exceeds the limit (it
   names its files by process and instance, so connections and processes can share the folder);
@@ -16,12 +17,24 @@ through `connect()` here, which applies:
   with an `order by` keep their order either way.
 
 Each connection is its own DuckDB instance: the limit is per connection, not per process.
+
+The default budget depends on how many days the run covers. A daily run (up to
+`DAILY_RUN_MAX_DAYS`) reads one day plus the lookback and fits in small budgets: the pipeline's
+sessions `512MB`, dbt's `300MB` with one dbt thread, so the whole run stays under 1 GiB (dbt's
+process runs beside the run process). A longer run (a backfill) gets `1GB` and two dbt threads:
+it spills less and builds faster, and its machine is sized for it. The steps that open DuckDB
+say how many days their run covers with `run_covering(days)`; explicit environment variables
+win over either budget.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +44,64 @@ from orchestration.lib.paths import warehouse_dir
 
 MEMORY_LIMIT_ENV = "DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "DUCKDB_THREADS"
-DEFAULT_MEMORY_LIMIT = "1GB"
+DBT_MEMORY_LIMIT_ENV = "DBT_DUCKDB_MEMORY_LIMIT"
+DBT_THREADS_ENV = "DBT_THREADS"
 DEFAULT_THREADS = 2
+DAILY_RUN_MAX_DAYS = 3
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """DuckDB budgets of one run: the pipeline's own sessions, dbt's session and dbt's threads."""
+
+    memory_limit: str
+    dbt_memory_limit: str
+    dbt_threads: int
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt's profile reads (dbt_project/profiles.yml), for dbt's process."""
+        return {DBT_MEMORY_LIMIT_ENV: self.dbt_memory_limit, DBT_THREADS_ENV: str(self.dbt_threads)}
+
+
+DAILY_BUDGET = RunBudget(memory_limit="512MB", dbt_memory_limit="300MB", dbt_threads=1)
+BACKFILL_BUDGET = RunBudget(memory_limit="1GB", dbt_memory_limit="1GB", dbt_threads=2)
+
+_run_days: ContextVar[int | None] = ContextVar("duckdb_run_days", default=None)
+
+
+def run_budget(days: int | None, env: Mapping[str, str] | None = None) -> RunBudget:
+    """The budgets of a run covering `days` days (None: unknown or unpartitioned, which may read
+    the whole history: the backfill budget). Each variable set in the environment wins; dbt's
+    memory falls back to DUCKDB_MEMORY_LIMIT, as dbt's profile does."""
+    env = os.environ if env is None else env
+    daily = days is not None and days <= DAILY_RUN_MAX_DAYS
+    default = DAILY_BUDGET if daily else BACKFILL_BUDGET
+    memory_limit = (env.get(MEMORY_LIMIT_ENV) or "").strip()
+    threads = (env.get(DBT_THREADS_ENV) or "").strip() or str(default.dbt_threads)
+    if not threads.isdigit() or int(threads) < 1:
+        raise ValueError(f"{DBT_THREADS_ENV}={threads!r}: expected a positive number of threads")
+    return RunBudget(
+        memory_limit=memory_limit or default.memory_limit,
+        dbt_memory_limit=(env.get(DBT_MEMORY_LIMIT_ENV) or "").strip()
+        or memory_limit
+        or default.dbt_memory_limit,
+        dbt_threads=int(threads),
+    )
+
+
+def days_in(start: date | None, end: date | None) -> int | None:
+    """How many days the inclusive range start..end covers; None when it is open."""
+    return None if start is None or end is None else (end - start).days + 1
+
+
+@contextmanager
+def run_covering(days: int | None) -> Iterator[None]:
+    """Inside the block, connections get the budget of a run covering `days` days."""
+    token = _run_days.set(days)
+    try:
+        yield
+    finally:
+        _run_days.reset(token)
 
 
 def temp_directory(env: Mapping[str, str] | None = None) -> Path:
@@ -41,13 +110,14 @@ def temp_directory(env: Mapping[str, str] | None = None) -> Path:
 
 
 def settings(ordered: bool = True, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The DuckDB configuration `connect()` applies, from the environment (read when called)."""
+    """The DuckDB configuration `connect()` applies, from the environment (read when called) and
+    the days of the enclosing `run_covering` block (none: the backfill budget)."""
     env = os.environ if env is None else env
     threads = (env.get(THREADS_ENV) or "").strip() or str(DEFAULT_THREADS)
     if not threads.isdigit() or int(threads) < 1:
         raise ValueError(f"{THREADS_ENV}={threads!r}: expected a positive number of threads")
     config: dict[str, Any] = {
-        "memory_limit": (env.get(MEMORY_LIMIT_ENV) or "").strip() or DEFAULT_MEMORY_LIMIT,
+        "memory_limit": run_budget(_run_days.get(), env).memory_limit,
         "threads": int(threads),
         "temp_directory": str(temp_directory(env)),
     }

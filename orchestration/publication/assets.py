@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from orchestration.build_lease import hold_build
+from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
@@ -189,12 +190,13 @@ def build_published_marts_asset(
             days_published=days.ranges(),
             days_held=days.held_list(),
         )
-        result = publish_marts(
-            warehouse,
-            [key.path[-1] for key in mart_keys],
-            stamp,
-            postgres_target_from_env(),
-        )
+        with duckdb_settings.run_covering(duckdb_settings.days_in(start, end)):
+            result = publish_marts(
+                warehouse,
+                [key.path[-1] for key in mart_keys],
+                stamp,
+                postgres_target_from_env(),
+            )
         record_passed(warehouse, context.run.run_id, stamp.published_at, days)
         if days.held:
             context.log.warning(f"held back from this publication: {days.held_list()}")

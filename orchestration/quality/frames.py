@@ -360,7 +360,10 @@ def frame_session(
     needed = {word for text in sql_texts for word in re.findall(r"\w+", text)}
     uses_landing = needed & (_VOLUME_USERS | _landing_views())
     files = landed_files(warehouse_dir, window) if uses_landing else []
-    con = duckdb_settings.connect()
+    # an unpartitioned run's reconciliations read the whole history: no daily budget then
+    days = duckdb_settings.days_in(window.start, window.end) if window.partitioned else None
+    with duckdb_settings.run_covering(days):
+        con = duckdb_settings.connect()
     try:
         con.execute("set variable window_start = ?::date", [window.start])
         con.execute("set variable window_end = ?::date", [window.end])

@@ -23,6 +23,60 @@ def test_defaults_bound_memory_and_threads(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (1, ("512MB", "300MB", 1)),  # the schedule's daily run
+        (3, ("512MB", "300MB", 1)),  # a daily run catching up a long weekend
+        (4, ("1GB", "1GB", 2)),  # a backfill
+        (730, ("1GB", "1GB", 2)),
+        (None, ("1GB", "1GB", 2)),  # unpartitioned: may read the whole history
+    ],
+)
+def test_the_default_budget_follows_the_days_a_run_covers(
+    days: int | None, expected: tuple[str, str, int]
+) -> None:
+    budget = duckdb_settings.run_budget(days, env={})
+    assert (budget.memory_limit, budget.dbt_memory_limit, budget.dbt_threads) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DUCKDB_MEMORY_LIMIT": "2GB"}, ("2GB", "2GB", 1)),  # dbt follows it, as its profile
+        ({"DBT_DUCKDB_MEMORY_LIMIT": "600MB"}, ("512MB", "600MB", 1)),
+        ({"DBT_THREADS": "4"}, ("512MB", "300MB", 4)),
+    ],
+)
+def test_explicit_variables_win_over_the_daily_budget(
+    env: dict[str, str], expected: tuple[str, str, int]
+) -> None:
+    budget = duckdb_settings.run_budget(1, env=env)
+    assert (budget.memory_limit, budget.dbt_memory_limit, budget.dbt_threads) == expected
+    assert budget.dbt_env() == {
+        "DBT_DUCKDB_MEMORY_LIMIT": expected[1],
+        "DBT_THREADS": str(expected[2]),
+    }
+
+
+def test_connections_inside_a_daily_run_get_the_daily_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path))
+    monkeypatch.delenv("DUCKDB_MEMORY_LIMIT", raising=False)
+    with duckdb_settings.run_covering(1), duckdb_settings.connect() as con:
+        assert _setting(con, "memory_limit") == "488.2 MiB"
+    with duckdb_settings.run_covering(30), duckdb_settings.connect() as con:
+        assert _setting(con, "memory_limit") == "953.6 MiB"
+    with duckdb_settings.connect() as con:  # outside any run: the larger budget, as before
+        assert _setting(con, "memory_limit") == "953.6 MiB"
+
+
+def test_a_bad_dbt_thread_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="DBT_THREADS"):
+        duckdb_settings.run_budget(1, env={"DBT_THREADS": "0"})
+
+
 def test_environment_overrides_and_unordered_opt_in(tmp_path: Path) -> None:
     env = {"WAREHOUSE_DIR": str(tmp_path), "DUCKDB_MEMORY_LIMIT": "300MB", "DUCKDB_THREADS": "1"}
     config = duckdb_settings.settings(ordered=False, env=env)

@@ -125,3 +125,12 @@ def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
     assert steps[-5] == "published_marts"
     after = {"kpi_report", "store_picking_sheets", "dbt_docs", "freshness_checks"}
     assert set(steps[-4:]) == after
+
+
+def test_every_run_of_the_code_location_runs_in_process() -> None:
+    """The schedule's job and `dagster asset materialize` (the implicit asset job) use the
+    in-process executor: one process per run, not one per step (docs/operations.md)."""
+    scheduled = defs.resolve_job_def("daily_pipeline")
+    materialize = defs.resolve_implicit_global_asset_job_def()
+    assert scheduled.executor_def is dg.in_process_executor
+    assert materialize.executor_def is dg.in_process_executor
