@@ -88,6 +88,7 @@ SHOP_PRODUCT_VARIANTS = _schema(
     pa.field("barcode", pa.string()),  # as the shop stores it (EAN-13 / UPC-12)
     pa.field("gtin14", pa.string()),  # barcode normalised to GTIN-14
     pa.field("price", MONEY),
+    pa.field("shop_taxes_included", pa.bool_()),  # shop { taxesIncluded }: `price` includes tax
     pa.field("product_id", pa.string(), nullable=False),
     pa.field("product_title", pa.string()),
     pa.field("vendor", pa.string()),  # the brand
@@ -187,6 +188,14 @@ GA4_SESSIONS = _schema(
     pa.field("payload", pa.string(), nullable=False),
 )
 
+GA4_REPORT_METADATA = _schema(
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("subject_to_thresholding", pa.bool_(), nullable=False),
+    pa.field("data_loss_from_other_row", pa.bool_(), nullable=False),
+    pa.field("is_sampled", pa.bool_(), nullable=False),
+    pa.field("payload", pa.string(), nullable=False),  # the response's `metadata` object
+)
+
 REJECTS = _schema(
     pa.field("source", pa.string(), nullable=False),
     pa.field("dataset", pa.string(), nullable=False),
@@ -222,6 +231,7 @@ LANDING_DATASETS: dict[str, dict[str, pa.Schema]] = {
     },
     "ga4": {
         "sessions": GA4_SESSIONS,
+        "report_metadata": GA4_REPORT_METADATA,
     },
 }
 
