@@ -12,16 +12,18 @@
 
 {#-
     SQL: the day partitions of one landed dataset, one row per day (column `partition_date`).
-    DuckDB and Spark list the files (an empty day has a file and no row); Postgres sees the
-    tables the landing loader filled, so there a day is seen through its rows.
+    DuckDB and Spark list the files (an empty day has a file and no row); on Postgres the
+    landing loader records the days it loaded, empty ones included, in `_landed_partitions`
+    of the landing schema (orchestration/lib/landing_loader.py).
 -#}
 {% macro landed_partition_days(source_name, dataset) -%}
     {{ return(adapter.dispatch('landed_partition_days')(source_name, dataset)) }}
 {%- endmacro %}
 
 {% macro default__landed_partition_days(source_name, dataset) -%}
-    select distinct _partition_date as partition_date
-    from {{ source(source_name, dataset) }}
+    select partition_date
+    from {{ source(source_name, dataset).schema }}._landed_partitions
+    where source = '{{ source_name }}' and dataset = '{{ dataset }}'
 {%- endmacro %}
 
 {% macro duckdb__landed_partition_days(source_name, dataset) -%}
