@@ -380,7 +380,7 @@ TICKETS: list[dict] = [
         "id": 509,
         "created": paris(2, 7, 10),
         "channel": "email",
-        "reason": "reason_size",
+        "reason": "reason_gift_card",
         "order": None,
         "versions": [(paris(2, 7, 10, 30), "solved", "unoffered", 30, 60)],
     },

@@ -795,12 +795,12 @@ def test_fct_support_tickets(con) -> None:
             satisfaction=None,
             is_out_of_hours=False,
         ),  # Thu 14:00
-        # reason_size is missing from ticket_reason_mapping: reason = the tag without `reason_`,
-        # group `other` (and the warning test names the tag, test_unmapped_reason_tag_warns)
+        # reason_gift_card is missing from ticket_reason_mapping: reason = the tag without
+        # `reason_`, group `other` (and the warning test names the tag, see below)
         (509,): dict(
             created_date=FEB7,
             channel="email",
-            reason="size",
+            reason="gift_card",
             reason_group="other",
             order_id=None,
             first_reply_minutes=30,
@@ -813,7 +813,7 @@ def test_fct_support_tickets(con) -> None:
 
 
 def test_unmapped_reason_tag_warns(build: Build, con) -> None:
-    """The warning test names reason_size, a tag missing from the mapping: it warns, never fails."""
+    """The warning test names reason_gift_card, a tag missing from the mapping; it only warns."""
     results = json.loads((build.warehouse / "dbt_target" / "run_results.json").read_text())
     test_id = ".assert_ticket_reasons_in_mapping"
     result = next(r for r in results["results"] if r["unique_id"].endswith(test_id))
@@ -824,7 +824,7 @@ def test_unmapped_reason_tag_warns(build: Build, con) -> None:
         (build.warehouse / "dbt_target" / "compiled").rglob("assert_ticket_reasons_in_mapping.sql")
     )
     named = con.execute(f"select reason_tag, tickets from ({compiled.read_text()}) as t").fetchall()
-    assert [tuple(norm(v) for v in row) for row in named] == [("reason_size", 1)]
+    assert [tuple(norm(v) for v in row) for row in named] == [("reason_gift_card", 1)]
 
 
 # ================================================================================================
@@ -1340,7 +1340,7 @@ def test_mart_support_daily(con) -> None:
             csat=None,
             **{share: 0.25},
         ),
-        (FEB7, "email", "other"): dict(  # 509, reason_size: not in the mapping -> other
+        (FEB7, "email", "other"): dict(  # 509, reason_gift_card: not in the mapping -> other
             tickets=1,
             out_of_hours_tickets=0,
             median_first_reply_minutes=30.0,
