@@ -15,6 +15,10 @@ Two modes:
 Rows travel as CSV through `COPY ... FROM STDIN` (Arrow's C++ CSV writer, no Python loop per row).
 List columns (Zendesk `tags`) are stored as jsonb.
 
+The day partitions loaded are recorded in `landing._landed_partitions` (source, dataset,
+partition_date), empty days included: which days a source landed is what makes a KPI day
+complete (dbt `int_kpi_calendar`), and an empty day leaves no row in its table.
+
 CLI (connection from --dsn, else TEST-style DSN env var, else the DBT_POSTGRES_* variables that
 dbt's profile reads):
 
@@ -46,6 +50,7 @@ from orchestration.lib.landing_schemas import LANDING_DATASETS
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEMA = "landing"
+PARTITIONS_TABLE = "_landed_partitions"
 
 
 def table_name(source: str, dataset: str) -> str:
@@ -211,9 +216,39 @@ def load_dataset(
             table = conform(pq.read_table(path), contract)
             _copy_table(cursor, qualified, table)
             rows += table.num_rows
+        _record_partitions(cursor, schema_name, source, dataset, days, files)
         if days is None:
             cursor.execute(sql.SQL("analyze {}").format(qualified))
     return LoadedDataset(table=f"{schema_name}.{name}", files=len(files), rows=rows)
+
+
+def _record_partitions(
+    cursor,
+    schema_name: str,
+    source: str,
+    dataset: str,
+    days: Sequence[dt.date] | None,
+    files: list[Path],
+) -> None:
+    """Replace the recorded day partitions of a dataset (all, or only `days`) by `files`' days."""
+    qualified = sql.Identifier(schema_name, PARTITIONS_TABLE)
+    cursor.execute(
+        sql.SQL(
+            "create table if not exists {} (source text, dataset text, partition_date date)"
+        ).format(qualified)
+    )
+    where = sql.SQL("source = %s and dataset = %s")
+    params: list[object] = [source, dataset]
+    if days is not None:
+        where = sql.SQL("{} and partition_date = any(%s)").format(where)
+        params.append(list(days))
+    cursor.execute(sql.SQL("delete from {} where {}").format(qualified, where), params)
+    landed = sorted({day for day in map(_day_of, files) if day is not None})
+    if landed:
+        cursor.executemany(
+            sql.SQL("insert into {} values (%s, %s, %s)").format(qualified),
+            [(source, dataset, day) for day in landed],
+        )
 
 
 def load_landing(

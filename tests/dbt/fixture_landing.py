@@ -11,6 +11,12 @@ Story (shop time zone Europe/Paris, winter: UTC+1):
 - Orders, sessions, ad spend Mon 2025-02-03 .. Thu 2025-02-06; a fulfilment lands Fri 02-07,
   a Saturday ticket 02-08, and a partial refund of order #1003 lands Mon 2025-02-10 as a new
   version of the order. The run's day D = partition_end = 2025-02-10.
+- The edges of "complete and final" (FIXTURE.md): an order of Fri 01-03, a day no extract
+  covered, lands only with its refund on 02-07; an order of Wed 01-08 is refunded four weeks
+  later (02-05); an order of Sun 02-09 00:30 is unshipped 47.5 h before the as-of time; a ticket
+  carries a contact reason missing from the mapping; GA4 flags a thresholded, a sampled and a
+  merged day; the bag is oversold (-2); a Lyon dress pair is counted for 10 days only and the
+  Lyon scarf just received stock.
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ CATALOG: dict[str, tuple[str, str, str, str, str, str, str, int]] = {
     ),
     "SHO-SNK-40": ("00201", "21", "Canvas Sneaker", "Pas Vite", "Shoes", "60.00", "20.00", 8),
     "ACC-SCF-01": ("00301", "31", "Wool Scarf", "Atelier Nord", "Accessories", "36.00", "10.00", 3),
-    "ACC-BAG-01": (
+    "ACC-BAG-01": (  # oversold: Shopify allows negative available stock
         "00302",
         "32",
         "Leather Bag",
@@ -97,7 +103,7 @@ CATALOG: dict[str, tuple[str, str, str, str, str, str, str, int]] = {
         "Accessories",
         "96.00",
         "30.00",
-        0,
+        -2,
     ),
     "ACC-HAT-01": ("00303", "33", "Felt Hat", "Atelier Nord", "Accessories", "24.00", "8.00", 5),
 }
@@ -195,6 +201,34 @@ ORDERS: list[dict] = [
         "lines": [("SHO-SNK-40", 2, "60.00", "0", "20.00")],
         "fulfillments": [paris(2, 7, 14)],
     },
+    {  # C4, Fri 01-03: no extract covered that day; the order lands only with its refund (02-07)
+        "num": 1009,
+        "created": paris(1, 3, 14),
+        "customer": "4",
+        "taxes_included": False,
+        "utm": None,
+        "lines": [("ACC-HAT-01", 1, "20.00", "0", "4.00")],
+        "fulfillments": [paris(1, 4, 10)],
+        "refunds": [("7002", paris(2, 7, 11), 0, 1, "20.00")],
+    },
+    {  # C5, Wed 01-08 (a complete day), refunded four weeks later (02-05)
+        "num": 1010,
+        "created": paris(1, 8, 11),
+        "customer": "5",
+        "taxes_included": False,
+        "utm": None,
+        "lines": [("DRS-RED-M", 1, "100.00", "0", "20.00")],
+        "fulfillments": [paris(1, 9, 10)],
+        "refunds": [("7003", paris(2, 5, 10), 0, 1, "100.00")],
+    },
+    {  # C6, Sun 02-09 00:30 Paris (Sat 23:30 UTC), unfulfilled: 47.5 h before the as-of time
+        "num": 1011,
+        "created": paris(2, 9, 0, 30),
+        "customer": "6",
+        "taxes_included": True,
+        "utm": None,
+        "lines": [("DRS-SILK-M", 1, "180.00", "0", "30.00")],
+    },
 ]
 
 
@@ -258,6 +292,13 @@ GA4 = {
         ("facebook", "paid_social", "2300", 40),
         ("(direct)", "(none)", "(direct)", 20),
     ],
+}
+
+# GA4 report metadata, one row per landed day: day -> (thresholding, other row, sampled)
+GA4_METADATA = {
+    dt.date(2025, 2, 4): (False, True, False),
+    dt.date(2025, 2, 5): (True, False, False),
+    dt.date(2025, 2, 6): (False, False, True),
 }
 
 # --------------------------------------------------------------------------------------------
@@ -334,6 +375,14 @@ TICKETS: list[dict] = [
         "reason": "reason_product",
         "order": None,
         "versions": [(paris(2, 6, 14, 45), "solved", "unoffered", 15, 45)],
+    },
+    {  # a contact reason missing from seeds/ticket_reason_mapping.csv
+        "id": 509,
+        "created": paris(2, 7, 10),
+        "channel": "email",
+        "reason": "reason_gift_card",
+        "order": None,
+        "versions": [(paris(2, 7, 10, 30), "solved", "unoffered", 30, 60)],
     },
 ]
 
@@ -516,6 +565,7 @@ def _add_catalog(landing: _Landing) -> None:
                     "barcode": ean13(ref),
                     "gtin14": gtin14(sku),
                     "price": d(price),
+                    "shop_taxes_included": True,  # the shop's setting: prices include VAT
                     "product_id": f"gid://shopify/Product/{pid}",
                     "product_title": title,
                     "vendor": vendor,
@@ -528,13 +578,17 @@ def _add_catalog(landing: _Landing) -> None:
             )
 
 
-def _metrics(impressions: int, clicks: int, spend: str) -> dict:
+# The conversions the platforms attribute to themselves: (campaign, day) -> (count, value)
+PLATFORM_CONVERSIONS = {("1100", 3): (2.0, "260.00"), ("2300", 3): (1.5, "170.00")}
+
+
+def _metrics(impressions: int, clicks: int, spend: str, conversions=(0.0, "0")) -> dict:
     return {
         "impressions": impressions,
         "clicks": clicks,
         "spend": d(spend),
-        "conversions": 0.0,
-        "conversions_value": d("0"),
+        "conversions": conversions[0],
+        "conversions_value": d(conversions[1]),
     }
 
 
@@ -551,7 +605,12 @@ def _add_ads_and_sessions(landing: _Landing) -> None:
                     "campaign_id": campaign_id,
                     "campaign_name": name,
                     "cost_micros": int(d(spend) * 1_000_000),
-                    **_metrics(impressions, clicks, spend),
+                    **_metrics(
+                        impressions,
+                        clicks,
+                        spend,
+                        PLATFORM_CONVERSIONS.get((campaign_id, day_num), (0.0, "0")),
+                    ),
                     "payload": json.dumps({"campaign": {"id": campaign_id}}),
                 },
             )
@@ -581,7 +640,12 @@ def _add_ads_and_sessions(landing: _Landing) -> None:
                     "date": day,
                     "campaign_id": campaign_id,
                     "campaign_name": name,
-                    **_metrics(impressions, clicks, spend),
+                    **_metrics(
+                        impressions,
+                        clicks,
+                        spend,
+                        PLATFORM_CONVERSIONS.get((campaign_id, day_num), (0.0, "0")),
+                    ),
                     "payload": json.dumps({"campaign_id": campaign_id}),
                 },
             )
@@ -598,6 +662,20 @@ def _add_ads_and_sessions(landing: _Landing) -> None:
                 "sku": sku,
                 **_metrics(impressions, clicks, spend),
                 "payload": json.dumps({"ad_id": ad_id}),
+            },
+        )
+    for day in _daterange(FIRST_DAY, LAST_DAY):
+        thresholded, other_row, sampled = GA4_METADATA.get(day, (False, False, False))
+        landing.add(
+            "ga4",
+            "report_metadata",
+            day,
+            {
+                "date": day,
+                "subject_to_thresholding": thresholded,
+                "data_loss_from_other_row": other_row,
+                "is_sampled": sampled,
+                "payload": json.dumps({"subjectToThresholding": thresholded}),
             },
         )
     for day_num, rows in GA4.items():
@@ -661,6 +739,10 @@ def _rfid_stock(day: dt.date) -> dict[str, dict[str, list]]:
     snk = snk_lyo_on_hand(day)
     lyo_floor = [("SHO-SNK-40", None, snk - 2), ("ACC-BAG-01", None, 2)]
     lyo_back = [("SHO-SNK-40", None, 2), ("ACC-HAT-01", None, 4)]
+    # the scarf in Lyon: 3 since 01-06, a delivery of 4 on 02-01 (stock just received)
+    lyo_back.append(("ACC-SCF-01", None, 3 if day < dt.date(2025, 2, 1) else 7))
+    if day >= dt.date(2025, 1, 31):  # the red dress in Lyon: counted from 01-31 only (10 days)
+        lyo_floor.append(("DRS-RED-M", None, 5 if day < dt.date(2025, 2, 5) else 4))
     return {
         STORE_PAR: {"sales_floor": par_floor, "backroom": par_back},
         STORE_LYO: {"sales_floor": lyo_floor, "backroom": lyo_back},
@@ -736,4 +818,11 @@ def build_landing(warehouse_dir: Path) -> Path:
     return warehouse_dir
 
 
-DBT_VARS = {"partition_start": FIRST_DAY.isoformat(), "partition_end": LAST_DAY.isoformat()}
+# catalog_prices_include_tax false: the landed shop setting (true) must win over the var.
+# maturity_days 30: days up to 01-11 (= D - 30) are final, from 01-12 not (FIXTURE.md).
+DBT_VARS = {
+    "partition_start": FIRST_DAY.isoformat(),
+    "partition_end": LAST_DAY.isoformat(),
+    "catalog_prices_include_tax": False,
+    "maturity_days": 30,
+}

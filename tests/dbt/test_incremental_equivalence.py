@@ -4,6 +4,11 @@ A small landing set is generated in-process (every dataset of `landing_schemas`,
 refunds, fulfilments and ticket updates re-landing orders/tickets on later days), then dbt is run
 day by day (`partition_start = partition_end = D`) and compared, table by table, with a
 `--full-refresh` build of the same data: every table of the marts schema must be identical.
+
+Completeness moves too: the tickets of the second day land late (that partition is re-run after
+the third day), so the day joins the KPI calendar later; GA4 report metadata exists from the
+second day only (the first run has no such folder); with `maturity_days` 2, days turn final
+while the runs go on, and unshipped orders turn late as the as-of day moves.
 """
 
 from __future__ import annotations
@@ -438,6 +443,22 @@ def write_landing(
             ]
         ]
         _write(root, "ga4", "sessions", day, ga_rows)
+        if day != day_list[0]:  # older landings have no report metadata
+            thresholded = day == day_list[2]
+            _write(
+                root,
+                "ga4",
+                "report_metadata",
+                day,
+                [
+                    {
+                        "date": day,
+                        "subject_to_thresholding": thresholded,
+                        "data_loss_from_other_row": False,
+                        "is_sampled": False,
+                    }
+                ],
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,15 +502,23 @@ def _marts_tables(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
-def _land_day(source_root: Path, target_root: Path, day: dt.date) -> None:
-    """Copy day D's partitions of every dataset, as the daily extract would land them."""
-    for partition in source_root.glob(f"landing/*/*/date={day.isoformat()}"):
-        destination = target_root / partition.relative_to(source_root)
-        shutil.copytree(partition, destination, dirs_exist_ok=True)
+def _land_day(
+    source_root: Path, target_root: Path, day: dt.date, datasets: str = "*/*", held: str = ""
+) -> None:
+    """Copy day D's partitions of `datasets` (a glob), as the daily extract would land them,
+    except those of `held` (a source/dataset landing late)."""
+    for partition in source_root.glob(f"landing/{datasets}/date={day.isoformat()}"):
+        relative = partition.relative_to(source_root)
+        if held and relative.parts[1:3] == tuple(held.split("/")):
+            continue
+        shutil.copytree(partition, target_root / relative, dirs_exist_ok=True)
 
 
 #: seeds and models, no tests: the tests of the project run in their own test module.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
+#: two days: days turn final during the four day-by-day runs
+MATURITY = {"maturity_days": 2}
+LATE_TICKETS = "zendesk/tickets"
 
 
 def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
@@ -506,20 +535,38 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
             run_dbt,
             [*BUILD_MODELS, "--full-refresh"],
             full,
-            {"partition_end": days[-1].isoformat()},
+            {"partition_end": days[-1].isoformat(), **MATURITY},
         )
         incremental = tmp_path / "incremental"
         (incremental / "build").mkdir(parents=True)
         for i, day in enumerate(days):
-            _land_day(generated, incremental, day)
+            # the second day's tickets land late: its partition is re-run after the third day
+            _land_day(generated, incremental, day, held=LATE_TICKETS if i == 1 else "")
             window = {"partition_start": day.isoformat(), "partition_end": day.isoformat()}
-            run_dbt(BUILD_MODELS if i == 0 else ["run"], incremental, window)
+            run_dbt(BUILD_MODELS if i == 0 else ["run"], incremental, {**window, **MATURITY})
+            if i == 2:
+                late = days[1].isoformat()
+                _land_day(generated, incremental, days[1], datasets=LATE_TICKETS)
+                window = {"partition_start": late, "partition_end": late}
+                run_dbt(["run"], incremental, {**window, **MATURITY})
         full_build.result()
 
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")
     want = _marts_tables(full / "build" / "warehouse.duckdb")
     assert set(got) == set(want)
     assert got.get("fct_orders"), "no orders were built"
+    # the situations compared did happen: every day complete in the end, some final, one
+    # GA4-thresholded day, some orders late
+    con = duckdb.connect(str(full / "build" / "warehouse.duckdb"), read_only=True)
+    try:
+        kpi_days = con.execute(
+            "select count(*), count(*) filter (where is_final), "
+            "count(*) filter (where sessions_thresholded), sum(unshipped_over_48h) "
+            "from marts.mart_kpi_daily"
+        ).fetchone()
+    finally:
+        con.close()
+    assert kpi_days[:3] == (DAYS, 2, 1) and kpi_days[3] > 0, kpi_days
     for name in sorted(want):
         assert got[name] == want[name], (
             f"marts.{name} differs between day-by-day runs and a full refresh"

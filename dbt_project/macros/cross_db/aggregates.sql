@@ -55,3 +55,16 @@
 {% macro postgres__round_to(expression, digits) -%}
     round(cast({{ expression }} as numeric), {{ digits }})
 {%- endmacro %}
+
+{#- The distinct values of `expression`, sorted, joined with ', ' (nulls left out). -#}
+{% macro sorted_distinct_list(expression) -%}
+    {{ return(adapter.dispatch('sorted_distinct_list')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_distinct_list(expression) -%}
+    string_agg(distinct {{ expression }}, ', ' order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__sorted_distinct_list(expression) -%}
+    array_join(array_sort(collect_set({{ expression }})), ', ')
+{%- endmacro %}

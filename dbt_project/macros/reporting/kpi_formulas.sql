@@ -26,8 +26,9 @@
     {{ safe_divide(upsell_orders, returning_customer_orders) }}
 {%- endmacro %}
 
+{#- No spend recorded is no paid acquisition, not a free customer: null when ad_spend is 0. -#}
 {% macro kpi_cac(ad_spend='ad_spend', new_customers='new_customers') -%}
-    {{ safe_divide(ad_spend, new_customers) }}
+    case when {{ ad_spend }} != 0 then {{ safe_divide(ad_spend, new_customers) }} end
 {%- endmacro %}
 
 {% macro kpi_roas(net_revenue='net_revenue', ad_spend='ad_spend') -%}
@@ -47,10 +48,14 @@
     {{ safe_divide(refunded_units, units) }}
 {%- endmacro %}
 
+{#- An order still waiting 48 h after the data's as-of time is late, not missing: it stays in the
+    denominator (int_kpi_calendar.unshipped_over_48h). -#}
 {% macro kpi_shipped_within_48h_rate(
-    shipped_within_48h_orders='shipped_within_48h_orders', fulfilled_orders='fulfilled_orders'
+    shipped_within_48h_orders='shipped_within_48h_orders',
+    fulfilled_orders='fulfilled_orders',
+    unshipped_over_48h='unshipped_over_48h'
 ) -%}
-    {{ safe_divide(shipped_within_48h_orders, fulfilled_orders) }}
+    {{ safe_divide(shipped_within_48h_orders, '(' ~ fulfilled_orders ~ ' + ' ~ unshipped_over_48h ~ ')') }}
 {%- endmacro %}
 
 {% macro kpi_contact_rate(tickets='tickets', orders='orders') -%}

@@ -4,13 +4,19 @@
     rows this dbt run (re)wrote (`_loaded_at`, macros/run_loaded_at.sql: an order landed again,
     and the other orders of its customers whose sequence flags moved), and the session and ad
     spend days landed in the run's window (their staging keeps one version per day and key, so a
-    restated day lands again). Only meaningful in a windowed incremental run (is_windowed_run).
-    The caller declares the staging refs with `-- depends_on:` (this macro is not rendered when
-    dbt parses).
+    restated day lands again), and the days whose partitions the run landed (a day becomes
+    complete when its last source lands, even an empty one: int_kpi_calendar). Only meaningful
+    in a windowed incremental run (is_windowed_run). The caller declares the staging refs and
+    int_kpi_calendar with `-- depends_on:` (this macro is not rendered when dbt parses).
 -#}
 {% macro kpi_days_touched() -%}
     {%- set start = partition_start_date() -%}
+    {%- set end = partition_window_var('partition_end') -%}
+    {%- set last_day = "cast('" ~ end ~ "' as date)" if end else 'date' -%}
     (
+        select date as day from {{ ref('int_kpi_calendar') }}
+        where date >= {{ start }} and date <= {{ last_day }}
+        union
         select order_date as day from {{ ref('fct_orders') }}
         where _loaded_at = {{ run_loaded_at() }}
         union
@@ -59,4 +65,24 @@
         {%- endfor -%}
         {{ day_column }} >= {{ literals[0] }} and {{ period }} in ({{ literals | join(', ') }})
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The periods (values of `period_column`, ISO dates) of this incremental model that are not
+    final yet (`not is_final`): a windowed run recomputes them as well as the periods it
+    rewrote, because their is_final flag and their late orders move with the data's as-of day
+    whatever changed. A table built before the column had them all recomputed once (`[none]`
+    is returned: the caller rebuilds every period).
+-#}
+{% macro kpi_unsettled_periods(period_column) -%}
+    {%- if not execute or not incremental_run() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if lacks_column('is_final') -%}
+        {{ return([none]) }}
+    {%- endif -%}
+    {%- set periods = run_query(
+        "select distinct " ~ period_column ~ " from " ~ this ~ " where not is_final"
+    ) -%}
+    {{ return(periods.columns[0].values() | map('string') | list) }}
 {%- endmacro %}

@@ -21,6 +21,7 @@ pair_history as (
         max(store_stock.count_date) as last_count_date,
         min(store_stock.count_date) as first_count_date,
         {{ arg_max_of('store_stock.on_hand_qty', 'store_stock.count_date') }} as on_hand_qty,
+        max(store_stock.count_date) filter (where store_stock.receipt_qty > 0) as last_receipt_date,
         coalesce(
             sum(store_stock.depletion_qty)
             filter (where store_stock.count_date > candidates.as_of_date - {{ window_days }}),
@@ -83,20 +84,38 @@ checks as (
             when candidates.transferable_qty < 1
                 then 'transferable_qty < 1'
             when
+                pair_history.first_count_date
+                > candidates.as_of_date - {{ var('picking_min_counted_days') }}
+                then 'counted for less than picking_min_counted_days days'
+            when
+                pair_history.last_receipt_date
+                > candidates.as_of_date - {{ var('picking_no_receipt_days') }}
+                then 'received stock in the last picking_no_receipt_days days'
+            when
                 not (
                     candidates.days_of_cover >= {{ var('picking_min_days_of_cover') }}
-                    or (
-                        pair_history.depletion_28d = 0
-                        and pair_history.first_count_date
-                        <= candidates.as_of_date - {{ var('picking_min_counted_days') }}
-                    )
+                    or pair_history.depletion_28d = 0
                 )
                 then 'not slow in store'
+            when
+                pair_history.depletion_28d > 0
+                and abs(
+                    candidates.avg_daily_depletion
+                    - pair_history.depletion_28d
+                    / cast(
+                        least(
+                            {{ window_days }},
+                            {{ days_between('pair_history.first_count_date', 'candidates.as_of_date') }}
+                        )
+                        as {{ type_double() }}
+                    )
+                ) > 0.000001
+                then 'avg_daily_depletion is not depletion_28d / min(28, history_days)'
             when candidates.online_units_sold_28d != online_sales.online_units_sold_28d
                 then 'online_units_sold_28d differs from the order lines'
             when online_sales.online_units_sold_28d < {{ var('picking_min_online_units') }}
                 then 'does not sell online'
-            when candidates.online_stockout != coalesce(candidates.warehouse_available_qty = 0, false)
+            when candidates.online_stockout != coalesce(candidates.warehouse_available_qty <= 0, false)
                 then 'online_stockout inconsistent with warehouse_available_qty'
             when candidates.priority_rank != expected_ranks.expected_rank
                 then 'priority_rank out of order'

@@ -51,7 +51,7 @@ stockout_days as (
         on
             stock_snapshot_days.sku = warehouse_stock.sku
             and stock_snapshot_days.stock_snapshot_date = warehouse_stock.snapshot_date
-    where warehouse_stock.warehouse_available_qty = 0
+    where warehouse_stock.warehouse_available_qty <= 0
 ),
 
 spend_on_stockouts as (

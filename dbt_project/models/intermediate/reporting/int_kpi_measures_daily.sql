@@ -2,6 +2,7 @@
 -- depends_on: {{ ref('stg_ga4__sessions') }}
 -- depends_on: {{ ref('stg_google_ads__campaign_stats') }}
 -- depends_on: {{ ref('stg_meta_ads__campaign_insights') }}
+-- depends_on: {{ ref('int_kpi_calendar') }}
 -- One row per business day from the earliest to the latest data day (orders, sessions, ad spend,
 -- tickets), even on days when a source has no rows: the additive components of the daily KPIs.
 -- Incremental: a windowed run recomputes the days its changes touch (kpi_days_touched) and adds

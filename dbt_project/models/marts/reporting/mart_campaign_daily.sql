@@ -1,6 +1,9 @@
 -- One row per business day x platform x campaign (marts.md, mart_campaign_daily): the campaign's
 -- spend that day and the counted orders it brought (orders whose utm_campaign is the campaign's id,
--- by order date). A campaign that spends and converts nothing appears with zeros.
+-- by order date). A campaign that spends and converts nothing appears with zeros. Beside ours,
+-- the conversions the platform attributes to itself (not comparable: its own attribution rules).
+-- is_complete / is_final: the day's flags in int_kpi_calendar (false for a day no extract
+-- covered).
 with
 
 ad_spend as (
@@ -30,7 +33,9 @@ campaign_spend_days as (
         campaign_id,
         cast(coalesce(sum(impressions), 0) as bigint) as impressions,
         cast(coalesce(sum(clicks), 0) as bigint) as clicks,
-        coalesce(sum(spend), 0) as spend
+        coalesce(sum(spend), 0) as spend,
+        sum(platform_conversions) as platform_conversions,
+        sum(platform_conversions_value) as platform_conversions_value
     from ad_spend
     group by spend_date, platform, campaign_id
 ),
@@ -70,6 +75,10 @@ campaign_measures as (
         coalesce(campaign_spend_days.impressions, 0) as impressions,
         coalesce(campaign_spend_days.clicks, 0) as clicks,
         coalesce(campaign_spend_days.spend, 0) as spend,
+        coalesce(campaign_spend_days.platform_conversions, 0) as platform_conversions,
+        coalesce(campaign_spend_days.platform_conversions_value, 0) as platform_conversions_value,
+        coalesce(calendar.is_complete, false) as is_complete,
+        coalesce(calendar.is_final, false) as is_final,
         coalesce(campaign_order_days.orders, 0) as attributed_orders,
         coalesce(campaign_order_days.net_revenue, 0) as attributed_net_revenue,
         coalesce(campaign_order_days.contribution_margin, 0) as attributed_contribution_margin
@@ -88,6 +97,7 @@ campaign_measures as (
             campaign_days.date = campaign_order_days.date
             and campaign_days.platform = campaign_order_days.platform
             and campaign_days.campaign_id = campaign_order_days.campaign_id
+    left join {{ ref('int_kpi_calendar') }} as calendar on campaign_days.date = calendar.date
 )
 
 select
@@ -106,5 +116,9 @@ select
     attributed_contribution_margin,
     {{ kpi_roas('attributed_net_revenue', 'spend') }} as roas,
     {{ kpi_margin_after_ad_spend('attributed_contribution_margin', 'spend') }} as margin_after_ad_spend,
-    {{ kpi_is_unprofitable('attributed_contribution_margin', 'spend') }} as is_unprofitable
+    {{ kpi_is_unprofitable('attributed_contribution_margin', 'spend') }} as is_unprofitable,
+    platform_conversions,
+    platform_conversions_value,
+    is_complete,
+    is_final
 from campaign_measures

@@ -1,18 +1,35 @@
 -- One row per business day x channel that has sessions, counted orders or ad spend that day
 -- (marts.md, mart_channel_daily). Ad spend reaches a channel through its platform
 -- (int_ad_spend_unioned.channel: google_ads -> paid_search, meta_ads -> paid_social).
+-- Complete days only (int_kpi_calendar), the calendar of mart_kpi_daily.
 -- Incremental: a windowed run recomputes the days int_kpi_measures_daily wrote in this dbt run
--- (the days its changed orders, sessions and spend touch).
+-- (the days its changed orders, sessions and spend touch, the days it landed) and the days not
+-- final yet (is_final moves with the data's as-of day).
 {{ config(**incremental_config('date')) }}
 -- depends_on: {{ ref('int_kpi_measures_daily') }}
-{%- set windowed = is_windowed_run() %}
-{%- set days_rewritten = kpi_periods_rewritten('day') if windowed else [] %}
+{%- set unsettled = kpi_unsettled_periods('date') %}
+{%- set windowed = is_windowed_run() and none not in unsettled %}
+{%- set days_rewritten = (kpi_periods_rewritten('day') + unsettled) | unique | sort if windowed else [] %}
 with
+
+complete_days as (
+    select
+        date,
+        is_complete,
+        is_final
+    from {{ ref('int_kpi_calendar') }}
+    where
+        is_complete
+        {%- if windowed %}
+            and {{ in_periods('date', days_rewritten) }}
+        {%- endif %}
+),
 
 orders as (
     select * from {{ ref('fct_orders') }}
     where
         is_counted
+        and order_date in (select complete_days.date from complete_days)
         {%- if windowed %}
             and {{ in_periods('order_date', days_rewritten) }}
         {%- endif %}
@@ -20,16 +37,20 @@ orders as (
 
 web_sessions as (
     select * from {{ ref('int_web_sessions_mapped') }}
-    {%- if windowed %}
-        where {{ in_periods('session_date', days_rewritten) }}
-    {%- endif %}
+    where
+        session_date in (select complete_days.date from complete_days)
+        {%- if windowed %}
+            and {{ in_periods('session_date', days_rewritten) }}
+        {%- endif %}
 ),
 
 ad_spend as (
     select * from {{ ref('int_ad_spend_unioned') }}
-    {%- if windowed %}
-        where {{ in_periods('spend_date', days_rewritten) }}
-    {%- endif %}
+    where
+        spend_date in (select complete_days.date from complete_days)
+        {%- if windowed %}
+            and {{ in_periods('spend_date', days_rewritten) }}
+        {%- endif %}
 ),
 
 order_channel_days as (
@@ -85,8 +106,11 @@ channel_measures as (
         coalesce(order_channel_days.new_customers, 0) as new_customers,
         coalesce(order_channel_days.net_revenue, 0) as net_revenue,
         coalesce(order_channel_days.contribution_margin, 0) as contribution_margin,
-        coalesce(ad_spend_channel_days.ad_spend, 0) as ad_spend
+        coalesce(ad_spend_channel_days.ad_spend, 0) as ad_spend,
+        complete_days.is_complete,
+        complete_days.is_final
     from channel_days
+    inner join complete_days on channel_days.date = complete_days.date
     left join order_channel_days
         on
             channel_days.date = order_channel_days.date
@@ -114,5 +138,7 @@ select
     {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
     {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
     {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
-    {{ kpi_is_unprofitable('contribution_margin', 'ad_spend') }} as is_unprofitable
+    {{ kpi_is_unprofitable('contribution_margin', 'ad_spend') }} as is_unprofitable,
+    is_complete,
+    is_final
 from channel_measures

@@ -14,8 +14,31 @@
 
 with
 
+-- the complete days (the calendar of mart_kpi_daily) with their measures
 daily_measures as (
-    select * from {{ ref('int_kpi_measures_daily') }}
+    select
+        calendar.date,
+        calendar.is_final,
+        calendar.unshipped_over_48h,
+        measures.sessions,
+        measures.orders,
+        measures.net_revenue,
+        measures.contribution_margin,
+        measures.units,
+        measures.refunded_units,
+        measures.cross_sell_orders,
+        measures.returning_customer_orders,
+        measures.upsell_orders,
+        measures.new_customers,
+        measures.fulfilled_orders,
+        measures.shipped_within_48h_orders,
+        measures.ad_spend,
+        measures.tickets,
+        measures.good_ratings,
+        measures.bad_ratings
+    from {{ ref('int_kpi_calendar') }} as calendar
+    left join {{ ref('int_kpi_measures_daily') }} as measures on calendar.date = measures.date
+    where calendar.is_complete
 ),
 
 kpi_targets as (
@@ -40,8 +63,9 @@ period_measures as (
     select
         grain,
         period_start,
-        min(date) as period_first_data_day,
-        max(date) as period_last_data_day,
+        count(*) as complete_days,
+        count(*) filter (where is_final) as final_days,
+        sum(unshipped_over_48h) as unshipped_over_48h,
         sum(sessions) as sessions,
         sum(orders) as orders,
         sum(net_revenue) as net_revenue,
@@ -82,7 +106,7 @@ period_kpis as (
         {{ kpi_cross_sell_rate('cross_sell_orders', 'orders') }} as cross_sell_rate,
         {{ kpi_upsell_rate('upsell_orders', 'returning_customer_orders') }} as upsell_rate,
         {{ kpi_return_rate('refunded_units', 'units') }} as return_rate,
-        {{ kpi_shipped_within_48h_rate('shipped_within_48h_orders', 'fulfilled_orders') }}
+        {{ kpi_shipped_within_48h_rate() }}
             as shipped_within_48h_rate,
         {{ kpi_contact_rate('tickets', 'orders') }} as contact_rate
     from period_measures
@@ -112,8 +136,10 @@ scorecard_periods as (
         kpi_targets.target as target_value,
         kpi_targets.owner,
         periods.period_start,
-        periods.period_first_data_day,
-        periods.period_last_data_day,
+        periods.complete_days,
+        periods.final_days,
+        {{ days_in_period('periods.period_start', "case periods.grain when 'quarter' then 3 else 1 end") }}
+            as period_days,
         kpi_actuals.actual
     from kpi_targets
     inner join period_measures as periods
@@ -155,8 +181,30 @@ with_target as (
             with_baseline.kpi = baseline_actuals.kpi
             and with_baseline.grain = baseline_actuals.grain
             and cast(with_baseline.baseline_period_start as date) = baseline_actuals.period_start
+),
+
+with_tracking as (
+    select
+        with_target.*,
+        case
+            when with_target.actual is null or with_target.target is null then 'no_data'
+            when with_target.comparison = 'greater_than' and with_target.actual > with_target.target
+                then 'on_track'
+            when with_target.comparison != 'greater_than' and with_target.actual >= with_target.target
+                then 'on_track'
+            when
+                with_target.actual
+                >= with_target.target - {{ at_risk_tolerance }} * abs(with_target.target)
+                then 'at_risk'
+            else 'off_track'
+        end as tracking_status,
+        with_target.complete_days = with_target.period_days as is_complete_period,
+        with_target.final_days = with_target.period_days as is_final_period
+    from with_target
 )
 
+-- A period that is not final (a day missing or within the maturity window) is `provisional`:
+-- refunds and fulfilments may still move its figures; tracking_status says where it stands.
 select
     period_start,
     kpi,
@@ -165,18 +213,10 @@ select
     baseline,
     target,
     {{ safe_divide('actual', 'target') }} as attainment,
-    case
-        when actual is null or target is null then 'no_data'
-        when comparison = 'greater_than' and actual > target then 'on_track'
-        when comparison != 'greater_than' and actual >= target then 'on_track'
-        when actual >= target - {{ at_risk_tolerance }} * abs(target) then 'at_risk'
-        else 'off_track'
-    end as status,
+    case when is_final_period then tracking_status else 'provisional' end as status,
     grain,
     comparison,
-    (
-        period_first_data_day = period_start
-        and period_last_data_day
-        >= {{ add_days(add_months('period_start', "case grain when 'quarter' then 3 else 1 end"), -1) }}
-    ) as is_complete_period
-from with_target
+    is_complete_period,
+    is_final_period,
+    tracking_status
+from with_tracking
