@@ -41,10 +41,13 @@ class StageSpec:
 STAGES = (
     StageSpec("extract", lambda step: step.startswith("landing__")),
     StageSpec("landing checks", lambda step: step.startswith("ge_landing")),
-    StageSpec("dbt build", lambda step: step.startswith("dbt_")),
+    StageSpec("dbt build", lambda step: step == "dbt_models"),
     StageSpec("mart checks", lambda step: step.startswith("ge_marts")),
     StageSpec("publish", lambda step: step.startswith("published_")),
-    StageSpec("report", lambda step: step in ("kpi_report", "store_picking_sheets")),
+    StageSpec(
+        "report",
+        lambda step: step in ("kpi_report", "store_picking_sheets", "dbt_docs", "freshness_checks"),
+    ),
 )
 
 
@@ -87,7 +90,7 @@ class Stage:
             return f"{self.units_done} dbt models and seeds built and tested"
         if self.name == "publish":
             return f"{self.rows:,} rows published" if self.rows else "published"
-        return "report and picking sheets written"
+        return "report, picking sheets and marts documentation written"
 
 
 def _metadata_int(metadata: dict[str, Any], key: str) -> int:

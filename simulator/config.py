@@ -16,7 +16,7 @@ BadDayKind = Literal["negative_prices", "low_volume"]
 
 SOURCES = ("shop", "google_ads", "meta_ads", "epcis", "zendesk", "ga4")
 
-#: Environment variable -> demo value, for every credential variable of sources.md.
+#: Environment variable -> demo value, for every credential variable of the six sources.
 DEMO_CREDENTIALS: dict[str, str] = {
     "SHOP_ACCESS_TOKEN": "shpat_demo_0123456789abcdef",
     "GOOGLE_ADS_CUSTOMER_ID": "1234567890",

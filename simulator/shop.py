@@ -4,7 +4,7 @@ settings and `currentAppInstallation` scopes.
 
 No GraphQL parser: the root field and the arguments the extractor uses (`first`, `after`,
 `query`, nested `lineItems` / `refundLineItems` / `inventoryLevels(first:, after:)`) are read
-from the query text, `$variables` resolved. Every node carries the fields sources.md lists,
+from the query text, `$variables` resolved. Every node carries the fields the extractors ask for,
 whatever the selection says. Like Shopify, every connection is cut at `first` and says so in
 its `pageInfo`; the answer names its API version in `X-Shopify-API-Version`, falling forward to
 the oldest supported version when asked for a retired one.

@@ -1,5 +1,5 @@
 {#-
-    Money in the marts excludes tax (marts.md). Whether a variant's price includes tax is the
+    Money in the marts excludes tax (docs/marts.md). Whether a variant's price includes tax is the
     shop's setting `taxesIncluded`, landed with the catalog as `shop_taxes_included`: when true,
     the price is divided by 1 + `catalog_vat_rate`. Files landed before that column existed read
     it as null: for them the var `catalog_prices_include_tax` (default true, as for a European

@@ -1,6 +1,6 @@
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'dim_stores'}}}) }}
 -- Stores seen in the RFID counts but missing from the seed `stores`: one row per GLN, named so
--- the retail team can add them (marts.md `dim_stores`).
+-- the retail team can add them (docs/marts.md `dim_stores`).
 select
     store_gln,
     min(event_date) as first_seen_date,

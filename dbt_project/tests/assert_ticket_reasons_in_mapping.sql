@@ -1,7 +1,7 @@
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_support_tickets'}}}) }}
 -- Contact-reason tags seen on tickets but missing from the seed `ticket_reason_mapping`: one row
 -- per tag, named so the support team can map it. Until then its tickets fall in the group
--- `other` (marts.md `reason_group`), which would otherwise hide the gap.
+-- `other` (docs/marts.md `reason_group`), which would otherwise hide the gap.
 select
     reason_tag,
     count(*) as tickets,

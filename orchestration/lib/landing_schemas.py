@@ -11,7 +11,7 @@ its schema is known. Every dataset ends with the bookkeeping columns of `BOOKKEE
 
 Money is `decimal(18, 4)` in the shop currency as the API sends it (tax included or not, as the
 order says); timestamps are UTC; `payload` is the record's JSON as received, with every field that
-`sources.md` does not list removed first (no personal data).
+the extractor does not need removed first (no personal data).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ _LINE_ITEM_SHAPE = {
     "discountAllocations": {"allocatedAmountSet": _MONEY_SET},
     "taxLines": {"priceSet": _MONEY_SET},
 }
-#: The order fields sources.md lists: the payload keeps these and nothing else.
+#: The order fields the marts need: the payload keeps these and nothing else.
 ORDER_SHAPE = {
     **dict.fromkeys(
         [

@@ -5,7 +5,7 @@ minute, so a range of days reads one stream), ordered by `generated_timestamp`, 
 a ticket updated on D can come after tickets updated on D+1, so no day is complete before the
 end of the stream. Every day of the range is therefore open until `end_of_stream` and each ticket
 lands in the day of its `updated_at`. Sideloaded `metric_sets` must come with every page, and
-tickets carry personal data: every field sources.md does not list is dropped *before* anything
+tickets carry personal data: every field the marts do not need is dropped *before* anything
 lands, rejects included.
 """
 
@@ -44,7 +44,7 @@ class MissingMetricSet(RuntimeError):
 def whitelisted(
     ticket: Mapping[str, Any], metric_set: Mapping[str, Any], order_field_id: str
 ) -> dict[str, Any]:
-    """The only ticket fields that may land: sources.md's list, built key by key.
+    """The only ticket fields that may land: the list the marts need, built key by key.
 
     Subjects, descriptions, requester names and emails and every other custom field (free text)
     never enter the dict, so neither the row, its payload nor a reject can carry them.

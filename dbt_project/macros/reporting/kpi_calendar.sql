@@ -1,5 +1,5 @@
 {#-
-    What landed, read from the landing partitions themselves (marts.md "Complete and final"): a
+    What landed, read from the landing partitions themselves (docs/marts.md "Complete and final"): a
     day partition exists once its extract ran, even when it found no record (the landing writer
     always writes the day, empty or not), so a day's completeness is decided by the partitions,
     never by the calendar or by the rows.

@@ -1,5 +1,5 @@
 {#-
-    The contract's KPI formulas (shared/specs/marts.md), written once and used by every mart.
+    The contract's KPI formulas (docs/marts.md), written once and used by every mart.
     Each macro takes the SQL expressions of its components (column names by default) and returns
     one expression. Ratios go through safe_divide: a denominator of 0 gives null, never 0.
 -#}

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 -- One row per day that any KPI source landed: which sources landed it, whether it is complete and
--- final (marts.md "Complete and final"), the GA4 quality flags of its sessions and the counted
+-- final (docs/marts.md "Complete and final"), the GA4 quality flags of its sessions and the counted
 -- orders of that day still waiting to ship 48 h after the data's as-of time. Decided from the
 -- landing partitions (macros/reporting/kpi_calendar.sql), never from the calendar: an old order
 -- landed again by a late refund creates no day here. A table, rebuilt each run: the as-of day

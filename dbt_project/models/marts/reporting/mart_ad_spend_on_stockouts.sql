@@ -1,4 +1,4 @@
--- One row per day x platform x campaign x sku (marts.md, mart_ad_spend_on_stockouts): the spend
+-- One row per day x platform x campaign x sku (docs/marts.md, mart_ad_spend_on_stockouts): the spend
 -- of product-level ads on days when the sku had no warehouse stock (int_ad_spend_on_stockouts),
 -- with the latest campaign name and the product name.
 with

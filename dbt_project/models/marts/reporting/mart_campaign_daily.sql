@@ -1,4 +1,4 @@
--- One row per business day x platform x campaign (marts.md, mart_campaign_daily): the campaign's
+-- One row per business day x platform x campaign (docs/marts.md, mart_campaign_daily): the campaign's
 -- spend that day and the counted orders it brought (orders whose utm_campaign is the campaign's id,
 -- by order date). A campaign that spends and converts nothing appears with zeros. Beside ours,
 -- the conversions the platform attributes to itself (not comparable: its own attribution rules).

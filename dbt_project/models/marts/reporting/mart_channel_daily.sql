@@ -1,5 +1,5 @@
 -- One row per business day x channel that has sessions, counted orders or ad spend that day
--- (marts.md, mart_channel_daily). Ad spend reaches a channel through its platform
+-- (docs/marts.md, mart_channel_daily). Ad spend reaches a channel through its platform
 -- (int_ad_spend_unioned.channel: google_ads -> paid_search, meta_ads -> paid_social).
 -- Complete days only (int_kpi_calendar), the calendar of mart_kpi_daily.
 -- Incremental: a windowed run recomputes the days int_kpi_measures_daily wrote in this dbt run

@@ -1,4 +1,4 @@
--- One row per complete business day (marts.md, mart_kpi_daily): the calendar is the days every
+-- One row per complete business day (docs/marts.md, mart_kpi_daily): the calendar is the days every
 -- source landed (int_kpi_calendar), so an old order landed again by a late refund never creates
 -- a day with orders and no sessions or spend. Formulas: macros/reporting/kpi_formulas.sql.
 {%- set additive = [

@@ -1,5 +1,5 @@
 {{ config(**incremental_config('month_start')) }}
--- One row per calendar month (marts.md, mart_kpi_monthly): the daily measures recomputed from the
+-- One row per calendar month (docs/marts.md, mart_kpi_monthly): the daily measures recomputed from the
 -- facts at month grain (never an average of daily ratios), plus active and repeat customers.
 -- Only the complete days of the month count (int_kpi_calendar: the days mart_kpi_daily holds),
 -- and the month is complete / final when all its calendar days are.

@@ -1,4 +1,4 @@
--- One row per period x KPI of the seed kpi_targets (marts.md, mart_kpi_scorecard): the actual of
+-- One row per period x KPI of the seed kpi_targets (docs/marts.md, mart_kpi_scorecard): the actual of
 -- the period against its target. Actuals are recomputed from the additive daily measures summed
 -- over the period (never averaged daily ratios), with the formulas of kpi_formulas.sql.
 -- comparison (seed): yoy_growth / pop_growth: target = baseline + |baseline| x growth, baseline =

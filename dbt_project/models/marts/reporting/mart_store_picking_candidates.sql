@@ -1,5 +1,5 @@
 -- One row per store x sku that should be picked in store and sold online, as of the run's day D
--- (marts.md, mart_store_picking_candidates). D = var partition_end, else the latest RFID count
+-- (docs/marts.md, mart_store_picking_candidates). D = var partition_end, else the latest RFID count
 -- date. Thresholds are the picking_* vars of dbt_project.yml. Beside the contract's columns, what
 -- the picking sheet needs and dbt has: the zones of the last count (last_count_zones).
 {%- set window_days = var('picking_depletion_window_days') %}

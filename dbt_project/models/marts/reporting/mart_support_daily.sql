@@ -1,5 +1,5 @@
 -- One row per day x ticket channel x reason group with tickets created that day
--- (marts.md, mart_support_daily).
+-- (docs/marts.md, mart_support_daily).
 with
 
 tickets as (

@@ -1,5 +1,5 @@
 -- The 7 x 24 grid of ISO weekday x hour of day (shop time) over the trailing
--- support_hourly_window_days days up to the run's day D (marts.md, mart_support_hourly): when
+-- support_hourly_window_days days up to the run's day D (docs/marts.md, mart_support_hourly): when
 -- customers ask for help, against when they order. Every cell is present, with zeros.
 with
 
