@@ -1,8 +1,8 @@
 """Where the sources are: live URLs and credentials from the environment, or the bundled simulator.
 
 Rules (the README's "Pointing it at real sources"): no source URL set -> demo mode, every
-source reads an in-process simulator; every URL set -> live; some set and some not -> refuse to start, naming what is
-missing, because a typo must never publish simulated numbers as real ones.
+source reads an in-process simulator; every URL set -> live; some set and some not -> refuse to
+start, naming what is missing, because a typo must never publish simulated numbers as real ones.
 """
 
 from __future__ import annotations
