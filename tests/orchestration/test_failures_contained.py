@@ -20,7 +20,7 @@ import dagster as dg
 import psutil
 import pytest
 
-from orchestration.demo import dagster_command
+from orchestration.demo import launch_command
 from orchestration.instance import prepare_dagster_home
 from orchestration.lib.partitions import daily_partitions
 
@@ -87,8 +87,9 @@ def test_kill_9_during_dbt_then_the_next_run_finishes(tmp_path: Path) -> None:
     killed_day, next_day = shop_day(3), shop_day(2)
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         crashed = subprocess.Popen(
-            dagster_command(killed_day, killed_day),
+            launch_command(killed_day, killed_day),
             env=env,
+            cwd=REPO_ROOT,
             start_new_session=True,  # the CLI, dbt and the check processes: one group
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -141,9 +141,15 @@ def build_kpi_daily_from_landing(warehouse: Path) -> None:
                 0.2 as return_rate,
                 30.0 as median_processing_hours,
                 0.9 as shipped_within_48h_rate,
+                0 as unshipped_over_48h,
                 2 as tickets,
                 2 / count(*) as contact_rate,
                 0.85 as csat,
+                true as is_complete,
+                false as is_final,
+                false as sessions_thresholded,
+                false as sessions_other_row_merged,
+                false as sessions_sampled,
             from read_parquet('{orders_glob}')
             group by all
             """

@@ -16,8 +16,11 @@
     landing loader records the days it loaded, empty ones included, in `_landed_partitions`
     of the landing schema (orchestration/lib/landing_loader.py).
 -#}
+{#- Held days (orchestration/publication/day_gate.py) count as not landed: no KPI day from them. -#}
 {% macro landed_partition_days(source_name, dataset) -%}
-    {{ return(adapter.dispatch('landed_partition_days')(source_name, dataset)) }}
+    select landed.partition_date
+    from ({{ adapter.dispatch('landed_partition_days')(source_name, dataset) }}) as landed
+    where true{{ not_held_day('landed.partition_date') }}
 {%- endmacro %}
 
 {% macro default__landed_partition_days(source_name, dataset) -%}
