@@ -62,13 +62,21 @@ class Stage:
     ended_at: float | None = None
     ended_steps: set[str] = field(default_factory=set)
     units_done: int = 0
-    rows: int = 0
-    rejects: int = 0
+    rows_by_asset: dict[str, int] = field(default_factory=dict)
+    rejects_by_asset: dict[str, int] = field(default_factory=dict)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)  # blocking checks that failed
     checks_warned: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     skipped: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_asset.values())
+
+    @property
+    def rejects(self) -> int:
+        return sum(self.rejects_by_asset.values())
 
     @property
     def done(self) -> bool:
@@ -157,13 +165,16 @@ class RunFollower:
             if stage.started_at is None:
                 stage.started_at = entry.timestamp
         elif kind == "ASSET_MATERIALIZATION":
-            metadata = event.event_specific_data.materialization.metadata
-            stage.rows += _metadata_int(metadata, "rows_total") or _metadata_int(
-                metadata, "total_rows"
-            )
-            stage.rejects += _metadata_int(metadata, "rejects_total")
+            materialization = event.event_specific_data.materialization
+            metadata = materialization.metadata
+            # A run over N days records each asset N times (one per partition), each with the
+            # run's totals: count an asset's rows once.
+            key = materialization.asset_key.to_user_string()
+            rows = _metadata_int(metadata, "rows_total") or _metadata_int(metadata, "total_rows")
+            stage.rows_by_asset[key] = rows
+            stage.rejects_by_asset[key] = _metadata_int(metadata, "rejects_total")
             if stage.name == "dbt build":
-                stage.units_done += 1
+                stage.units_done = len(stage.rows_by_asset)
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if evaluation.passed:

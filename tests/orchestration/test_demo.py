@@ -34,7 +34,10 @@ def _stage(name: str, **fields) -> Stage:
 
 
 def test_a_stage_line_says_what_the_stage_produced_and_how_long_it_took() -> None:
-    line = stage_line(_stage("extract", steps={"a", "b"}, rows=12345, rejects=2))
+    stage = _stage("extract", steps={"a", "b"})
+    stage.rows_by_asset = {"landing/ga4_sessions": 12000, "landing/meta_ads": 345}
+    stage.rejects_by_asset = {"landing/ga4_sessions": 2, "landing/meta_ads": 0}
+    line = stage_line(stage)
     assert line.split() == [
         "v",
         "extract",
