@@ -119,14 +119,16 @@ def stop_group(process: subprocess.Popen, grace_seconds: float = 20.0) -> None:
 
 
 def failure_paragraph(stages: Sequence, log_path: Path, returncode: int) -> str:
-    """Why the run failed, in words: the failed steps and checks first, the log last."""
-    reasons = [reason for stage in stages for reason in (*stage.failures, *stage.checks_failed)]
+    """Why the run failed, in words: the failed checks (else the failed steps), whether anything
+    was published, and the log."""
+    reasons = [reason for stage in stages for reason in stage.checks_failed]
+    reasons = reasons or [reason for stage in stages for reason in stage.failures]
     if not reasons:
         reasons = [f"the run stopped with exit code {returncode} before any step failed"]
-    blocked = any(stage.skipped for stage in stages)
     text = "The run failed: " + "; ".join(" ".join(r.split())[:600] for r in reasons) + "."
-    if blocked:
-        text += " A blocking check failed, so nothing was published: BI keeps the last publication."
+    publish = [stage for stage in stages if stage.name == "publish"]
+    if publish and not publish[0].succeeded:
+        text += " Nothing was published: BI keeps the last publication."
     return textwrap.fill(f"{text} Full log: {log_path}", width=100)
 
 

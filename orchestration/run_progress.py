@@ -61,6 +61,7 @@ class Stage:
     started_at: float | None = None
     ended_at: float | None = None
     ended_steps: set[str] = field(default_factory=set)
+    succeeded_steps: set[str] = field(default_factory=set)
     units_done: int = 0
     rows_by_asset: dict[str, int] = field(default_factory=dict)
     rejects_by_asset: dict[str, int] = field(default_factory=dict)
@@ -77,6 +78,10 @@ class Stage:
     @property
     def rejects(self) -> int:
         return sum(self.rejects_by_asset.values())
+
+    @property
+    def succeeded(self) -> bool:
+        return self.succeeded_steps >= self.steps
 
     @property
     def done(self) -> bool:
@@ -156,6 +161,8 @@ class RunFollower:
             stage.started_at = entry.timestamp
         elif kind in _ENDED:
             stage.ended_steps.add(event.step_key)
+            if kind == "STEP_SUCCESS":
+                stage.succeeded_steps.add(event.step_key)
             if stage.name != "dbt build":
                 stage.units_done = len(stage.ended_steps)
             stage.skipped = stage.skipped or kind == "STEP_SKIPPED"

@@ -56,11 +56,15 @@ def test_a_stage_line_says_what_the_stage_produced_and_how_long_it_took() -> Non
 
 def test_a_failure_names_the_check_says_nothing_was_published_and_gives_the_log() -> None:
     stages = [
-        _stage("landing checks", checks_failed=["landing/shop_orders:ge_shop_orders: 3 failed"]),
-        _stage("publish", skipped=True),
+        _stage(
+            "landing checks",
+            checks_failed=["landing/shop_orders:ge_shop_orders: 3 failed"],
+            failures=["step ge_landing: DagsterAssetCheckFailedError: 1 blocking check failed"],
+        ),
+        _stage("publish"),  # never ran: no step succeeded
     ]
     text = " ".join(failure_paragraph(stages, Path("/w/logs/demo.log"), 1).split())
     assert text == (
-        "The run failed: landing/shop_orders:ge_shop_orders: 3 failed. A blocking check failed, "
-        "so nothing was published: BI keeps the last publication. Full log: /w/logs/demo.log"
+        "The run failed: landing/shop_orders:ge_shop_orders: 3 failed. Nothing was published: "
+        "BI keeps the last publication. Full log: /w/logs/demo.log"
     )
