@@ -48,13 +48,8 @@ dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHO
 manifest: install ## parse the dbt project (importing the definitions also does it when stale)
 	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"
 
-screenshots: install ## remake the README's pictures from the demo warehouse's runs (needs Debian's chromium)
-	DAGSTER_HOME=$(WAREHOUSE_DIR)/dagster_home $(PY) scripts/screenshot_lineage.py \
-		--path /locations/retail_pipeline/asset-groups/stores --wait-for store_picking \
-		--out docs/asset-graph-stores.png --width 1600 --height 900 --zoom-out-steps 0
-	DAGSTER_HOME=$(WAREHOUSE_DIR)/dagster_home $(PY) scripts/screenshot_lineage.py \
-		--path '/assets/marts/mart_store_picking_candidates?view=checks' --wait-for Checks \
-		--out docs/picking-candidates-checks.png --width 1600 --height 900 --zoom-out-steps 0
+screenshots: install ## remake docs/asset-graph.png and docs/kpi-report.png (needs Debian's chromium)
+	$(PY) scripts/screenshot_lineage.py
 	$(PY) scripts/screenshot_report.py
 
 serve-simulator: install ## serve the simulated source APIs on loopback (port 8765)
