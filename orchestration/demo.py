@@ -169,7 +169,7 @@ def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> i
     mode = source_mode(env)  # a mixed environment fails here, before anything runs
     warehouse = Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve()
     run_env = child_env(env, warehouse)
-    log_path = warehouse / "logs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}.log"
+    log_path = warehouse / "logs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     sources = "the bundled simulator" if mode == "demo" else "live sources"
     console.print(f"demo: {sources}, days {start}...{end}, warehouse {warehouse}")
     console.print(f"full Dagster log: {log_path}")
