@@ -4,7 +4,8 @@ One run of the daily job over the two-day partition range, in a tmp WAREHOUSE_DI
 backfill does with single-run policies (each extract lands both days, dbt builds once with
 partition_start..partition_end spanning them). The KPI mart then has both days with orders, every
 asset has both partitions materialised, and the dbt assets carry their column schema from the dbt
-YAML (no per-run column or row-count queries: orchestration/dbt/assets.py).
+YAML (no per-run column or row-count queries: orchestration/dbt/assets.py). Then the Dagster UI,
+in a real browser, shows that run's lineage, checks and freshness (tests/orchestration/browser.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import pytest
 
 from orchestration.dbt.assets import dbt_models
 from orchestration.definitions import defs
+from orchestration.freshness import PUBLISHED_MARTS, freshness_sensor
 from orchestration.lib.partitions import daily_partitions
+from tests.orchestration.browser import assert_the_ui_shows_the_run
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -33,10 +36,15 @@ def recent_days() -> list[date]:
 
 
 @pytest.mark.slow
-def test_two_consecutive_days_end_to_end(_isolated_warehouse: Path) -> None:
+def test_two_consecutive_days_end_to_end(
+    _isolated_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = defs.resolve_job_def("daily_pipeline")
     first, last = recent_days()
-    with dg.instance_for_test() as instance:
+    # A real instance on disk (not an in-memory one): the UI opens it at the end.
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         result = job.execute_in_process(
             instance=instance,
             tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
@@ -59,6 +67,11 @@ def test_two_consecutive_days_end_to_end(_isolated_warehouse: Path) -> None:
         columns = {column.name for column in spec.metadata["dagster/column_schema"].columns}
         assert {"date", "orders"} <= columns
 
+        # The publication covers two and three days ago: past a deadline of midnight, yesterday's
+        # is missing, and the freshness sensor records the failing check the UI shows.
+        monkeypatch.setenv("FRESHNESS_DEADLINE_HOUR", "0")
+        freshness_sensor([PUBLISHED_MARTS])(dg.build_sensor_context(instance=instance))
+
     # The dbt documentation is published with the marts, one static file, and each dbt asset
     # links to its page in it.
     docs = _isolated_warehouse / "published" / "docs" / "index.html"
@@ -78,3 +91,5 @@ def test_two_consecutive_days_end_to_end(_isolated_warehouse: Path) -> None:
         )
     assert set(rows) == {first, last}, rows
     assert all(orders > 0 for orders in rows.values()), rows
+
+    assert_the_ui_shows_the_run(dagster_home)
