@@ -204,8 +204,8 @@ def _seed_from_publication(warehouse: Path) -> dict[date, PassedDay]:
 def landed_files(warehouse: Path) -> dict[date, list[Path]]:
     """Every landed file (any source, dataset or rejects), by day: one walk of the landing tree.
 
-    One walk for all days, not one per day: a glob per day walks the whole tree each time, so a
-    92-day run spent 13 CPU-s walking it 92 times."""
+    One walk for all days, not one per day: a glob per day walks the whole tree each time, which
+    made the plan of a range run quadratic in its days."""
     files: dict[date, list[Path]] = {}
     for path in (warehouse / "landing").glob("**/date=*/*.parquet"):
         match = _DAY_FOLDER.fullmatch(path.parent.name)

@@ -37,7 +37,8 @@ def test_the_demo_plans_its_range_with_one_event_per_asset_not_per_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A range run over 10 days of two assets records 2 planned events in the launcher's
-    environment (each a SQLite commit), not 20: the demo's 92 days x 60 assets made 5,500."""
+    environment (each a SQLite commit), not 20: one per asset and day made the demo's planning
+    grow with its days times its assets."""
     env = child_env({}, tmp_path / "warehouse")
     for name, value in env.items():
         if name.startswith("DAGSTER_"):

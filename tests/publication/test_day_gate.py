@@ -147,8 +147,8 @@ def test_a_change_of_source_mode_rebuilds_and_stamps_the_build_s_mode(tmp_path: 
 def test_a_range_s_plan_walks_the_landing_tree_once_whatever_its_days(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A walk per day made the plan of the demo's 92 days walk its 2,600 files 92 times (13 CPU-s):
-    the plan of 30 days walks the tree a fixed number of times, and still finds a live file."""
+    """A walk per day made the plan of a range run quadratic in its days: the plan of 30 days
+    walks the tree a fixed number of times, and still finds the one live file."""
     days = [D1 - timedelta(days=offset) for offset in range(30)]
     for day in days:
         _land(tmp_path, day, "demo")
