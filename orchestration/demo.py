@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from orchestration.instance import prepare_dagster_home
+from orchestration.instance import PLANNED_EVENTS_ENV, prepare_dagster_home
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 
 #: Whole months of history before yesterday in the default demo.
@@ -78,8 +78,9 @@ def launch_command(start: date, end: date) -> list[str]:
 
 
 def child_env(env: dict[str, str], warehouse: Path) -> dict[str, str]:
-    """The run's environment: this warehouse, its Dagster home, the repository importable."""
-    child = dict(env)
+    """The run's environment: this warehouse, its Dagster home, the repository importable, and
+    one planned event per asset for the whole range (instance.PLANNED_EVENTS_ENV)."""
+    child = {**PLANNED_EVENTS_ENV, **env}
     child["WAREHOUSE_DIR"] = str(warehouse)
     child["DAGSTER_HOME"] = str(prepare_dagster_home(warehouse))
     child["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)

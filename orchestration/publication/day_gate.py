@@ -201,16 +201,25 @@ def _seed_from_publication(warehouse: Path) -> dict[date, PassedDay]:
     return passed
 
 
-def landed_days(warehouse: Path) -> dict[date, float]:
-    """Every landed day (any source, dataset or rejects) -> the latest mtime of its files."""
-    days: dict[date, float] = {}
+def landed_files(warehouse: Path) -> dict[date, list[Path]]:
+    """Every landed file (any source, dataset or rejects), by day: one walk of the landing tree.
+
+    One walk for all days, not one per day: a glob per day walks the whole tree each time, which
+    made the plan of a range run quadratic in its days."""
+    files: dict[date, list[Path]] = {}
     for path in (warehouse / "landing").glob("**/date=*/*.parquet"):
         match = _DAY_FOLDER.fullmatch(path.parent.name)
-        if not match:
-            continue
-        day = date.fromisoformat(match.group(1))
-        days[day] = max(days.get(day, 0.0), path.stat().st_mtime)
-    return days
+        if match:
+            files.setdefault(date.fromisoformat(match.group(1)), []).append(path)
+    return files
+
+
+def landed_days(warehouse: Path) -> dict[date, float]:
+    """Every landed day (any source, dataset or rejects) -> the latest mtime of its files."""
+    return {
+        day: max(path.stat().st_mtime for path in paths)
+        for day, paths in landed_files(warehouse).items()
+    }
 
 
 def _admitted(ledger: Ledger, landed: dict[date, float]) -> set[date]:
@@ -221,10 +230,10 @@ def _admitted(ledger: Ledger, landed: dict[date, float]) -> set[date]:
     }
 
 
-def _file_modes(warehouse: Path, day: date) -> dict[Path, set[str]]:
-    """The `_source_mode` values of each landed file of `day`, from the Parquet footers."""
+def _file_modes(paths: Iterable[Path]) -> dict[Path, set[str]]:
+    """The `_source_mode` values of each of these landed files, from the Parquet footers."""
     modes: dict[Path, set[str]] = {}
-    for path in (warehouse / "landing").glob(f"**/date={day.isoformat()}/*.parquet"):
+    for path in paths:
         metadata = pq.ParquetFile(path).metadata
         names = metadata.schema.names
         if "_source_mode" not in names:
@@ -249,8 +258,9 @@ def _mode_conflicts(
         for day in sorted(admitted - own_days)
         if ledger.passed[day].source_mode != mode
     ]
+    files = landed_files(warehouse)
     for day in sorted(own_days):
-        for path, values in sorted(_file_modes(warehouse, day).items()):
+        for path, values in sorted(_file_modes(files.get(day, [])).items()):
             if values - {mode}:
                 relative = path.relative_to(warehouse)
                 problems.append(f"{relative} was landed in {'/'.join(sorted(values))} mode")

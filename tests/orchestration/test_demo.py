@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from orchestration.demo import default_range, failure_paragraph, parse_args
+import dagster as dg
+import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration.demo import child_env, default_range, failure_paragraph, parse_args
 from orchestration.run_progress import Stage, stage_line
 
 
@@ -24,6 +31,41 @@ def test_days_or_explicit_bounds_override_the_default() -> None:
         date(2026, 10, 1),
         date(2026, 10, 31),
     )
+
+
+def test_the_demo_plans_its_range_with_one_event_per_asset_not_per_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A range run over 10 days of two assets records 2 planned events in the launcher's
+    environment (each a SQLite commit), not 20: one per asset and day made the demo's planning
+    grow with its days times its assets."""
+    env = child_env({}, tmp_path / "warehouse")
+    for name, value in env.items():
+        if name.startswith("DAGSTER_"):
+            monkeypatch.setenv(name, value)
+    days = dg.DailyPartitionsDefinition(start_date="2026-09-01")
+    policy = dg.BackfillPolicy.single_run()
+
+    @dg.asset(partitions_def=days, backfill_policy=policy)
+    def upstream() -> None: ...
+
+    @dg.asset(partitions_def=days, backfill_policy=policy, deps=[upstream])
+    def downstream() -> None: ...
+
+    range_tags = {
+        ASSET_PARTITION_RANGE_START_TAG: "2026-09-01",
+        ASSET_PARTITION_RANGE_END_TAG: "2026-09-10",
+    }
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.materialize([upstream, downstream], instance=instance, tags=range_tags)
+        planned = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        materialized = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    assert len(planned) == 2
+    assert len(materialized) == 20  # each day of each asset is still recorded
 
 
 def _stage(name: str, **fields) -> Stage:

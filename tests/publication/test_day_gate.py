@@ -142,3 +142,27 @@ def test_a_change_of_source_mode_rebuilds_and_stamps_the_build_s_mode(tmp_path: 
     assert plan.full_refresh_reason == "the build holds demo data and this run is live"
     # the environment may say otherwise: the publication stamps what the build holds
     assert audit_build(tmp_path, "live-run", [D2], "demo").source_mode == "live"
+
+
+def test_a_range_s_plan_walks_the_landing_tree_once_whatever_its_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk per day made the plan of a range run quadratic in its days: the plan of 30 days
+    walks the tree a fixed number of times, and still finds the one live file."""
+    days = [D1 - timedelta(days=offset) for offset in range(30)]
+    for day in days:
+        _land(tmp_path, day, "demo")
+    _land(tmp_path, days[7], "live")
+    walks: list[str] = []
+    real_glob = Path.glob
+
+    def counting_glob(self: Path, pattern: str, *args, **kwargs):  # a spy: the real glob runs
+        walks.append(pattern)
+        return real_glob(self, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "glob", counting_glob)
+    with pytest.raises(SourceModeConflict) as refused:
+        plan_build(tmp_path, "demo-run", days, "demo")
+
+    assert f"date={days[7]}/data.parquet was landed in live mode" in str(refused.value)
+    assert len(walks) <= 3
