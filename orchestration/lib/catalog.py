@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SOURCE, DATASET = "shop", "product_variants"
@@ -35,14 +35,32 @@ def latest_catalog(warehouse_dir: Path, needed_by: str, columns: Sequence[str]) 
     return pq.read_table(_catalog_files(warehouse_dir, needed_by)[-1], columns=list(columns))
 
 
-def skus_ever_landed(warehouse_dir: Path, needed_by: str) -> frozenset[str]:
-    """Every sku of every catalog day landed so far.
+class CatalogSkus:
+    """Whether a sku is in the landed catalog: any catalog day landed so far, not only the latest.
 
     Not only the latest day: a variant deleted from the shop since an order was placed is gone
-    from today's snapshot, yet its earlier snapshots still give the order line its cost.
+    from today's snapshot, yet its earlier snapshots still give the order line its cost. The
+    latest day answers nearly every line; the older days (a year of them is millions of rows)
+    are read once, at the first sku the latest day lacks.
     """
-    skus: set[str] = set()
-    for path in _catalog_files(warehouse_dir, needed_by):
-        column = pq.read_table(path, columns=["sku"]).column("sku")
-        skus.update(pc.unique(column.drop_null()).to_pylist())
-    return frozenset(skus)
+
+    def __init__(self, warehouse_dir: Path, needed_by: str) -> None:
+        *self._older, latest = _catalog_files(warehouse_dir, needed_by)
+        self._latest = _distinct_skus([latest])
+        self._earlier: frozenset[str] | None = None
+
+    def __contains__(self, sku: object) -> bool:
+        if sku in self._latest:
+            return True
+        if self._earlier is None:
+            self._earlier = _distinct_skus(self._older)
+        return sku in self._earlier
+
+
+def _distinct_skus(files: Sequence[Path]) -> frozenset[str]:
+    if not files:
+        return frozenset()
+    query = "select distinct sku from read_parquet($files) where sku is not null"
+    with duckdb.connect() as con:  # in memory: only reads the landing files
+        rows = con.execute(query, {"files": [str(f) for f in files]}).fetchall()
+    return frozenset(sku for (sku,) in rows)

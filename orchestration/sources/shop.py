@@ -19,13 +19,13 @@ check and lands as before, without cost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestration.lib.catalog import skus_ever_landed
+from orchestration.lib.catalog import CatalogSkus
 from orchestration.lib.gs1 import normalize_gtin
 from orchestration.lib.http import ApiClient, ApiError, shopify_auth
 from orchestration.lib.landing import (
@@ -318,7 +318,7 @@ def line_sku(line: Mapping[str, Any]) -> str | None:
     return (line.get("sku") or "").strip() or None
 
 
-def require_catalog_skus(rows: Mapping[str, list[dict]], catalog_skus: frozenset[str]) -> None:
+def require_catalog_skus(rows: Mapping[str, list[dict]], catalog_skus: Container[str]) -> None:
     """InvalidRecord naming each line whose sku is in no landed catalog day."""
     order = rows["orders"][0]
     label = order["order_name"] or order["order_id"]
@@ -424,7 +424,7 @@ def orders_filter(day: date, timezone: str) -> str:
 
 
 def land_orders_day(
-    run: ExtractRun, client: ApiClient, day: date, catalog_skus: frozenset[str]
+    run: ExtractRun, client: ApiClient, day: date, catalog_skus: Container[str]
 ) -> None:
     """Orders updated in [D, D+1) shop time, sorted by UPDATED_AT so paging is stable."""
     path = graphql_path(run)
@@ -441,7 +441,7 @@ def _land_order(
     landing: DayLanding,
     node: Mapping[str, Any],
     lines: list[Mapping],
-    catalog_skus: frozenset[str],
+    catalog_skus: Container[str],
 ) -> None:
     try:
         rows = order_rows(node, lines)
@@ -457,12 +457,12 @@ def _land_order(
 
 def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     """Orders updated in each shop day, day by day (each day commits on its own)."""
-    catalog_skus = skus_ever_landed(run.config.warehouse_dir, SOURCE)
+    catalog_skus = CatalogSkus(run.config.warehouse_dir, SOURCE)
     client = _client(run)
     require_all_orders_scope(run, client, days)
     for day in days:
         land_orders_day(run, client, day, catalog_skus)
-    return {**answered_version(run, client), "catalog_skus": len(catalog_skus)}
+    return answered_version(run, client)
 
 
 def gtin_of(barcode: str | None) -> str | None:

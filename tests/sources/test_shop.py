@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.http import ApiError
@@ -323,6 +325,26 @@ def test_later_changes_of_a_rejected_order_are_rejected_with_it(
     assert any(order["fulfillments"] or order["refunds"] for order in later), "later changes"
     for day in days:
         assert all(not ids & first_rejected for ids in _order_ids(warehouse, day).values()), day
+
+
+def test_a_sku_gone_from_the_latest_catalog_day_but_landed_before_is_known(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """A variant deleted from the shop since: today's snapshot lacks it, an earlier day has it
+    (and gives the marts its cost), so its orders land."""
+    serve(**UNLIMITED)
+    earlier = DAY - timedelta(days=1)
+    shop.extract_catalog(extract_run("shop"), [earlier])
+    shop.extract_orders(extract_run("shop"), [DAY])
+    deleted = read_landed(warehouse, "shop", "order_lines").column("sku")[0].as_py()
+    variants = read_landed(warehouse, "shop", "product_variants", earlier)
+    latest = landing_path(warehouse, "shop", "product_variants", DAY)
+    latest.parent.mkdir(parents=True)
+    pq.write_table(variants.filter(pc.not_equal(variants["sku"], deleted)), latest)
+
+    shop.extract_orders(extract_run("shop"), [DAY])
+    assert deleted in read_landed(warehouse, "shop", "order_lines").column("sku").to_pylist()
+    assert read_rejects(warehouse, "shop", "orders").num_rows == 0
 
 
 def test_orders_without_a_landed_catalog_fail_naming_the_catalog_asset(
