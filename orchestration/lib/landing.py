@@ -45,12 +45,6 @@ def rejects_path(warehouse_dir: Path, source: str, dataset: str, day: date) -> P
     return landing_path(warehouse_dir, source, f"_rejects/{dataset}", day)
 
 
-def latest_landed(warehouse_dir: Path, source: str, dataset: str) -> Path | None:
-    """The most recent day's file of a dataset (ISO dates sort as strings), or None."""
-    files = sorted((Path(warehouse_dir) / "landing" / source / dataset).glob("date=*/data.parquet"))
-    return files[-1] if files else None
-
-
 def to_json(record: Any) -> str:
     """Canonical JSON for `payload` columns: sorted keys so re-runs give identical bytes."""
     return json.dumps(

@@ -16,15 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
+from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.lib.http import ApiClient, ApiError, google_ads_auth
 from orchestration.lib.landing import (
     DayLanding,
     Dedupe,
     InvalidRecord,
-    latest_landed,
     parse_count,
     parse_money,
     required,
@@ -67,13 +65,7 @@ class OfferIds:
 
     @classmethod
     def from_catalog(cls, warehouse_dir: Path) -> OfferIds:
-        path = latest_landed(warehouse_dir, "shop", "product_variants")
-        if path is None:
-            raise RuntimeError(
-                "google_ads: no landed catalog under landing/shop/product_variants to map offer "
-                "ids to skus: materialise landing/shop_catalog first"
-            )
-        table = pq.read_table(path, columns=["sku", "variant_id"])
+        table = latest_catalog(warehouse_dir, SOURCE, ["sku", "variant_id"])
         return cls(table.column("sku").to_pylist(), table.column("variant_id").to_pylist())
 
     def sku(self, offer_id: str) -> str:

@@ -19,15 +19,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
+from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.gs1 import epc_class_to_gtin14, epc_to_gtin14, location_to_gln13
 from orchestration.lib.http import bearer_auth
 from orchestration.lib.landing import (
     DayLanding,
     Dedupe,
     InvalidRecord,
-    latest_landed,
     parse_utc,
     required,
     to_json,
@@ -51,13 +49,7 @@ DATASETS = {
 
 def catalog_gtins(warehouse_dir: Path) -> set[str]:
     """GTIN-14s of the latest landed catalog: what a counted item must be to be known."""
-    path = latest_landed(warehouse_dir, "shop", "product_variants")
-    if path is None:
-        raise RuntimeError(
-            "rfid: no landed catalog under landing/shop/product_variants: "
-            "materialise landing/shop_catalog first"
-        )
-    column = pq.read_table(path, columns=["gtin14"]).column("gtin14")
+    column = latest_catalog(warehouse_dir, SOURCE, ["gtin14"]).column("gtin14")
     return {gtin for gtin in column.to_pylist() if gtin}
 
 

@@ -5,17 +5,27 @@ UPDATED_AT; every nested connection (an order's line items, a refund's lines, a 
 inventory levels) completed with a follow-up query when it has more than one page; orders older
 than 60 days only visible with the `read_all_orders` scope; and the catalog being a snapshot of
 *now* whatever day is being landed, landed with the shop's `taxesIncluded` setting.
+
+Order lines and the catalog: the marts cost a line through its sku's catalog snapshot, so an
+order with a line whose sku no catalog day ever landed is rejected whole (field `sku`, the reason
+naming the order, the line and the sku): landed, that line would count at zero cost, its whole
+revenue as margin, and landing the rest of the order would leave its totals disagreeing with its
+lines. Shopify re-serves the whole order (lines, refunds, fulfilments) each time it changes, so
+a later refund or fulfilment is rejected with it until the sku is in the catalog. A line without
+a sku (`LineItem.sku` is null: a custom item, a tip, a variant without one) names no product to
+check and lands as before, without cost.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from orchestration.lib.catalog import CatalogSkus
 from orchestration.lib.gs1 import normalize_gtin
 from orchestration.lib.http import ApiClient, ApiError, shopify_auth
 from orchestration.lib.landing import (
@@ -303,6 +313,24 @@ def order_rows(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
     }
 
 
+def line_sku(line: Mapping[str, Any]) -> str | None:
+    """The sku an order line names, trimmed as dbt's staging trims it; None when it names none."""
+    return (line.get("sku") or "").strip() or None
+
+
+def require_catalog_skus(rows: Mapping[str, list[dict]], catalog_skus: Container[str]) -> None:
+    """InvalidRecord naming each line whose sku is in no landed catalog day."""
+    order = rows["orders"][0]
+    label = order["order_name"] or order["order_id"]
+    unknown = [
+        f"order {label} line {line['line_id']}: sku {sku!r} is not in the landed catalog"
+        for line in rows["order_lines"]
+        if (sku := line_sku(line)) is not None and sku not in catalog_skus
+    ]
+    if unknown:
+        raise InvalidRecord("sku", "; ".join(unknown))
+
+
 def complete_connection(
     client: ApiClient,
     path: str,
@@ -395,7 +423,9 @@ def orders_filter(day: date, timezone: str) -> str:
     return f"updated_at:>='{iso_utc(start)}' AND updated_at:<'{iso_utc(end)}'"
 
 
-def land_orders_day(run: ExtractRun, client: ApiClient, day: date) -> None:
+def land_orders_day(
+    run: ExtractRun, client: ApiClient, day: date, catalog_skus: Container[str]
+) -> None:
     """Orders updated in [D, D+1) shop time, sorted by UPDATED_AT so paging is stable."""
     path = graphql_path(run)
     variables = {"query": orders_filter(day, run.config.shop_timezone)}
@@ -403,12 +433,19 @@ def land_orders_day(run: ExtractRun, client: ApiClient, day: date) -> None:
         for page in graphql_pages(client, path, ORDERS_QUERY, variables, lambda d: d["orders"]):
             for node in page.get("nodes") or []:
                 complete = with_all_refund_lines(client, path, node)
-                _land_order(landing, complete, all_line_items(client, path, node))
+                lines = all_line_items(client, path, node)
+                _land_order(landing, complete, lines, catalog_skus)
 
 
-def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mapping]) -> None:
+def _land_order(
+    landing: DayLanding,
+    node: Mapping[str, Any],
+    lines: list[Mapping],
+    catalog_skus: Container[str],
+) -> None:
     try:
         rows = order_rows(node, lines)
+        require_catalog_skus(rows, catalog_skus)
     except InvalidRecord as invalid:
         payload = pick(node, ORDER_SHAPE)
         landing.reject("orders", node.get("id"), invalid.field, invalid.reason, payload)
@@ -420,10 +457,11 @@ def _land_order(landing: DayLanding, node: Mapping[str, Any], lines: list[Mappin
 
 def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     """Orders updated in each shop day, day by day (each day commits on its own)."""
+    catalog_skus = CatalogSkus(run.config.warehouse_dir, SOURCE)
     client = _client(run)
     require_all_orders_scope(run, client, days)
     for day in days:
-        land_orders_day(run, client, day)
+        land_orders_day(run, client, day, catalog_skus)
     return answered_version(run, client)
 
 
@@ -560,8 +598,10 @@ shop_orders = extract_asset(
     group="conversion",
     description=(
         "Shopify orders created or updated on the shop day, with their line items, refund lines "
-        "and fulfilments (GraphQL Admin API), landed as Parquet per day."
+        "and fulfilments (GraphQL Admin API), landed as Parquet per day; an order with a sku the "
+        "landed catalog does not know is rejected."
     ),
+    deps=[["landing", "shop_catalog"]],
 )(extract_orders)
 
 

@@ -119,4 +119,3 @@ def test_copy_day_changes_partition_date(tmp_path: Path) -> None:
     assert table.num_rows == 4 and set(table.column("_partition_date").to_pylist()) == {
         date(2026, 3, 1)
     }
-    assert landing.latest_landed(tmp_path, "ga4", "sessions") == source

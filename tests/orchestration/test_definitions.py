@@ -105,9 +105,10 @@ def test_daily_schedule_at_six_shop_time() -> None:
 
 
 def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
-    """The suites run in one step per layer, the RFID suite in a second landing wave (the RFID
-    extract reads the shop catalog, whose check must pass first): any other grouping would be
-    a cycle Dagster breaks by splitting dbt's step (measured: three dbt invocations)."""
+    """The suites run in one step per layer, the suites of the extracts that read the shop
+    catalog (RFID, Google Ads, the orders) in a second landing wave (the catalog's check must
+    pass first): any other grouping would be a cycle Dagster breaks by splitting dbt's step
+    (measured: three dbt invocations)."""
     from dagster._core.execution.api import create_execution_plan
 
     plan = create_execution_plan(defs.resolve_job_def("daily_pipeline"))
@@ -121,6 +122,9 @@ def test_the_daily_plan_has_one_dbt_step_and_three_suite_steps() -> None:
     assert steps.index("landing__shop_catalog") < steps.index("ge_landing")
     assert steps.index("ge_landing") < steps.index("landing__rfid_counts")
     assert steps.index("landing__rfid_counts") < steps.index("ge_landing_wave2")
+    # orders are checked against the landed catalog: extracted after the catalog passed its check
+    assert steps.index("ge_landing") < steps.index("landing__shop_orders")
+    assert steps.index("landing__shop_orders") < steps.index("ge_landing_wave2")
     # After the publication: what reads it (reports, dbt docs) and the freshness checks.
     assert steps[-5] == "published_marts"
     after = {"kpi_report", "store_picking_sheets", "dbt_docs", "freshness_checks"}

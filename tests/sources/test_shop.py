@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.http import ApiError
@@ -15,11 +19,17 @@ from orchestration.lib.landing import landing_path
 from orchestration.sources import ExtractRun, shop
 from simulator import FaultConfig, PageSizes
 from simulator.stock import warehouse_available
+from tests.simulator_runs import morning_after, serving, simulator_config
 from tests.sources.conftest import DAY, NOW, read_landed, read_rejects
 
 ORDER_DATASETS = ("orders", "order_lines", "refund_lines", "fulfillments")
 #: A cost bucket that never throttles, for the tests that are not about throttling.
 UNLIMITED = {"shop_bucket_size": 1e9, "shop_restore_rate": 1e9}
+
+
+def land_catalog(extract_run: Callable[[str], ExtractRun]) -> None:
+    """Orders are checked against the landed catalog: land it first, as the asset's deps do."""
+    shop.extract_catalog(extract_run("shop"), [DAY])
 
 
 def _landed_orders(warehouse: Path) -> dict[str, list[dict]]:
@@ -38,6 +48,7 @@ def test_orders_many_pages_and_long_orders_complete(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     shop.extract_orders(extract_run("shop"), [DAY])
     reference = _landed_orders(warehouse)
     serve(page_sizes=PageSizes(shop=40, shop_line_items=2), **UNLIMITED)
@@ -54,6 +65,7 @@ def test_order_day_follows_the_shop_time_zone(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     shop.extract_orders(extract_run("shop"), [DAY])
     updated = read_landed(warehouse, "shop", "orders").column("updated_at").to_pylist()
     start = min(updated).replace(hour=23, minute=0, second=0, microsecond=0)
@@ -65,6 +77,7 @@ def test_throttled_and_5xx_retried_same_data(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     shop.extract_orders(extract_run("shop"), [DAY])
     reference = _landed_orders(warehouse)
     serve(
@@ -83,6 +96,7 @@ def test_malformed_rejected_duplicates_dropped_good_records_land(
     serve(
         faults=FaultConfig(malformed_rate=0.1, duplicate_rate=0.1, extra_fields=True), **UNLIMITED
     )
+    land_catalog(extract_run)
     run = extract_run("shop")
     shop.extract_orders(run, [DAY])
     orders = read_landed(warehouse, "shop", "orders")
@@ -102,6 +116,7 @@ def test_rerun_gives_identical_files(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     shop.extract_orders(extract_run("shop"), [DAY])
     files = {n: landing_path(warehouse, "shop", n, DAY).read_bytes() for n in ORDER_DATASETS}
     shop.extract_orders(extract_run("shop"), [DAY])
@@ -132,6 +147,7 @@ def test_wrong_token_fails_fast(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     monkeypatch.setenv("SHOP_ACCESS_TOKEN", "shpat_wrong_token_value")
     run = extract_run("shop")
     with pytest.raises(ApiError) as raised:
@@ -147,6 +163,7 @@ def test_refunds_with_more_lines_than_a_page_land_in_full(
 ) -> None:
     """Orders of 22-31 lines returned in one refund: refundLineItems has a second page."""
     serve(bulk_refund_order_share=0.05, **UNLIMITED)
+    land_catalog(extract_run)
     shop.extract_orders(extract_run("shop"), [DAY])
     refund_lines = read_landed(warehouse, "shop", "refund_lines").to_pylist()
     per_refund = Counter(r["refund_id"] for r in refund_lines)
@@ -192,6 +209,7 @@ def test_a_retired_version_is_reported_with_the_version_that_answered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     serve(**UNLIMITED)
+    land_catalog(extract_run)
     monkeypatch.setenv("SHOP_API_VERSION", "2025-07")
     extra = shop.extract_orders(extract_run("shop"), [DAY])
     assert extra["shop_api_version"] == "2026-01"
@@ -223,6 +241,7 @@ def test_old_days_without_read_all_orders_fail_naming_the_scope(
     would land empty. The extract must refuse instead."""
     old_day = (NOW - timedelta(days=90)).date()
     serve(shop_access_scopes=("read_orders", "read_products"), **UNLIMITED)
+    land_catalog(extract_run)
     with pytest.raises(ApiError) as raised:
         shop.extract_orders(extract_run("shop"), [old_day])
     assert "read_all_orders" in str(raised.value) and raised.value.permanent
@@ -230,3 +249,136 @@ def test_old_days_without_read_all_orders_fail_naming_the_scope(
     serve(**UNLIMITED)  # the default app has the scope: the same day has orders
     shop.extract_orders(extract_run("shop"), [old_day])
     assert read_landed(warehouse, "shop", "orders", old_day).num_rows > 50
+
+
+SKU_REASON = re.compile(
+    r"^order #\d+ line gid://shopify/LineItem/\d+: sku 'UNKNOWN-SKU-0000' is not in the landed "
+    r"catalog$"
+)
+#: The simulator's order faults: a line's sku set to one the catalog lacks is one of them.
+ORDER_FAULTS = FaultConfig(malformed_rate=0.2)
+
+
+def _order_ids(warehouse: Path, day: date) -> dict[str, set[str]]:
+    """Order ids landed in each order dataset of the day."""
+    return {
+        name: set(read_landed(warehouse, "shop", name, day).column("order_id").to_pylist())
+        for name in ORDER_DATASETS
+    }
+
+
+def _sku_rejects(warehouse: Path, day: date) -> list[dict]:
+    rejects = read_rejects(warehouse, "shop", "orders", day).to_pylist()
+    return [r for r in rejects if r["field"] == "sku"]
+
+
+def test_an_order_with_an_unknown_sku_is_rejected_whole_the_others_land(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    serve(**UNLIMITED)
+    land_catalog(extract_run)
+    shop.extract_orders(extract_run("shop"), [DAY])
+    served = _order_ids(warehouse, DAY)["orders"]
+    serve(faults=ORDER_FAULTS, **UNLIMITED)  # same retailer, now with faulty orders
+    shop.extract_orders(extract_run("shop"), [DAY])
+
+    sku_rejects = _sku_rejects(warehouse, DAY)
+    assert sku_rejects
+    assert all(SKU_REASON.match(r["reason"]) for r in sku_rejects), sku_rejects[0]["reason"]
+    assert all(r["dataset"] == "orders" and r["source"] == "shop" for r in sku_rejects)
+    # the payload is the whole order: its lines, the unknown sku among them, and its refunds
+    assert all('"sku":"UNKNOWN-SKU-0000"' in r["payload"] for r in sku_rejects)
+    assert all('"refunds":' in r["payload"] for r in sku_rejects)
+    rejected = {r["record_id"] for r in sku_rejects}
+    landed = _order_ids(warehouse, DAY)
+    assert all(not ids & rejected for ids in landed.values()), "nothing of a rejected order lands"
+    skus = read_landed(warehouse, "shop", "order_lines").column("sku").to_pylist()
+    assert "UNKNOWN-SKU-0000" not in skus
+    # every other order lands: each served order is either landed or rejected
+    all_rejects = read_rejects(warehouse, "shop", "orders").num_rows
+    assert landed["orders"] <= served and len(landed["orders"]) + all_rejects == len(served)
+
+
+def test_later_changes_of_a_rejected_order_are_rejected_with_it(
+    extract_run: Callable[[str], ExtractRun], warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refunds and fulfilments come days later: Shopify serves the whole order again, unknown
+    sku included, so no later day lands a refund or fulfilment of an order that never landed.
+    Each day is landed the morning after it, as the daily schedule does: a clock fixed later
+    would serve each order only on the day of its last change."""
+    days = [DAY + timedelta(days=n) for n in range(4)]
+    with serving(simulator_config(morning_after(DAY)), monkeypatch):
+        land_catalog(extract_run)
+    for day in days:
+        with serving(simulator_config(morning_after(day), faults=ORDER_FAULTS), monkeypatch):
+            shop.extract_orders(extract_run("shop"), [day])
+
+    rejected_on = {d: {r["record_id"] for r in _sku_rejects(warehouse, d)} for d in days}
+    first_rejected = rejected_on[DAY]
+    again = set().union(*(rejected_on[d] for d in days[1:])) & first_rejected
+    later = [
+        json.loads(r["payload"])
+        for day in days[1:]
+        for r in _sku_rejects(warehouse, day)
+        if r["record_id"] in again
+    ]
+    assert any(order["fulfillments"] or order["refunds"] for order in later), "later changes"
+    for day in days:
+        assert all(not ids & first_rejected for ids in _order_ids(warehouse, day).values()), day
+
+
+def test_a_sku_gone_from_the_latest_catalog_day_but_landed_before_is_known(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """A variant deleted from the shop since: today's snapshot lacks it, an earlier day has it
+    (and gives the marts its cost), so its orders land."""
+    serve(**UNLIMITED)
+    earlier = DAY - timedelta(days=1)
+    shop.extract_catalog(extract_run("shop"), [earlier])
+    shop.extract_orders(extract_run("shop"), [DAY])
+    deleted = read_landed(warehouse, "shop", "order_lines").column("sku")[0].as_py()
+    variants = read_landed(warehouse, "shop", "product_variants", earlier)
+    latest = landing_path(warehouse, "shop", "product_variants", DAY)
+    latest.parent.mkdir(parents=True)
+    pq.write_table(variants.filter(pc.not_equal(variants["sku"], deleted)), latest)
+
+    shop.extract_orders(extract_run("shop"), [DAY])
+    assert deleted in read_landed(warehouse, "shop", "order_lines").column("sku").to_pylist()
+    assert read_rejects(warehouse, "shop", "orders").num_rows == 0
+
+
+def test_orders_without_a_landed_catalog_fail_naming_the_catalog_asset(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    serve(**UNLIMITED)
+    run = extract_run("shop")
+    with pytest.raises(RuntimeError, match="materialise landing/shop_catalog first"):
+        shop.extract_orders(run, [DAY])
+    assert run.metadata()["requests"] == 0
+    assert not landing_path(warehouse, "shop", "orders", DAY).exists()
+
+
+def test_lines_without_a_sku_land_unknown_skus_reject() -> None:
+    """Custom items and tips have no variant: Shopify's `LineItem.sku` is null (or blank)."""
+    order = {
+        "id": "gid://shopify/Order/7",
+        "name": "#1042",
+        "createdAt": "2026-03-02T10:00:00Z",
+        "updatedAt": "2026-03-02T10:00:00Z",
+    }
+    line = {"quantity": 1, "originalUnitPriceSet": {"shopMoney": {"amount": "5.00"}}}
+    without_sku = [
+        {**line, "id": f"gid://shopify/LineItem/{n}", "sku": sku}
+        for n, sku in enumerate((None, "", "  "))
+    ]
+    known = {**line, "id": "gid://shopify/LineItem/3", "sku": "SKU-1 "}
+    rows = shop.order_rows(order, [*without_sku, known])
+    shop.require_catalog_skus(rows, frozenset({"SKU-1"}))  # no error: all land
+    unknown = {**line, "id": "gid://shopify/LineItem/4", "sku": "XYZ"}
+    rows = shop.order_rows(order, [*without_sku, known, unknown])
+    with pytest.raises(shop.InvalidRecord) as raised:
+        shop.require_catalog_skus(rows, frozenset({"SKU-1"}))
+    assert raised.value.field == "sku"
+    assert raised.value.reason == (
+        "order #1042 line gid://shopify/LineItem/4: sku 'XYZ' is not in the landed catalog"
+    )
