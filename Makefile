@@ -48,7 +48,7 @@ dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHO
 manifest: install ## parse the dbt project (importing the definitions also does it when stale)
 	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"
 
-screenshots: install ## remake docs/asset-graph.png and docs/kpi-report.png (needs Debian's chromium)
+screenshots: install ## remake docs/asset-graph.png, kpi-report.png, kpi-scorecard.png, picking-sheet.png (needs Debian's chromium)
 	$(PY) scripts/screenshot_lineage.py
 	$(PY) scripts/screenshot_report.py
 

@@ -79,13 +79,15 @@ CSV_ENCODING = "utf-8-sig"
 #: Rows one store's sheet prints: what fits one A4 portrait page at a legible size with room to
 #: write in the "picked" column. A store with more candidates prints its first rows by priority
 #: and a line saying how many more its CSV holds (the rest can wait for the next day's sheet).
-PRINT_ROWS_PER_STORE = 24
+PRINT_ROWS_PER_STORE = 18
 
 PRINT_CSS = """
-section.store-sheet { break-after: page; page-break-after: always; }
+section.store-sheet:not(:last-of-type) { break-after: page; page-break-after: always; }
 section.store-sheet h2 { border-top: none; margin-top: 8px; }
-table.picking td, table.picking th { padding: 4px 6px; }
+section.store-sheet td, section.store-sheet th { padding: 4px 6px; }
 td[data-col="quantity_picked"] { min-width: 70px; border: 1px solid #9aa5b1; }
+td[data-col="sku"], td[data-col="barcode"] { white-space: nowrap; }
+td[data-col="product_name"] { min-width: 42mm; }
 p.more { font-weight: 600; color: #8a1c1c; }
 p.signoff { margin-top: 14px; color: var(--muted); }
 @page { size: A4 portrait; margin: 10mm; }
@@ -99,6 +101,7 @@ p.signoff { margin-top: 14px; color: var(--muted); }
   table { width: 100%; margin: 0; }
   th { font-size: 8.5pt; white-space: normal; }
   tr { break-inside: avoid; page-break-inside: avoid; }
+  section.store-sheet td { height: 8mm; }  /* room to write the quantity picked */
   th, td { color: #000; }
 }
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -147,7 +148,10 @@ def test_html_prints_one_a4_page_per_store(built) -> None:
     document = sheets.html_path.read_text(encoding="utf-8")
     assert "@page { size: A4 portrait; margin: 10mm; }" in document
     assert "@media print" in document
-    assert "section.store-sheet { break-after: page; page-break-after: always; }" in document
+    assert (  # after every store but the last: no blank page at the end
+        "section.store-sheet:not(:last-of-type) { break-after: page; page-break-after: always; }"
+        in document
+    )
     stores = set(_expected(fixture)["store_id"])
     assert document.count('<section class="store-sheet"') == len(stores) == 5
     assert document.count("<h2>Picking sheet — ") == len(stores)
@@ -197,8 +201,43 @@ def test_a_store_with_more_candidates_than_a_page_prints_the_first_by_priority(
     sheets = build_picking_sheets(write_published(tmp_path, tables=tables).warehouse_dir)
     document = sheets.html_path.read_text(encoding="utf-8")
     printed = parse(document).tables["picking-PAR-MARAIS"]
-    assert [int(r["priority_rank"]) for r in printed] == list(range(1, 25))
-    assert 'data-more="6"' in document
-    assert "+ 6 more candidate(s) after rank 24, not printed" in document
+    assert [int(r["priority_rank"]) for r in printed] == list(range(1, 19))
+    assert 'data-more="12"' in document
+    assert "+ 12 more candidate(s) after rank 18, not printed" in document
     assert "all are in PAR-MARAIS.csv" in document
     assert len(_read(sheets.store_files["PAR-MARAIS"])) == 30  # the CSV keeps every candidate
+
+
+def _screenshot_module():
+    path = Path(__file__).resolve().parents[2] / "scripts" / "screenshot_report.py"
+    spec = importlib.util.spec_from_file_location("screenshot_report", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_chromium_prints_one_a4_page_per_store(tmp_path: Path) -> None:
+    """Debian's Chromium prints the sheets; a store with 30 candidates still takes one page."""
+    import pypdfium2
+
+    tables = build_tables()
+    mart = tables["mart_store_picking_candidates"]
+    run = mart[mart["as_of_date"] == mart["as_of_date"].max()]
+    crowded = [
+        run.iloc[0].to_dict() | {"store_id": "PAR-MARAIS", "sku": f"EXTRA-{n:02d}"}
+        for n in range(30)
+    ]
+    frame = pd.concat([run, pd.DataFrame(crowded)], ignore_index=True)
+    tables["mart_store_picking_candidates"] = frame.assign(priority_rank=range(1, len(frame) + 1))
+    sheets = build_picking_sheets(write_published(tmp_path / "wh", tables=tables).warehouse_dir)
+    screenshot = _screenshot_module()
+    assert screenshot.chromium_binary() is not None, "chromium is not installed"
+    pdf = screenshot.print_to_pdf(sheets.html_path, tmp_path / "sheets.pdf")
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        assert len(document) == len(sheets.per_store) == 5
+        width, height = document[0].get_size()  # points: A4 is 210 x 297 mm
+        assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
+    finally:
+        document.close()
