@@ -166,8 +166,8 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _zones(zones: pd.Series) -> pd.Series:
-    """The mart's read point names (`backroom, sales_floor`) as a person reads them."""
-    return _text(zones).str.replace("_", " ")
+    """The mart's read point names (`BACKROOM, SALES_FLOOR`) as a person reads them."""
+    return _text(zones).str.lower().str.replace("_", " ")
 
 
 def picking_sheet(

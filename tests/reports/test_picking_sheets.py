@@ -167,7 +167,7 @@ def test_printed_colour_size_zone_and_ean_of_a_fixture_sku(tmp_path: Path) -> No
     mart = tables["mart_store_picking_candidates"]
     row = mart[mart["as_of_date"] == mart["as_of_date"].max()].iloc[[0]]
     row = row.assign(sku="SNK-0515-WHT-41", store_id="LYO-PRESQUILE", priority_rank=1)
-    row = row.assign(last_count_zones="backroom, sales_floor", unit_price=107.5)
+    row = row.assign(last_count_zones="BACKROOM, SALES_FLOOR", unit_price=107.5)
     tables["mart_store_picking_candidates"] = row.assign(transferable_qty=3)
     sheets = build_picking_sheets(write_published(tmp_path, tables=tables).warehouse_dir)
     printed = parse(sheets.html_path.read_text(encoding="utf-8")).tables["picking-LYO-PRESQUILE"]
