@@ -54,7 +54,7 @@ SHOTS_DIR ?= /tmp/retail-pipeline-screenshots
 SHOTS_START ?= $(shell date -u -d '40 days ago' +%F)
 SHOTS_ENV = WAREHOUSE_DIR=$(SHOTS_DIR) PIPELINE_START_DATE=$(SHOTS_START) DAGSTER_HOME=$(SHOTS_DIR)/dagster_home
 
-screenshots: install ## remake the README's pictures from a fresh demo warehouse (needs Debian's chromium)
+screenshots: install ## remake the README's pictures (UI, report, scorecard, picking sheet) from a fresh demo (needs chromium)
 	rm -rf $(SHOTS_DIR)
 	$(SHOTS_ENV) $(PY) -m orchestration.demo --start $(SHOTS_START)
 	$(SHOTS_ENV) $(PY) scripts/screenshot_lineage.py

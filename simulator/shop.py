@@ -45,7 +45,7 @@ from simulator.orders import (
     OrderDay,
 )
 from simulator.stock import split_available, warehouse_available, warehouse_locations
-from simulator.world import CATEGORIES, CURRENCY, SHOP_DOMAIN, VAT_RATE, World
+from simulator.world import CATEGORIES, CURRENCY, ONE_SIZE, SHOP_DOMAIN, VAT_RATE, Catalog, World
 
 ORDER_GID = 5_500_000_000_000
 LINE_GID = 13_000_000_000_000
@@ -562,7 +562,8 @@ class ShopApi:
             "id": f"gid://shopify/ProductVariant/{int(cat.variant_num[i])}",
             "sku": cat.sku[i],
             "barcode": cat.barcode[i],
-            "title": cat.size[i],
+            "title": " / ".join(o["value"] for o in selected_options(cat, i)),
+            "selectedOptions": selected_options(cat, i),
             "price": self._sku_price[i],
             "product": {
                 "id": f"gid://shopify/Product/{int(cat.product_num[i])}",
@@ -576,6 +577,16 @@ class ShopApi:
                 "inventoryLevels": _levels_connection(levels, level_page, 0),
             },
         }
+
+
+def selected_options(cat: Catalog, i: int) -> list[Record]:
+    """The variant's `selectedOptions`, named as its brand's shop names them; a one-size
+    accessory has a colour only."""
+    colour_name, size_name = cat.option_names[i]
+    options = [{"name": colour_name, "value": cat.colour[i]}]
+    if cat.size[i] != ONE_SIZE:
+        options.append({"name": size_name, "value": cat.size[i]})
+    return options
 
 
 def answered_version(requested: str) -> str:

@@ -57,6 +57,16 @@ BRANDS: tuple[tuple[str, str], ...] = (
     ("KAZE", "Kaze"),
 )
 UPC_BRAND = "BRKL"
+# How each brand's shop names the variant options: merchants name them freely (Shopify has no
+# fixed "colour" or "size" field), so the demo serves the spellings the extractor must recognise.
+OPTION_NAMES: dict[str, tuple[str, str]] = {
+    "BRKL": ("Color", "Size"),
+    "SOLE": ("Couleur", "Taille"),
+}
+DEFAULT_OPTION_NAMES = ("Colour", "Size")
+COLOURS = ("Black", "Navy", "Ecru", "Olive", "Burgundy", "Camel", "Grey marl", "Sky blue", "White")
+COLOURS_FR = ("Noir", "Marine", "Écru", "Olive", "Bordeaux", "Camel", "Gris chiné", "Ciel", "Blanc")
+ONE_SIZE = "OS"  # accessories: one variant per colour, no size option
 OWN_ITEM_REF_START = 10_000  # item refs 1xxxx..: never equal to a store GLN
 
 ADJECTIVES = (
@@ -95,6 +105,8 @@ class Catalog:
 
     sku: list[str]
     size: list[str]
+    colour: list[str]  # one colour per style, in the brand's language
+    option_names: list[tuple[str, str]]  # the brand's (colour, size) option names
     style: np.ndarray  # style index
     category: np.ndarray  # index into CATEGORIES
     brand: list[str]  # vendor name
@@ -165,6 +177,17 @@ def _category_assignment(rng: np.random.Generator, skus: int) -> list[int]:
     return cats
 
 
+def style_colour(style: int, brand_code: str) -> str:
+    """The style's colour, from its index (not the random stream: adding colours to the catalog
+    must not change any other simulated number)."""
+    names = (
+        COLOURS_FR
+        if OPTION_NAMES.get(brand_code, DEFAULT_OPTION_NAMES)[0] == "Couleur"
+        else COLOURS
+    )
+    return names[(style * 5 + 2) % len(names)]
+
+
 def build_catalog(seed: int, skus: int) -> Catalog:
     rng = generator(seed, 0, Stream.CATALOG)
     style_cats = _category_assignment(rng, skus)
@@ -173,6 +196,8 @@ def build_catalog(seed: int, skus: int) -> Catalog:
         for k in (
             "sku",
             "size",
+            "colour",
+            "option_names",
             "style",
             "category",
             "brand",
@@ -205,6 +230,8 @@ def build_catalog(seed: int, skus: int) -> Catalog:
             item_ref[code] += 1
             rows["sku"].append(f"{code}-{cat.code}-{style:04d}-{size}")
             rows["size"].append(size)
+            rows["colour"].append(style_colour(style, code))
+            rows["option_names"].append(OPTION_NAMES.get(code, DEFAULT_OPTION_NAMES))
             rows["style"].append(style)
             rows["category"].append(c)
             rows["brand"].append(vendor)
@@ -227,6 +254,8 @@ def build_catalog(seed: int, skus: int) -> Catalog:
     return Catalog(
         sku=rows["sku"],
         size=rows["size"],
+        colour=rows["colour"],
+        option_names=rows["option_names"],
         style=style,
         category=category,
         brand=rows["brand"],

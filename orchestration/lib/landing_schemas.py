@@ -93,6 +93,8 @@ SHOP_PRODUCT_VARIANTS = _schema(
     pa.field("product_title", pa.string()),
     pa.field("vendor", pa.string()),  # the brand
     pa.field("product_type", pa.string()),  # the category
+    pa.field("colour", pa.string()),  # selectedOptions value named like a colour (shop.py)
+    pa.field("size", pa.string()),  # selectedOptions value named like a size
     pa.field("unit_cost", MONEY),
     pa.field("warehouse_available_qty", pa.int64()),
     pa.field("snapshot_at", UTC_TIMESTAMP, nullable=False),  # when the stock was read

@@ -64,8 +64,9 @@ def kpi_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"python", "csv"},
     description=(
-        "Store picking sheets of the run's day: one CSV per store, one combined CSV and a "
-        "one-page HTML view under published/picking/{as_of_date}/, in priority order."
+        "Store picking sheets of the run's day: one CSV per store, one combined CSV and an "
+        "HTML page printing one A4 sheet per store under published/picking/{as_of_date}/, in "
+        "priority order."
     ),
 )
 def store_picking_sheets(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -23,6 +23,13 @@ GREEN = "#2e7d32"
 RED = "#c62828"
 BLUE = "#1a5fb4"
 GREY = "#9aa5b1"
+LIGHT_GREY = "#c3cad3"
+# A period's figures: final, provisional (complete, but refunds can still arrive) or incomplete
+# (a source did not cover all of it). Only final periods are drawn as the trend.
+FINAL, PROVISIONAL, INCOMPLETE = "final", "provisional", "incomplete"
+STATE_SYMBOLS = {FINAL: "circle", PROVISIONAL: "circle-open", INCOMPLETE: "x-open"}
+STATE_PATTERNS = {FINAL: "", PROVISIONAL: "/", INCOMPLETE: "x"}
+PALE = {RED: "#eba8a8", GREEN: "#a9cfab"}  # the sign colours of a bar that is not final
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -83,10 +90,14 @@ def trend_figure(
     """Small multiples, one panel per KPI over the same periods (months or weeks).
 
     Margin after ad spend is drawn as bars coloured by sign because its message is the sign
-    (the team is paid on it); the other KPIs are lines.
+    (the team is paid on it); the other KPIs are lines. `frame["state"]` (FINAL, PROVISIONAL,
+    INCOMPLETE) says which periods are settled: the trend line stops at the last final period
+    and the others are drawn apart, grey and dashed (bars: pale and hatched), so that a
+    provisional dip or jump never reads as a trend.
     """
     if frame.empty:
         return None
+    states = frame["state"].astype(str).tolist()
     rows = -(-len(kpis) // cols)
     fig = make_subplots(
         rows=rows,
@@ -100,25 +111,73 @@ def trend_figure(
         row, col = index // cols + 1, index % cols + 1
         values = pd.to_numeric(frame[kpi.column], errors="coerce")
         if kpi.column == "margin_after_ad_spend":
-            colours = [RED if v < 0 else GREEN for v in values.fillna(0)]
-            trace: go.BaseTraceType = go.Bar(
-                x=labels, y=values, marker_color=colours, name=kpi.label, showlegend=False
-            )
+            traces = [_margin_bars(labels, values, states, kpi.label)]
         else:
-            trace = go.Scatter(
-                x=labels,
-                y=values,
-                mode="lines+markers",
-                line={"color": BLUE, "width": 2},
-                name=kpi.label,
-                showlegend=False,
-                connectgaps=False,
-            )
-        fig.add_trace(trace, row=row, col=col)
+            traces = _trend_lines(labels, values, states, kpi.label)
+        for trace in traces:
+            fig.add_trace(trace, row=row, col=col)
         fig.update_yaxes(row=row, col=col, **_axis_format(kpi.kind, currency))
         fig.update_xaxes(row=row, col=col, type="category", tickangle=-45, tickfont={"size": 10})
     fig.update_annotations(font_size=13)
     return fig
+
+
+def _margin_bars(labels: list[str], values: pd.Series, states: list[str], name: str) -> go.Bar:
+    """Bars coloured by sign; a period that is not final is pale and hatched."""
+    colours = []
+    for value, state in zip(values.fillna(0), states, strict=True):
+        colour = RED if value < 0 else GREEN
+        colours.append(colour if state == FINAL else PALE[colour])
+    return go.Bar(
+        x=labels,
+        y=values,
+        marker={
+            "color": colours,
+            "pattern": {"shape": [STATE_PATTERNS[s] for s in states], "fgcolor": GREY},
+        },
+        customdata=states,
+        hovertemplate="%{x}: %{y:,.0f} (%{customdata})<extra></extra>",
+        name=name,
+        showlegend=False,
+    )
+
+
+def _trend_lines(
+    labels: list[str], values: pd.Series, states: list[str], name: str
+) -> list[go.Scatter]:
+    """The final periods as the trend (blue, solid), the others apart (grey, dashed)."""
+    final = pd.Series([s == FINAL for s in states], index=values.index)
+    lines = [
+        go.Scatter(
+            x=labels,
+            y=values.where(final),
+            mode="lines+markers",
+            line={"color": BLUE, "width": 2},
+            name=name,
+            showlegend=False,
+            connectgaps=False,
+        )
+    ]
+    if (~final).any():
+        lines.append(
+            go.Scatter(
+                x=labels,
+                y=values.where(~final),
+                mode="lines+markers",
+                line={"color": GREY, "width": 2, "dash": "dash"},
+                marker={
+                    "symbol": [STATE_SYMBOLS[s] for s in states],
+                    "size": 8,
+                    "color": [LIGHT_GREY if s == INCOMPLETE else GREY for s in states],
+                },
+                customdata=states,
+                hovertemplate="%{x}: %{y} (%{customdata})<extra></extra>",
+                name=f"{name} (not final)",
+                showlegend=False,
+                connectgaps=False,
+            )
+        )
+    return lines
 
 
 def channel_figure(channels: pd.DataFrame, currency: str) -> go.Figure | None:

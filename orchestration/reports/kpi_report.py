@@ -8,6 +8,10 @@ The only numbers computed here are re-aggregations the marts do not publish at t
 weekly KPIs from mart_kpi_daily and 28-day totals from the channel and campaign marts. They are
 recomputed as ratios of sums, with the formulas of marts.md (conversion = orders / sessions over
 the week, never a mean of daily rates).
+
+Provisional and incomplete figures are shown as such, from the flags the marts publish
+(is_complete / is_final, the scorecard's `provisional` status): greyed, hatched or dashed, with a
+legend, and never drawn as part of a trend. A week's flags combine its days' published flags.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from orchestration.lib.retention import prune_oldest, retention_runs
 from orchestration.reports import charts
@@ -94,10 +99,10 @@ TREND_MONTHS = 13
 TREND_WEEKS = 8
 
 SCORECARD_COLUMNS = ("period_start", "kpi", "owner", "actual", "baseline", "target")
-SCORECARD_COLUMNS += ("attainment", "status")
+SCORECARD_COLUMNS += ("attainment", "status", "is_complete_period", "is_final_period")
 DAILY_COLUMNS = ("date", "sessions", "orders", "net_revenue", "new_customers", "ad_spend")
 DAILY_COLUMNS += ("contribution_margin", "margin_after_ad_spend", "units_per_order")
-DAILY_COLUMNS += ("return_rate", "tickets", "csat")
+DAILY_COLUMNS += ("return_rate", "tickets", "csat", "is_complete", "is_final")
 CHANNEL_COLUMNS = ("date", "channel", "sessions", "orders", "new_customers", "net_revenue")
 CHANNEL_COLUMNS += ("contribution_margin", "ad_spend", "margin_after_ad_spend", "is_unprofitable")
 CAMPAIGN_COLUMNS = ("date", "platform", "campaign_id", "spend", "margin_after_ad_spend")
@@ -169,6 +174,7 @@ def load_report_data(db_path: Path) -> ReportData:
     checks = {
         "mart_kpi_scorecard": SCORECARD_COLUMNS,
         "mart_kpi_daily": DAILY_COLUMNS,
+        "mart_kpi_monthly": ("is_complete", "is_final"),
         "mart_channel_daily": CHANNEL_COLUMNS,
         "mart_campaign_daily": CAMPAIGN_COLUMNS,
         "mart_support_hourly": HOURLY_COLUMNS,
@@ -207,18 +213,47 @@ def ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Se
     return float("nan") if not denominator else numerator / denominator
 
 
+def period_states(is_complete: pd.Series, is_final: pd.Series) -> pd.Series:
+    """charts.FINAL / PROVISIONAL / INCOMPLETE from the published flags (null reads as false:
+    a flag nobody set is no proof that a period is settled)."""
+    complete = is_complete.astype("boolean").fillna(False).astype(bool)
+    final = is_final.astype("boolean").fillna(False).astype(bool)
+    states = pd.Series(charts.PROVISIONAL, index=is_complete.index, dtype="object")
+    states[final & complete] = charts.FINAL
+    states[~complete] = charts.INCOMPLETE
+    return states
+
+
+def maturity_days() -> int:
+    """The dbt project's var maturity_days: how long figures stay provisional. The marts publish
+    each period's flag but not the window, and the legend must say how long to wait."""
+    from orchestration.dbt.project import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["maturity_days"])
+
+
 def latest_scorecard(scorecard: pd.DataFrame, report_date: date | None) -> pd.DataFrame:
-    """The latest period of each KPI (up to the report day), in the director's order."""
+    """Per KPI (up to the report day, in the director's order): its latest final period, the
+    settled verdict, and its latest period when that one is still provisional (the verdict so
+    far). Showing only the latest would show nothing settled for the whole maturity window."""
     if scorecard.empty:
         return scorecard.assign(_order=[])
     frame = scorecard.copy()
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     if report_date is not None:
         frame = frame[frame["period_start"] <= pd.Timestamp(report_date)]
-    latest = frame.sort_values("period_start").groupby("kpi", as_index=False).tail(1)
+    frame = frame.sort_values("period_start")
+    final = frame["is_final_period"].astype("boolean").fillna(False).astype(bool)
+    shown = pd.concat(
+        [
+            frame[final].groupby("kpi", as_index=False).tail(1),
+            frame.groupby("kpi", as_index=False).tail(1),
+        ]
+    ).drop_duplicates(["kpi", "period_start"])
     rank = {kpi: i for i, kpi in enumerate(KPI_ORDER)}
-    latest = latest.assign(_order=latest["kpi"].map(lambda k: rank.get(k, len(rank))))
-    return latest.sort_values(["_order", "kpi"]).reset_index(drop=True)
+    shown = shown.assign(_order=shown["kpi"].map(lambda k: rank.get(k, len(rank))))
+    return shown.sort_values(["_order", "kpi", "period_start"]).reset_index(drop=True)
 
 
 def monthly_trend(monthly: pd.DataFrame, report_date: date | None, months: int) -> pd.DataFrame:
@@ -231,6 +266,7 @@ def monthly_trend(monthly: pd.DataFrame, report_date: date | None, months: int) 
     if report_date is not None:
         frame = frame[frame["month_start"] <= pd.Timestamp(report_date)]
     frame = frame.sort_values("month_start").tail(months).reset_index(drop=True)
+    frame["state"] = period_states(frame["is_complete"], frame["is_final"])
     frame["label"] = frame["month_start"].dt.strftime("%b %Y")
     if report_date is not None and len(frame):
         month_end = (pd.Timestamp(report_date) + pd.offsets.MonthEnd(0)).date()
@@ -250,6 +286,8 @@ def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd
     mart does not publish: the week's CSAT is weighted by the day's tickets, exact when the
     share of rated tickets is the same every day of the week. When the mart publishes the
     additive counts (`units`, `refunded_units`, `good_ratings`, `bad_ratings`) they are used.
+    A week is complete when its 7 days are in the mart (its calendar holds complete days only)
+    and flagged complete, final when the 7 are flagged final.
     """
     if report_date is None:
         return pd.DataFrame(columns=["week_start", "label", *[k.column for k in TREND_KPIS]])
@@ -290,6 +328,8 @@ def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd
             "refunded_units": refunded,
             "good": good,
             "rated": rated,
+            "complete_days": frame["is_complete"].astype("boolean").fillna(False).astype(int),
+            "final_days": frame["is_final"].astype("boolean").fillna(False).astype(int),
         }
     )
     weekly = sums.groupby("week_start").sum(min_count=1)
@@ -301,6 +341,7 @@ def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd
     weekly["return_rate"] = ratio(weekly["refunded_units"], weekly["units"])
     weekly["csat"] = ratio(weekly["good"], weekly["rated"])
     weekly["is_partial"] = weekly["days"].fillna(0) < 7
+    weekly["state"] = period_states(weekly["complete_days"] == 7, weekly["final_days"] == 7)
     weekly["label"] = [
         f"{ws:%d %b}{' (partial)' if partial else ''}"
         for ws, partial in zip(weekly["week_start"], weekly["is_partial"], strict=True)
@@ -394,6 +435,39 @@ def stockout_by_sku(stockouts: pd.DataFrame, products: pd.DataFrame) -> pd.DataF
 # --------------------------------------------------------------------------- rendering
 
 
+def flags_legend(maturity: int) -> str:
+    """What the greyed figures mean, next to every table or chart that shows some."""
+    return (
+        '<div class="legend flags-legend">'
+        '<span><span class="swatch final"></span>final: settled, drawn as the trend</span>'
+        '<span><span class="swatch provisional"></span>provisional: refunds can still arrive '
+        f"(maturity window {maturity} days)</span>"
+        '<span><span class="swatch incomplete"></span>incomplete: a source did not cover this '
+        "period</span></div>"
+    )
+
+
+def _scorecard_row_class(row: dict) -> str:
+    """Greyed rows: a provisional status, or a period a source did not fully cover."""
+    classes = []
+    if row.get("status") == "provisional":
+        classes.append("provisional")
+    complete = row.get("is_complete_period")
+    if complete is not None and not bool(complete):
+        classes.append("incomplete")
+    return " ".join(classes)
+
+
+def _status_cell(row: dict) -> str:
+    """The status badge; a provisional one also says where the KPI is heading so far."""
+    badge = status_badge(str(row["status"]))
+    tracking = row.get("tracking_status")
+    if row["status"] == "provisional" and tracking:
+        so_far = html.escape(str(tracking).replace("_", " "))
+        badge += f' <span class="so-far">so far: {so_far}</span>'
+    return badge
+
+
 def _scorecard_columns(currency: str) -> list[Column]:
     def kpi_value(key: str) -> Column:
         def cell(row: dict) -> str:
@@ -411,7 +485,7 @@ def _scorecard_columns(currency: str) -> list[Column]:
         kpi_value("target"),
         kpi_value("baseline"),
         Column("attainment", "Attainment", "pct"),
-        Column("status", "Status", "text", lambda row: status_badge(str(row["status"]))),
+        Column("status", "Status", "text", _status_cell),
     ]
 
 
@@ -424,12 +498,17 @@ def scorecard_section(data: ReportData, currency: str) -> str:
     if latest.empty:
         return '<p class="empty" id="scorecard-table">No scorecard rows in this publication.</p>'
     rows = _records(latest.assign(period_start=latest["period_start"].dt.date))
-    table = html_table(rows, _scorecard_columns(currency), "scorecard-table", currency=currency)
-    note = (
-        "Latest period of each KPI of the seed <code>kpi_targets</code> "
-        "(mart_kpi_scorecard). Attainment = actual / target."
+    table = html_table(
+        rows, _scorecard_columns(currency), "scorecard-table", _scorecard_row_class, currency
     )
-    return f'<p class="note">{note}</p>{table}'
+    note = (
+        "Each KPI of the seed <code>kpi_targets</code> (mart_kpi_scorecard): its latest final "
+        "period and, greyed, its latest provisional one with the verdict so far. "
+        "Attainment = actual / target."
+    )
+    greyed = any(_scorecard_row_class(row) for row in rows)
+    legend = flags_legend(maturity_days()) if greyed else ""
+    return f'<p class="note">{note}</p>{legend}{table}'
 
 
 def trends_section(data: ReportData, currency: str) -> str:
@@ -445,10 +524,13 @@ def trends_section(data: ReportData, currency: str) -> str:
         "Weekly values are recomputed from mart_kpi_daily as ratios of the week's sums "
         "(conversion = orders / sessions of the week); CSAT is weighted by the day's tickets "
         "because the daily mart publishes no rating counts. Monthly values are mart_kpi_monthly "
-        "as published."
+        "as published. The trend is the final periods (blue); provisional and incomplete ones "
+        "are drawn apart (grey, dashed; bars pale and hatched) and are not a trend yet."
     )
+    shown = pd.concat([monthly.get("state", pd.Series()), weekly.get("state", pd.Series())])
+    legend = flags_legend(maturity_days()) if (shown != charts.FINAL).any() else ""
     return (
-        f"<h3>Last {TREND_MONTHS} months</h3>{monthly_div}"
+        f"{legend}<h3>Last {TREND_MONTHS} months</h3>{monthly_div}"
         f"<h3>Last {TREND_WEEKS} weeks (Monday start)</h3>{weekly_div}"
         f'<p class="note">{note}</p>'
     )
@@ -642,6 +724,7 @@ def render_report(data: ReportData, currency: str = "€") -> str:
 def scorecard_markdown(data: ReportData, currency: str = "€") -> tuple[str, int]:
     """The scorecard as a markdown table for the Dagster UI, with a status dot per row."""
     dots = {"on_track": "🟢", "at_risk": "🟠", "off_track": "🔴", "no_data": "⚪"}
+    dots["provisional"] = "⏳"
     latest = latest_scorecard(data.scorecard, data.report_date)
     rows: list[Sequence[str]] = []
     for row in _records(latest):

@@ -1,20 +1,20 @@
 """Store picking sheets: what each store should pick off its shelves and send to the web shop.
 
-Built from mart_store_picking_candidates of the run's day D only (plus dim_products and
-dim_stores for names), in the mart's priority order: the mart owns the selection and the
-ranking, this module only turns rows into something a store employee can act on.
+Built from mart_store_picking_candidates of the run's day D only (plus dim_products for the
+barcode, colour and size, and dim_stores for names), in the mart's priority order: the mart owns
+the selection and the ranking, this module only turns rows into something a store employee can
+act on.
 
 Output, per as_of_date D, swapped in as one directory (never half written):
   published/picking/{D}/{store_id}.csv   one per store with candidates
   published/picking/{D}/all_stores.csv   every candidate, by priority_rank
-  published/picking/{D}/index.html       the same, one table per store
+  published/picking/{D}/index.html       the sheets to print: one A4 page per store
 CSVs are UTF-8 with a BOM so that Excel shows store and product names with accents correctly.
 """
 
 from __future__ import annotations
 
 import html
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,24 +37,31 @@ from orchestration.reports.published import (
     safe_name,
     write_text_atomic,
 )
-from orchestration.reports.render import Column, Kind, html_table, markdown_table, page
+from orchestration.reports.render import Column, html_table, markdown_table, page
 
 SHEET_COLUMNS = (
     "priority_rank",
     "store_id",
     "store_name",
+    "gtin",
+    "barcode",
     "sku",
     "product_name",
+    "colour",
     "size",
-    "category",
+    "zone",
     "quantity_to_send",
+    "online_price",
+    "quantity_picked",
     "on_hand_qty",
+    "category",
     "reason",
 )
 CANDIDATE_COLUMNS = (
     "as_of_date",
     "store_id",
     "sku",
+    "gtin",
     "product_name",
     "category",
     "on_hand_qty",
@@ -62,22 +69,42 @@ CANDIDATE_COLUMNS = (
     "days_since_last_depletion",
     "online_stockout",
     "transferable_qty",
+    "unit_price",
     "priority_rank",
+    "last_count_zones",
 )
 COMBINED_CSV = "all_stores.csv"
 HTML_VIEW = "index.html"
 CSV_ENCODING = "utf-8-sig"
+#: Rows one store's sheet prints: what fits one A4 portrait page at a legible size with room to
+#: write in the "picked" column. A store with more candidates prints its first rows by priority
+#: and a line saying how many more its CSV holds (the rest can wait for the next day's sheet).
+PRINT_ROWS_PER_STORE = 18
 
-# Sizes recognised at the end of a sku or product name (dim_products has no size column).
-LETTER_SIZES = frozenset(
-    {"XXXS", "XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL", "2XL", "3XL", "4XL", "5XL"}
-    | {"TU", "OS", "ONESIZE"}
-)
-_SIZE_PATTERNS = (
-    re.compile(r"^(2[4-9]|[3-5]\d|60)(\.5)?$"),  # EU clothing 32-56, shoes 35-47, waist 24-40
-    re.compile(r"^W\d{2}L\d{2}$"),  # jeans W32L34
-    re.compile(r"^\d{1,2}(Y|A|ANS|M)$"),  # kids 8Y / 8A / 8ANS, babies 18M
-)
+PRINT_CSS = """
+section.store-sheet:not(:last-of-type) { break-after: page; page-break-after: always; }
+section.store-sheet h2 { border-top: none; margin-top: 8px; }
+section.store-sheet td, section.store-sheet th { padding: 4px 6px; }
+td[data-col="quantity_picked"] { min-width: 70px; border: 1px solid #9aa5b1; }
+td[data-col="sku"], td[data-col="barcode"] { white-space: nowrap; }
+td[data-col="product_name"] { min-width: 42mm; }
+p.more { font-weight: 600; color: #8a1c1c; }
+p.signoff { margin-top: 14px; color: var(--muted); }
+@page { size: A4 portrait; margin: 10mm; }
+@media print {
+  body { padding: 0; font-size: 9.5pt; }
+  nav, .screen-only { display: none; }
+  .banner { margin: 0 0 4px; padding: 3px 6px; font-size: 9pt; }
+  h1 { display: none; }
+  h2 { font-size: 13pt; margin: 0 0 4px; padding: 0; }
+  p.note { font-size: 8.5pt; margin: 2px 0 4px; }
+  table { width: 100%; margin: 0; }
+  th { font-size: 8.5pt; white-space: normal; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  section.store-sheet td { height: 8mm; }  /* room to write the quantity picked */
+  th, td { color: #000; }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -91,27 +118,6 @@ class PickingSheets:
     as_of_date: date | None
     publication: Publication
     per_store: pd.DataFrame  # store_id, store_name, candidates, units_to_send
-
-
-def is_size(token: str) -> bool:
-    token = token.strip().upper()
-    return token in LETTER_SIZES or any(p.match(token) for p in _SIZE_PATTERNS)
-
-
-def size_from_sku(sku: str | None, product_name: str | None = None) -> str:
-    """The size a sku ends with (`TSH-0012-BLU-M` -> `M`), else the product name's, else "".
-
-    Shop skus for fashion variants conventionally end with the size; dim_products carries no
-    size column, so this is the only place it can come from. An unrecognised suffix gives ""
-    rather than a guess: a wrong size sends the wrong item.
-    """
-    for text in (sku, product_name):
-        if not text:
-            continue
-        tokens = [t for t in re.split(r"[-_/\s(),]+", str(text)) if t]
-        if tokens and is_size(tokens[-1]):
-            return tokens[-1].upper()
-    return ""
 
 
 def _whole(value: object) -> int | None:
@@ -154,12 +160,28 @@ def _store_label(store_id: str, name: object, gln: object) -> str:
     return f"(not in stores seed{suffix})"
 
 
+def _text(series: pd.Series) -> pd.Series:
+    """Strings with nulls as "" (an empty cell on the sheet, never "nan" or "None")."""
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _zones(zones: pd.Series) -> pd.Series:
+    """The mart's read point names (`BACKROOM, SALES_FLOOR`) as a person reads them."""
+    return _text(zones).str.lower().str.replace("_", " ")
+
+
 def picking_sheet(
     candidates: pd.DataFrame, products: pd.DataFrame, stores: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per candidate with the sheet's columns, sorted by priority_rank."""
+    """One row per candidate with the sheet's columns, sorted by priority_rank.
+
+    Everything comes from the published columns: the mart gives the GTIN, the zones, the
+    quantity (transferable_qty) and the online price (unit_price, excluding tax like every
+    published amount); dim_products adds the label's barcode and the colour and size landed
+    from the catalog's options. "quantity_picked" is left empty, to be written by hand.
+    """
     require_columns(candidates, "mart_store_picking_candidates", CANDIDATE_COLUMNS)
-    require_columns(products, "dim_products", ("sku",))
+    require_columns(products, "dim_products", ("sku", "barcode", "colour", "size"))
     require_columns(stores, "dim_stores", ("store_id", "store_name"))
     frame = candidates.sort_values("priority_rank", kind="stable").reset_index(drop=True)
     store_cols = ["store_id", "store_name", *(["gln"] if "gln" in stores.columns else [])]
@@ -168,14 +190,9 @@ def picking_sheet(
         on="store_id",
         how="left",
     )
-    if "size" in products.columns:
-        sizes = frame[["sku"]].merge(products[["sku", "size"]].drop_duplicates("sku"), how="left")
-        size = sizes["size"].fillna("").astype(str)
-    else:
-        size = pd.Series(
-            [size_from_sku(s, n) for s, n in zip(frame["sku"], frame["product_name"], strict=True)],
-            dtype="object",
-        )
+    frame = frame.merge(
+        products[["sku", "barcode", "colour", "size"]].drop_duplicates("sku"), on="sku", how="left"
+    )
     gln = frame["gln"] if "gln" in frame.columns else pd.Series([None] * len(frame))
     sheet = pd.DataFrame(
         {
@@ -185,12 +202,18 @@ def picking_sheet(
                 _store_label(s, n, g)
                 for s, n, g in zip(frame["store_id"], frame["_name"], gln, strict=True)
             ],
+            "gtin": _text(frame["gtin"]),
+            "barcode": _text(frame["barcode"]),
             "sku": frame["sku"].astype(str),
-            "product_name": frame["product_name"].fillna("").astype(str),
-            "size": size.to_numpy(),
-            "category": frame["category"].fillna("").astype(str),
+            "product_name": _text(frame["product_name"]),
+            "colour": _text(frame["colour"]),
+            "size": _text(frame["size"]),
+            "zone": _zones(frame["last_count_zones"]),
             "quantity_to_send": frame["transferable_qty"].astype("int64"),
+            "online_price": pd.to_numeric(frame["unit_price"], errors="coerce"),
+            "quantity_picked": "",
             "on_hand_qty": frame["on_hand_qty"].astype("int64"),
+            "category": _text(frame["category"]),
             "reason": [
                 pick_reason(o, c, d)
                 for o, c, d in zip(
@@ -216,34 +239,67 @@ def per_store_counts(sheet: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: The printed columns, in the order a person works: find (zone, product, colour, size), scan
+#: (EAN), send (quantity), then write what was actually picked.
+PRINT_COLUMNS = (
+    Column("priority_rank", "#", "int"),
+    Column("zone", "Zone"),
+    Column("product_name", "Product"),
+    Column("colour", "Colour"),
+    Column("size", "Size"),
+    Column("barcode", "EAN / GTIN", cell=lambda row: html.escape(row["barcode"] or row["gtin"])),
+    Column("sku", "SKU"),
+    Column("online_price", "Online price (excl. tax)", "money"),
+    Column("quantity_to_send", "To send", "int"),
+    Column("quantity_picked", "Picked"),
+)
+
+
+def store_sheet_html(rows: pd.DataFrame, as_of: date | None, pub: Publication) -> str:
+    """One store's printed page: its first PRINT_ROWS_PER_STORE candidates by priority, and a
+    line saying how many more the CSV holds when the store has more."""
+    store_id = str(rows["store_id"].iloc[0])
+    name = rows["store_name"].iloc[0]
+    shown = rows.head(PRINT_ROWS_PER_STORE)
+    units = int(rows["quantity_to_send"].sum())
+    parts = [
+        f'<section class="store-sheet" id="store-{html.escape(safe_name(store_id))}">',
+        '<div class="banner demo">DEMO DATA — simulated retailer</div>' if pub.is_demo else "",
+        f"<h2>Picking sheet — {html.escape(name)} ({html.escape(store_id)}) — "
+        f"{as_of or 'no run day'}</h2>",
+        f'<p class="note">{len(rows)} item(s), {units} unit(s) to send to the web warehouse · '
+        "pick in priority order (1 = first: online stockouts, then the biggest margin) · "
+        f"write the quantity actually picked · run {html.escape(pub.run_id)}</p>",
+    ]
+    records = shown.astype(object).where(shown.notna(), None).to_dict("records")
+    parts.append(html_table(records, PRINT_COLUMNS, f"picking-{safe_name(store_id)}"))
+    more = len(rows) - len(shown)
+    if more > 0:
+        last = int(shown["priority_rank"].iloc[-1])
+        parts.append(
+            f'<p class="more" data-more="{more}">+ {more} more candidate(s) after rank {last}, '
+            f"not printed: this sheet prints the first {PRINT_ROWS_PER_STORE} by priority so "
+            f"that it fits one A4 page; all are in {html.escape(safe_name(store_id))}.csv and in "
+            "mart_store_picking_candidates.</p>"
+        )
+    parts.append('<p class="signoff">Picked by: ____________ Date: ____________</p></section>')
+    return "".join(parts)
+
+
 def render_picking_html(sheet: pd.DataFrame, as_of: date | None, pub: Publication) -> str:
-    """One printable page, one table per store, stores in the order of their first priority."""
-    columns = [Column(c, c.replace("_", " ").capitalize(), _kind(c)) for c in SHEET_COLUMNS]
-    columns = [c for c in columns if c.key not in ("store_id", "store_name")]
-    parts = [f"<h1>Store picking sheets — {as_of or 'no run day'}</h1>"]
-    if pub.is_demo:
-        parts.insert(0, '<div class="banner demo">DEMO DATA — simulated retailer</div>')
-    parts.append(
-        f'<p class="note">Run {html.escape(pub.run_id)} · {len(sheet)} item(s) to pick · '
-        "pick in priority order (1 = first): online stockouts first, then the biggest "
-        "margin.</p>"
-    )
+    """Every store's sheet in one document, one A4 page per store when printed, stores in the
+    order of their first priority."""
+    parts = [
+        f"<h1>Store picking sheets — {as_of or 'no run day'}</h1>",
+        f'<p class="note screen-only">Run {html.escape(pub.run_id)} · {len(sheet)} item(s) to '
+        f"pick · print: one A4 page per store (the first {PRINT_ROWS_PER_STORE} items by "
+        "priority).</p>",
+    ]
     if sheet.empty:
         parts.append('<p class="empty">No picking candidates for this day.</p>')
-    for store_id, rows in sheet.groupby("store_id", sort=False):
-        name = rows["store_name"].iloc[0]
-        units = int(rows["quantity_to_send"].sum())
-        parts.append(
-            f'<h2 id="store-{html.escape(safe_name(store_id))}">{html.escape(name)} '
-            f"({html.escape(store_id)}) — {len(rows)} item(s), {units} unit(s)</h2>"
-        )
-        records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-        parts.append(html_table(records, columns, f"picking-{safe_name(store_id)}"))
-    return page(f"Picking sheets {as_of or ''}", "".join(parts))
-
-
-def _kind(column: str) -> Kind:
-    return "int" if column in ("priority_rank", "quantity_to_send", "on_hand_qty") else "text"
+    for _, rows in sheet.groupby("store_id", sort=False):
+        parts.append(store_sheet_html(rows, as_of, pub))
+    return page(f"Picking sheets {as_of or ''}", "".join(parts), f"<style>{PRINT_CSS}</style>")
 
 
 def write_picking_sheets(

@@ -25,12 +25,14 @@ STATUS_COLOURS: dict[str, str] = {
     "at_risk": "#f0a202",
     "off_track": "#c62828",
     "no_data": "#9e9e9e",
+    "provisional": "#9aa5b1",
 }
 STATUS_LABELS: dict[str, str] = {
     "on_track": "On track",
     "at_risk": "At risk",
     "off_track": "Off track",
     "no_data": "No data",
+    "provisional": "Provisional",
 }
 
 CSS = """
@@ -59,6 +61,14 @@ span.status { display: inline-block; padding: 2px 10px; border-radius: 10px; col
               font-weight: 600; font-size: 12px; }
 .chart { width: 100%; }
 .empty { color: var(--muted); font-style: italic; padding: 12px 0; }
+tr.provisional td, tr.incomplete td { color: #8a94a0; background: #f5f7fa; font-style: italic; }
+tr.incomplete td:first-child { border-left: 4px dashed #c3cad3; }
+span.status.status-provisional { border: 1px dashed #616e7c; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 4px 0 10px; color: var(--muted); }
+.legend .swatch { display: inline-block; width: 26px; height: 0; margin: 0 6px 3px 0;
+                  vertical-align: middle; border-top: 3px solid #1a5fb4; }
+.legend .swatch.provisional { border-top: 3px dashed #9aa5b1; }
+.legend .swatch.incomplete { border-top: 3px dotted #c3cad3; }
 .tag { display:inline-block; padding:1px 6px; border-radius:4px; background:#fde2e1;
        color:#8a1c1c; font-size:12px; font-weight:600; }
 """

@@ -19,7 +19,9 @@ check and lands as before, without cost.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Container, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -108,6 +110,7 @@ VARIANT_SHAPE = {
     "sku": None,
     "barcode": None,
     "price": None,
+    "selectedOptions": {"name": None, "value": None},
     "product": dict.fromkeys(("id", "title", "vendor", "productType")),
     "inventoryItem": {
         "id": None,
@@ -200,6 +203,7 @@ query Variants($cursor: String) {{
   productVariants(first: {VARIANTS_PAGE}, after: $cursor) {{
     nodes {{
       id sku barcode price
+      selectedOptions {{ name value }}
       product {{ id title vendor productType }}
       inventoryItem {{
         id
@@ -222,6 +226,14 @@ ORDER_DATASETS = {
     "fulfillments": Dedupe(("order_id", "fulfillment_index"), "order_updated_at"),
 }
 CATALOG_DATASETS = {"product_variants": Dedupe(("variant_id",))}
+#: The option names that mean colour and size. Shopify has no colour or size field: the merchant
+#: names a product's options ("Color", "Couleur", "Taille"...), so the names are a list, matched
+#: case-insensitively, set by a comma-separated env var. The first option whose name is listed
+#: gives the value; none listed gives null (an accessory has no size), never a guess.
+COLOUR_OPTIONS_VAR = "SHOP_COLOUR_OPTION_NAMES"
+SIZE_OPTIONS_VAR = "SHOP_SIZE_OPTION_NAMES"
+DEFAULT_COLOUR_OPTIONS = ("Colour", "Color", "Couleur", "Farbe", "Colore")
+DEFAULT_SIZE_OPTIONS = ("Size", "Taille", "Größe", "Taglia", "Talla")
 
 
 def graphql_path(run: ExtractRun) -> str:
@@ -479,8 +491,43 @@ def gtin_of(barcode: str | None) -> str | None:
         raise InvalidRecord("barcode", f"not a GTIN: {error}") from None
 
 
+@dataclass(frozen=True)
+class OptionNames:
+    """Which `selectedOptions` names are the colour and the size (lower case)."""
+
+    colour: frozenset[str]
+    size: frozenset[str]
+
+
+def option_names(env: Mapping[str, str]) -> OptionNames:
+    """The colour and size option names from the environment, else the defaults."""
+
+    def names(var: str, default: tuple[str, ...]) -> frozenset[str]:
+        listed = [n.strip() for n in env.get(var, "").split(",") if n.strip()]
+        return frozenset(n.casefold() for n in (listed or default))
+
+    return OptionNames(
+        names(COLOUR_OPTIONS_VAR, DEFAULT_COLOUR_OPTIONS),
+        names(SIZE_OPTIONS_VAR, DEFAULT_SIZE_OPTIONS),
+    )
+
+
+DEFAULT_OPTION_NAMES = option_names({})
+
+
+def option_value(node: Mapping[str, Any], names: frozenset[str]) -> str | None:
+    """The value of the variant's first selected option whose name is in `names`."""
+    for option in node.get("selectedOptions") or []:
+        if str(option.get("name") or "").strip().casefold() in names:
+            return str(option.get("value") or "").strip() or None
+    return None
+
+
 def variant_row(
-    node: Mapping[str, Any], snapshot_at: datetime, taxes_included: bool
+    node: Mapping[str, Any],
+    snapshot_at: datetime,
+    taxes_included: bool,
+    options: OptionNames = DEFAULT_OPTION_NAMES,
 ) -> dict[str, Any]:
     """One productVariant -> a catalog row; stock is `available` summed over locations."""
     barcode = node.get("barcode") or None
@@ -506,6 +553,8 @@ def variant_row(
         "product_title": product.get("title"),
         "vendor": product.get("vendor"),
         "product_type": product.get("productType"),
+        "colour": option_value(node, options.colour),
+        "size": option_value(node, options.size),
         "unit_cost": None if unit_cost is None else parse_money(unit_cost, "unitCost"),
         "warehouse_available_qty": sum(quantities) if levels else None,
         "snapshot_at": snapshot_at,
@@ -553,11 +602,12 @@ def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     snapshot_at = datetime.now(UTC)
     client, path = _client(run), graphql_path(run)
     settings = shop_settings(client, path)
+    options = option_names(os.environ)
     first, *others = days
     with run.day(first, CATALOG_DATASETS) as landing:
         for node in variant_nodes(client, path):
             try:
-                row = variant_row(node, snapshot_at, settings["taxesIncluded"])
+                row = variant_row(node, snapshot_at, settings["taxesIncluded"], options)
             except InvalidRecord as invalid:
                 landing.reject(
                     "product_variants", node.get("id"), invalid.field, invalid.reason, node

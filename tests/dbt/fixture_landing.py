@@ -109,6 +109,18 @@ CATALOG: dict[str, tuple[str, str, str, str, str, str, str, int]] = {
 }
 
 
+# sku: (colour, size) as the extractor lands them from the variant's selectedOptions; the scarf and
+# the bag are one-size (a colour option only), the hat has no option at all (Shopify's "Default").
+OPTIONS: dict[str, tuple[str | None, str | None]] = {
+    "DRS-RED-M": ("Red", "M"),
+    "DRS-SILK-M": ("Ivory", "M"),
+    "SHO-SNK-40": ("White", "40"),
+    "ACC-SCF-01": ("Grey marl", None),
+    "ACC-BAG-01": ("Tan", None),
+    "ACC-HAT-01": (None, None),
+}
+
+
 def gtin14(sku: str) -> str:
     return "0" + ean13(CATALOG[sku][0])
 
@@ -570,6 +582,8 @@ def _add_catalog(landing: _Landing) -> None:
                     "product_title": title,
                     "vendor": vendor,
                     "product_type": category,
+                    "colour": OPTIONS[sku][0],
+                    "size": OPTIONS[sku][1],
                     "unit_cost": d(cost),
                     "warehouse_available_qty": qty,
                     "snapshot_at": snapshot,

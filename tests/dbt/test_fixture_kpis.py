@@ -587,15 +587,21 @@ def test_dim_products(con) -> None:
             product_name="Red Wrap Dress",
             brand="Maison Rouge",
             category=DRESSES,
+            colour="Red",
+            size="M",
             list_price=100.0,
             unit_cost=40.0,
             warehouse_available_qty=10,
         ),
+        ("SHO-SNK-40",): dict(colour="White", size="40"),
+        ("ACC-HAT-01",): dict(colour=None, size=None),  # no option at all
         ("ACC-BAG-01",): dict(
             gtin="03012345003025",
             product_name="Leather Bag",
             brand="Atelier Nord",
             category=ACCESSORIES,
+            colour="Tan",
+            size=None,  # one-size: a colour option only
             list_price=80.0,
             unit_cost=30.0,
             warehouse_available_qty=-2,  # oversold

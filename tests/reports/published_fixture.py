@@ -21,6 +21,7 @@ import pandas as pd
 RUN_ID = "fixture-run-0001"
 PUBLISHED_AT = datetime(2026, 3, 16, 5, 12, tzinfo=UTC)
 REPORT_DATE = date(2026, 3, 15)
+MATURITY_DAYS = 45  # the dbt var's default: days up to 2026-01-29 are final
 CHANNELS = ("paid_search", "paid_social", "email", "affiliate", "organic_search", "direct")
 STORES = (
     ("3012345000017", "PAR-MARAIS", "Paris Marais", "Paris", 2),
@@ -29,14 +30,17 @@ STORES = (
     ("3012345000048", "LIL-VIEUX-LILLE", "Lille Vieux-Lille", "Lille", 1),
     ("3012345000093", "3012345000093", None, None, 1),  # seen in RFID, missing from the seed
 )
+# base sku, name, brand, category, price, cost, colour (the catalog's colour option)
 PRODUCTS = (
-    ("TSH-0101-BLU", "Organic cotton T-shirt Blue", "Maison Lune", "tops", 29.0, 9.5),
-    ("JKT-0204-NVY", "Wool blend jacket Navy", "Atelier Nord", "outerwear", 189.0, 71.0),
-    ("JNS-0310-IND", "Straight jeans Indigo", "Denim Co", "bottoms", 89.0, 28.0),
-    ("DRS-0412-RED", "Linen dress Red", "Maison Lune", "dresses", 119.0, 38.0),
-    ("SNK-0515-WHT", "Leather sneakers White", "Pas Léger", "shoes", 129.0, 47.0),
-    ("SWT-0620-GRY", "Merino sweater Grey", "Atelier Nord", "knitwear", 99.0, 33.0),
+    ("TSH-0101-BLU", "Organic cotton T-shirt", "Maison Lune", "tops", 29.0, 9.5, "Blue"),
+    ("JKT-0204-NVY", "Wool blend jacket", "Atelier Nord", "outerwear", 189.0, 71.0, "Navy"),
+    ("JNS-0310-IND", "Straight jeans", "Denim Co", "bottoms", 89.0, 28.0, "Indigo"),
+    ("DRS-0412-RED", "Linen dress", "Maison Lune", "dresses", 119.0, 38.0, "Rouge"),
+    ("SNK-0515-WHT", "Leather sneakers", "Pas Léger", "shoes", 129.0, 47.0, "White"),
+    ("SWT-0620-GRY", "Merino sweater", "Atelier Nord", "knitwear", 99.0, 33.0, "Grey marl"),
 )
+# Sizes as the catalog's size option; the sku's suffix only names the variant.
+ZONES = ("sales_floor", "backroom", "backroom, sales_floor")
 SIZES = {"SNK": ("39", "41", "43"), "JNS": ("W30L32", "W32L32"), "default": ("S", "M", "L")}
 
 
@@ -129,9 +133,19 @@ def kpi_frame(m: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
-def monthly_from(measures: pd.DataFrame) -> pd.DataFrame:
+def daily_flags(dates: pd.Series, report_date: date) -> pd.DataFrame:
+    """is_complete (the calendar holds complete days only) and is_final (maturity passed)."""
+    cutoff = pd.Timestamp(report_date - timedelta(days=MATURITY_DAYS))
+    return pd.DataFrame({"is_complete": True, "is_final": dates <= cutoff}, index=dates.index)
+
+
+def monthly_from(measures: pd.DataFrame, report_date: date = REPORT_DATE) -> pd.DataFrame:
+    """A month is complete / final when every one of its days is (the first month of the
+    history is partial, the running month is not over)."""
     sums = measures.drop(columns=["median_processing_hours"]).assign(
-        month_start=measures["date"].dt.to_period("M").dt.to_timestamp()
+        month_start=measures["date"].dt.to_period("M").dt.to_timestamp(),
+        complete_days=1,
+        final_days=daily_flags(measures["date"], report_date)["is_final"].astype(int),
     )
     m = sums.drop(columns=["date"]).groupby("month_start", as_index=False).sum()
     m["median_processing_hours"] = 30.0
@@ -139,30 +153,46 @@ def monthly_from(measures: pd.DataFrame) -> pd.DataFrame:
     out["active_customers"] = (m["orders"] * 0.95).round().astype("int64")
     out["repeat_customers"] = (m["returning_customer_orders"] * 0.9).round().astype("int64")
     out["repeat_customer_rate"] = _div(out["repeat_customers"], out["active_customers"])
+    month_days = m["month_start"].dt.days_in_month
+    out["is_complete"] = m["complete_days"] == month_days
+    out["is_final"] = out["is_complete"] & (m["final_days"] == month_days)
     return out
 
 
 def scorecard() -> pd.DataFrame:
-    """Hand-written scorecard: every status appears, and older periods that must NOT be shown."""
+    """Hand-written scorecard as of 2026-03-15 with a 45-day maturity window: December 2025 and
+    Q4 2025 are the latest final periods, later ones are `provisional` (tracking_status keeps
+    the verdict so far); every status appears, and older periods that must NOT be shown."""
     rows = [
-        # period_start, kpi, owner, actual, baseline, target, attainment, status, grain, comparison
-        ("2026-02-01", "conversion_rate", "Head of acquisition", 0.0301, 0.0280, 0.0308,
-         0.0301 / 0.0308, "at_risk", "month", "yoy_growth"),
+        # period_start, kpi, owner, actual, baseline, target, attainment, status,
+        # tracking_status, grain, comparison, is_complete_period, is_final_period
+        ("2025-11-01", "conversion_rate", "Head of acquisition", 0.0296, 0.0270, 0.0297,
+         0.0296 / 0.0297, "at_risk", "at_risk", "month", "yoy_growth", True, True),
+        ("2025-12-01", "conversion_rate", "Head of acquisition", 0.0301, 0.0280, 0.0308,
+         0.0301 / 0.0308, "at_risk", "at_risk", "month", "yoy_growth", True, True),
+        ("2026-02-01", "conversion_rate", "Head of acquisition", 0.0305, 0.0282, 0.0310,
+         0.0305 / 0.0310, "provisional", "at_risk", "month", "yoy_growth", True, False),
         ("2026-03-01", "conversion_rate", "Head of acquisition", 0.0312, 0.0290, 0.0319,
-         0.0312 / 0.0319, "at_risk", "month", "yoy_growth"),
-        ("2026-01-01", "average_basket", "E-merchandising lead", 91.4, 86.2, 90.51,
-         91.4 / 90.51, "on_track", "quarter", "pop_growth"),
-        ("2026-03-01", "csat", "Customer care lead", 0.812, None, 0.90,
-         0.812 / 0.90, "off_track", "month", "at_least"),
-        ("2026-03-01", "margin_after_ad_spend", "E-commerce director", 12450.25, None, 0.0,
-         None, "on_track", "month", "greater_than"),
-        ("2026-03-01", "return_rate", "Logistics lead", None, None, 0.2,
-         None, "no_data", "month", "at_most"),
+         0.0312 / 0.0319, "provisional", "at_risk", "month", "yoy_growth", False, False),
+        ("2025-10-01", "average_basket", "E-merchandising lead", 91.4, 86.2, 90.51,
+         91.4 / 90.51, "on_track", "on_track", "quarter", "pop_growth", True, True),
+        ("2026-01-01", "average_basket", "E-merchandising lead", 92.8, 91.4, 95.97,
+         92.8 / 95.97, "provisional", "at_risk", "quarter", "pop_growth", False, False),
+        ("2025-12-01", "csat", "Customer care lead", 0.812, None, 0.90,
+         0.812 / 0.90, "off_track", "off_track", "month", "at_least", True, True),
+        ("2026-03-01", "csat", "Customer care lead", 0.861, None, 0.90,
+         0.861 / 0.90, "provisional", "at_risk", "month", "at_least", False, False),
+        ("2025-12-01", "margin_after_ad_spend", "E-commerce director", 12450.25, None, 0.0,
+         None, "on_track", "on_track", "month", "greater_than", True, True),
+        ("2026-03-01", "margin_after_ad_spend", "E-commerce director", 5210.5, None, 0.0,
+         None, "provisional", "on_track", "month", "greater_than", False, False),
+        ("2025-12-01", "return_rate", "Logistics lead", None, None, 0.2,
+         None, "no_data", "no_data", "month", "at_most", True, True),
     ]  # fmt: skip
     columns = ["period_start", "kpi", "owner", "actual", "baseline", "target", "attainment"]
-    frame = pd.DataFrame(rows, columns=[*columns, "status", "grain", "comparison"])
+    columns += ["status", "tracking_status", "grain", "comparison"]
+    frame = pd.DataFrame(rows, columns=[*columns, "is_complete_period", "is_final_period"])
     frame["period_start"] = pd.to_datetime(frame["period_start"])
-    frame["is_complete_period"] = frame["period_start"] < pd.Timestamp("2026-03-01")
     return frame
 
 
@@ -243,14 +273,15 @@ def support_hourly(report_date: date) -> pd.DataFrame:
 
 def products() -> pd.DataFrame:
     rows = []
-    for base, name, brand, category, price, cost in PRODUCTS:
+    for base, name, brand, category, price, cost, colour in PRODUCTS:
         for size in SIZES.get(base[:3], SIZES["default"]):
             stock = 0 if base in ("JKT-0204-NVY", "SNK-0515-WHT") and size != "L" else 40
-            gtin = f"{3012345000000 + len(rows):014d}"
-            rows.append((f"{base}-{size}", gtin, base, name, brand, category, price, cost,
-                         stock))  # fmt: skip
-    cols = ["sku", "gtin", "product_id", "product_name", "brand", "category", "list_price"]
-    return pd.DataFrame(rows, columns=[*cols, "unit_cost", "warehouse_available_qty"])
+            barcode = f"{3012345000000 + len(rows)}"
+            rows.append((f"{base}-{size}", f"0{barcode}", barcode, base, name, brand, category,
+                         colour, size, price, cost, stock))  # fmt: skip
+    cols = ["sku", "gtin", "barcode", "product_id", "product_name", "brand", "category"]
+    cols += ["colour", "size", "list_price", "unit_cost"]
+    return pd.DataFrame(rows, columns=[*cols, "warehouse_available_qty"])
 
 
 def stores() -> pd.DataFrame:
@@ -306,6 +337,7 @@ def picking_candidates(report_date: date, prods: pd.DataFrame, rng: np.random.Ge
                     "unit_price": p["list_price"],
                     "unit_cost": p["unit_cost"],
                     "potential_margin": transferable * (p["list_price"] - p["unit_cost"]),
+                    "last_count_zones": ZONES[len(rows) % len(ZONES)],
                 }
             )
     frame = pd.DataFrame(rows)
@@ -326,8 +358,10 @@ def build_tables(report_date: date = REPORT_DATE, seed: int = 7) -> dict[str, pd
     prods = products()
     return {
         "mart_kpi_scorecard": scorecard(),
-        "mart_kpi_daily": kpi_frame(measures, "date"),
-        "mart_kpi_monthly": monthly_from(measures),
+        "mart_kpi_daily": pd.concat(
+            [kpi_frame(measures, "date"), daily_flags(measures["date"], report_date)], axis=1
+        ),
+        "mart_kpi_monthly": monthly_from(measures, report_date),
         "mart_channel_daily": channel_daily(report_date, 45, rng),
         "mart_campaign_daily": campaign_daily(report_date, 45, rng),
         "mart_support_hourly": support_hourly(report_date),

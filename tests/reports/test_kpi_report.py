@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from orchestration.reports import charts
+from orchestration.reports.charts import TrendKpi
 from orchestration.reports.kpi_report import (
     CHART_IDS,
     SECTIONS,
@@ -20,7 +22,13 @@ from orchestration.reports.kpi_report import (
 )
 from orchestration.reports.published import PublishedMartError
 from tests.reports.html_parsing import parse
-from tests.reports.published_fixture import PUBLISHED_AT, RUN_ID, PublishedFixture, write_published
+from tests.reports.published_fixture import (
+    PUBLISHED_AT,
+    RUN_ID,
+    PublishedFixture,
+    build_tables,
+    write_published,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,14 +60,28 @@ def test_files_are_named_by_publication_and_latest_is_the_same_page(report, docu
     assert not [p for p in report.path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+#: Per KPI, its latest final period and its latest provisional one (fixture as of 2026-03-15).
+SHOWN_PERIODS = [
+    ("conversion_rate", "2025-12-01"),
+    ("conversion_rate", "2026-03-01"),
+    ("average_basket", "2025-10-01"),
+    ("average_basket", "2026-01-01"),
+    ("csat", "2025-12-01"),
+    ("csat", "2026-03-01"),
+    ("margin_after_ad_spend", "2025-12-01"),
+    ("margin_after_ad_spend", "2026-03-01"),
+    ("return_rate", "2025-12-01"),
+]
+
+
 def test_scorecard_cells_equal_the_mart(published: PublishedFixture, document: str) -> None:
     mart = published.tables["mart_kpi_scorecard"]
-    expected = mart.sort_values("period_start").groupby("kpi").tail(1).set_index("kpi")
+    expected = mart.assign(period=mart["period_start"].dt.strftime("%Y-%m-%d"))
+    expected = expected.set_index(["kpi", "period"])
     rows = parse(document).tables["scorecard-table"]
-    assert sorted(r["kpi"] for r in rows) == sorted(expected.index)
+    assert [(r["kpi"], r["period_start"]) for r in rows] == SHOWN_PERIODS
     for row in rows:
-        want = expected.loc[row["kpi"]]
-        assert row["period_start"] == str(want["period_start"].date())
+        want = expected.loc[(row["kpi"], row["period_start"])]
         assert row["owner"] == want["owner"]
         assert row["status"] == want["status"]
         for column in ("actual", "baseline", "target", "attainment"):
@@ -76,6 +98,7 @@ def test_status_colours(document: str) -> None:
         "at_risk": "#f0a202",
         "off_track": "#c62828",
         "no_data": "#9e9e9e",
+        "provisional": "#9aa5b1",
     }.items():
         assert f'class="status status-{status}" style="background:{colour}"' in document
 
@@ -146,6 +169,8 @@ def test_weekly_kpis_are_ratios_of_sums_not_means_of_rates() -> None:
             "return_rate": [0.5, 0.0],
             "tickets": [10, 30],
             "csat": [0.9, 0.5],
+            "is_complete": [True, True],
+            "is_final": [True, True],
         }
     )
     weekly = weekly_kpis(daily, date(2026, 3, 10), weeks=2)
@@ -158,7 +183,84 @@ def test_weekly_kpis_are_ratios_of_sums_not_means_of_rates() -> None:
     assert week["return_rate"] == pytest.approx(10 / 30)  # 20 units, 10 back; 10 units, 0 back
     assert week["csat"] == pytest.approx((0.9 * 10 + 0.5 * 30) / 40)
     assert bool(week["is_partial"]) and week["label"].endswith("(partial)")
+    assert week["state"] == "incomplete"  # 2 of 7 days: final days, but not a whole week
     assert math.isnan(empty["conversion_rate"])  # no data: null, never 0
+
+
+def test_a_week_is_final_only_when_its_seven_days_are() -> None:
+    days = pd.date_range("2026-02-02", "2026-02-15")  # two whole Monday-Sunday weeks
+    daily = pd.DataFrame(
+        {
+            "date": days,
+            **dict.fromkeys(["sessions", "orders", "new_customers", "tickets"], 10),
+            **dict.fromkeys(["net_revenue", "ad_spend", "margin_after_ad_spend"], 100.0),
+            **dict.fromkeys(["units_per_order", "return_rate", "csat"], 0.5),
+            "is_complete": True,
+            "is_final": [True] * 7 + [True] * 6 + [False],  # 2026-02-15 within the window
+        }
+    )
+    weekly = weekly_kpis(daily, date(2026, 2, 15), weeks=2)
+    assert weekly["state"].tolist() == ["final", "provisional"]
+
+
+def _drawn(values) -> list[float | None]:
+    """A trace's y as drawn: NaN is a gap (plotly writes it as null)."""
+    return [None if math.isnan(v) else float(v) for v in values]
+
+
+def test_trend_line_stops_at_the_last_final_period() -> None:
+    frame = pd.DataFrame(
+        {
+            "label": ["Jan", "Feb", "Mar", "Apr"],
+            "conversion_rate": [0.01, 0.02, 0.03, 0.04],
+            "margin_after_ad_spend": [100.0, -50.0, 80.0, 20.0],
+            "state": ["final", "final", "provisional", "incomplete"],
+        }
+    )
+    kpis = (TrendKpi("conversion_rate", "Conversion", "pct"),)
+    kpis += (TrendKpi("margin_after_ad_spend", "Margin", "money"),)
+    line, apart, bars = charts.trend_figure(frame, "label", kpis, "€").data
+    assert _drawn(line.y) == [0.01, 0.02, None, None] and line.line.dash is None
+    assert _drawn(apart.y) == [None, None, 0.03, 0.04] and apart.line.dash == "dash"
+    assert list(apart.marker.symbol) == ["circle", "circle", "circle-open", "x-open"]
+    assert list(bars.marker.color) == ["#2e7d32", "#c62828", "#a9cfab", "#a9cfab"]
+    assert list(bars.marker.pattern.shape) == ["", "", "/", "x"]
+
+
+def test_all_final_draws_one_trend_and_no_legend(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"label": ["Jan", "Feb"], "roas": [4.0, 5.0], "state": "final"})
+    (line,) = charts.trend_figure(frame, "label", (TrendKpi("roas", "ROAS", "ratio"),), "€").data
+    assert list(line.y) == [4.0, 5.0]
+    tables = build_tables()
+    tables["mart_kpi_daily"] = tables["mart_kpi_daily"].assign(is_final=True)
+    tables["mart_kpi_monthly"] = tables["mart_kpi_monthly"].assign(is_complete=True, is_final=True)
+    card = tables["mart_kpi_scorecard"]
+    tables["mart_kpi_scorecard"] = card[card["is_final_period"]]
+    page = build_kpi_report(write_published(tmp_path, tables=tables).warehouse_dir).latest_path
+    document = page.read_text(encoding="utf-8")
+    assert "flags-legend" not in document
+    assert '<tr class="provisional' not in document and "so far:" not in document
+    assert [(r["kpi"], r["period_start"]) for r in parse(document).tables["scorecard-table"]] == [
+        row for row in SHOWN_PERIODS if not row[1].startswith("2026")
+    ]
+
+
+def test_provisional_periods_are_greyed_with_a_legend(document: str) -> None:
+    scorecard = document.split('id="scorecard"')[1].split("</section>")[0]
+    greyed = re.findall(
+        r'<tr class="(provisional[^"]*)">.*?data-col="kpi" data-value="(\w+)"', scorecard
+    )
+    assert greyed == [
+        ("provisional incomplete", "conversion_rate"),
+        ("provisional incomplete", "average_basket"),
+        ("provisional incomplete", "csat"),
+        ("provisional incomplete", "margin_after_ad_spend"),
+    ]
+    assert scorecard.count("so far: ") == 4 and "so far: at risk" in scorecard
+    for section in (scorecard, document.split('id="trends"')[1].split("</section>")[0]):
+        assert 'class="legend flags-legend"' in section
+        assert "provisional: refunds can still arrive (maturity window 45 days)" in section
+        assert "incomplete: a source did not cover this period" in section
 
 
 def test_campaign_summary_flags_on_window_totals() -> None:

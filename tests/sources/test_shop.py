@@ -192,6 +192,44 @@ def test_variants_at_more_locations_than_a_page_count_every_location(
     assert len(many) > 20
 
 
+def test_catalog_lands_colour_and_size_whatever_the_brand_named_the_options(
+    serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
+) -> None:
+    """The simulated brands name their options Colour/Size, Color/Size or Couleur/Taille."""
+    server = serve(**UNLIMITED)
+    shop.extract_catalog(extract_run("shop"), [DAY])
+    rows = {r["sku"]: r for r in read_landed(warehouse, "shop", "product_variants").to_pylist()}
+    cat = server.app.world.catalog
+    names = {cat.option_names[i][0] for i in range(len(cat))}
+    assert names == {"Colour", "Color", "Couleur"}
+    for i, sku in enumerate(cat.sku):
+        assert rows[sku]["colour"] == cat.colour[i]
+        assert rows[sku]["size"] == (None if sku.endswith("-OS") else cat.size[i])
+
+
+def test_colour_and_size_option_names_are_configurable() -> None:
+    node = {
+        "id": "gid://shopify/ProductVariant/1",
+        "sku": "SKU-1",
+        "selectedOptions": [
+            {"name": "Material", "value": "Wool"},
+            {"name": "COULEUR", "value": "Bleu marine"},
+            {"name": " taille ", "value": " 38 "},
+            {"name": "Pointure", "value": "41"},
+        ],
+        "product": {"id": "gid://shopify/Product/1"},
+    }
+    row = shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
+    assert (row["colour"], row["size"]) == ("Bleu marine", "38")
+    names = shop.option_names({"SHOP_SIZE_OPTION_NAMES": "Pointure, Shoe size"})
+    assert names.size == frozenset({"pointure", "shoe size"})
+    assert names.colour == shop.DEFAULT_OPTION_NAMES.colour  # unset: the defaults
+    row = shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True, names)
+    assert (row["colour"], row["size"]) == ("Bleu marine", "41")
+    bare = shop.variant_row({**node, "selectedOptions": []}, datetime(2026, 3, 3, tzinfo=UTC), True)
+    assert (bare["colour"], bare["size"]) == (None, None)
+
+
 def test_catalog_lands_the_shop_tax_setting_and_the_answering_version(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:

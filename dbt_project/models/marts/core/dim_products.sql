@@ -8,6 +8,8 @@ select
     product_name,
     brand,
     category,
+    colour,
+    size,
     list_price,
     unit_cost,
     warehouse_available_qty,

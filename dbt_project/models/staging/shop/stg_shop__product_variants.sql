@@ -5,7 +5,7 @@
 {%- set windowed = is_windowed_run() %}
 {%- set columns = [
     'sku', 'variant_id', 'barcode', 'gtin14', 'list_price', 'product_id', 'product_name', 'brand',
-    'category', 'unit_cost', 'warehouse_available_qty', 'snapshot_date', 'snapshot_at',
+    'category', 'colour', 'size', 'unit_cost', 'warehouse_available_qty', 'snapshot_date', 'snapshot_at',
 ] %}
 with
 
