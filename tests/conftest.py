@@ -1,4 +1,5 @@
-"""Shared fixtures for the extract tests: fast retry settings and an isolated warehouse."""
+"""Shared fixtures for the extract tests: fast retry settings and an isolated warehouse; and how
+pytest-xdist shares the suite between its workers (`make test`: -n 2 --dist loadgroup)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,53 @@ import pytest
 
 from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.http import HttpSettings
+
+#: The longest test modules, longest first: xdist hands the work out in collection order
+#: (--no-loadscope-reorder), and the two workers finish together only if what takes longest
+#: starts first. After them come the other modules with `slow` tests, then the rest.
+LONGEST_FIRST = (
+    "tests/orchestration/test_failures_contained.py",
+    "tests/dbt/test_fixture_kpis.py",
+    "tests/publication/test_held_days.py",
+    "tests/dbt/test_simulator_demo_build.py",
+    "tests/publication/test_simulator_bad_data.py",
+    "tests/orchestration/test_pipeline.py",
+)
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The item's `xdist_group` names joined as pytest-xdist joins them, or None."""
+    names = {
+        str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+        for m in item.iter_markers("xdist_group")
+    }
+    return "_".join(sorted(names)) or None
+
+
+def _module_rank(item: pytest.Item, slow_modules: set[str]) -> int:
+    module = item.nodeid.split("::", 1)[0]
+    if module in LONGEST_FIRST:
+        return LONGEST_FIRST.index(module)
+    return len(LONGEST_FIRST) + (module not in slow_modules)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker: the longest modules first, and the `xdist_group` marks honoured.
+
+    pytest-xdist 3.8 groups a test by appending `@<group>` to `item._nodeid`, an attribute pytest 9
+    no longer reads (the node id lives in `item._id`): without this, `--dist loadgroup` spreads a
+    group over both workers, and each worker builds the module fixtures the group was to share.
+    Modules stay whole, so a module fixture is built once per worker that runs the module.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return  # not an xdist worker of a --dist loadgroup run
+    slow_modules = {i.nodeid.split("::", 1)[0] for i in items if i.get_closest_marker("slow")}
+    items.sort(key=lambda item: _module_rank(item, slow_modules))
+    for item in items:
+        group = _xdist_group(item)
+        if group and not item.nodeid.endswith(f"@{group}"):
+            item._id = type(item._id).parse(f"{item.nodeid}@{group}")
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ import pytest
 from tests.dbt_runner import DBT_PROJECT_DIR, run_dbt
 from tests.simulator_runs import EXTRACT_ASSETS, land, morning_after, serving, simulator_config
 
-pytestmark = pytest.mark.slow
+#: One pytest-xdist group: the module's tests share the warehouse its module fixture builds, which
+#: each worker would otherwise build again.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("simulator_demo_build")]
 
 DEMO_DAYS = 35  # the picking rules need pairs counted for at least 28 days
 AS_OF = date(2026, 3, 11)  # D: the last day of the range, the picking list's as_of_date

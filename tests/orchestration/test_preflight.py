@@ -125,27 +125,43 @@ def test_a_wrong_customer_on_a_current_version_is_not_called_retired(
     assert "google_ads: FAIL" in out and "GOOGLE_ADS_CUSTOMER_ID" in out
 
 
-def test_shop_without_read_all_orders_warns_before_backfills(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("scopes", "code", "verdict", "line", "summary"),
+    [
+        pytest.param(
+            ("read_orders", "read_products", "read_inventory"),
+            0,
+            "warn",
+            "shop: warn the Shopify app lacks read_all_orders",
+            "all 6 sources answered: ready, 1 warning(s) above",
+            id="without-read_all_orders-warns-before-backfills",
+        ),
+        pytest.param(
+            ("read_orders", "read_all_orders", "read_products"),
+            1,
+            "FAIL",
+            "shop: FAIL the Shopify app lacks the scope(s) read_inventory",
+            "1 of 6 sources failed: shop",
+            id="without-read_inventory-fails",
+        ),
+    ],
+)
+def test_shop_app_missing_a_scope(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    scopes: tuple[str, ...],
+    code: int,
+    verdict: str,
+    line: str,
+    summary: str,
 ) -> None:
-    scopes = ("read_orders", "read_products", "read_inventory")
     with SimulatorServer(SimulatorConfig(shop_access_scopes=scopes)) as sim:
-        code, out, _ = run(live_env(sim, tmp_path), capsys)
-    assert code == 0
-    assert table(out)["shop"]["verdict"] == "warn"
-    assert "shop: warn the Shopify app lacks read_all_orders" in out
-    assert out.rstrip().endswith("all 6 sources answered: ready, 1 warning(s) above")
-
-
-def test_shop_without_read_inventory_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    scopes = ("read_orders", "read_all_orders", "read_products")
-    with SimulatorServer(SimulatorConfig(shop_access_scopes=scopes)) as sim:
-        code, out, _ = run(live_env(sim, tmp_path), capsys)
-    assert code == 1
-    assert table(out)["shop"]["permissions"] == "read_orders read_all_orders read_products"
-    assert "shop: FAIL the Shopify app lacks the scope(s) read_inventory" in out
+        returned, out, _ = run(live_env(sim, tmp_path), capsys)
+    assert returned == code
+    shop = table(out)["shop"]
+    assert (shop["permissions"], shop["verdict"]) == (" ".join(scopes), verdict)
+    assert line in out
+    assert out.rstrip().endswith(summary)
 
 
 def test_shop_time_zone_differs_from_shop_timezone(

@@ -23,21 +23,22 @@ import pytest
 
 from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.partitions import daily_partitions
-from orchestration.lib.paths import warehouse_dir
 from orchestration.publication import build_published_marts_asset
 from orchestration.publication.assets import plan_dbt_build
 from orchestration.quality import build_quality_checks
 from simulator import FaultConfig
-from tests.dbt_runner import run_dbt
 from tests.simulator_runs import (
-    EXTRACT_ASSETS,
     FAST_PIPELINE,
+    MART_EXTRACTS,
     RANGE_END_TAG,
     RANGE_START_TAG,
     SHOP_TIMEZONE,
+    build_kpi_models,
     morning_after,
+    published_bytes,
     serving,
     simulator_config,
+    use_warehouse,
 )
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,6 @@ LANDING = dg.AssetKey(["landing", "shop_orders"])
 KPI = dg.AssetKey(["marts", "mart_kpi_daily"])
 ORDERS = dg.AssetKey(["marts", "fct_orders"])
 PUBLISHED = dg.AssetKey("published_marts")
-MART_EXTRACTS = [a for a in EXTRACT_ASSETS if a.key != dg.AssetKey(["landing", "rfid_counts"])]
 EXTRACT_KEYS = [a.key for a in MART_EXTRACTS]
 
 
@@ -60,21 +60,7 @@ def kpi_models(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResu
     """The dbt models up to mart_kpi_daily over the run's days, behind the dbt step's gate."""
     first, last = context.partition_key_range
     gate = plan_dbt_build(context)
-    run_dbt(
-        [
-            "build",
-            *gate.dbt_args(),
-            "--select",
-            "+mart_kpi_daily",
-            "--resource-type",
-            "seed",
-            "--resource-type",
-            "model",
-        ],
-        warehouse_dir(),
-        dbt_vars={"partition_start": first, "partition_end": last},
-        env=gate.dbt_env(),
-    )
+    build_kpi_models(first, last, gate.dbt_args(), env=gate.dbt_env())
     yield dg.MaterializeResult(asset_key=KPI)
     yield dg.MaterializeResult(asset_key=ORDERS)
 
@@ -135,18 +121,11 @@ def _last_log(warehouse: Path) -> dict[str, object]:
     }
 
 
-def _published_bytes(warehouse: Path) -> dict[str, bytes]:
-    published = warehouse / "published"
-    return {str(p.relative_to(published)): p.read_bytes() for p in published.rglob("*.*")}
-
-
 @pytest.fixture
 def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     warehouse = tmp_path / "warehouse"
     (warehouse / "build").mkdir(parents=True)
-    monkeypatch.setenv("WAREHOUSE_DIR", str(warehouse))
-    for var in ("PUBLISH_POSTGRES_DSN", "MAX_REJECT_RATE", "MIN_VOLUME_RATIO", "DBT_TARGET"):
-        monkeypatch.delenv(var, raising=False)
+    use_warehouse(monkeypatch, warehouse)
     return warehouse
 
 
@@ -220,7 +199,7 @@ def test_a_live_run_refuses_a_warehouse_with_demo_data(
     demo = _run(instance, demo_day, demo_day)
     assert demo.success, _failures(demo)
     assert _published(warehouse, "select distinct _source_mode from fct_orders") == [("demo",)]
-    before = _published_bytes(warehouse)
+    before = published_bytes(warehouse)
 
     # the same warehouse pointed at "real" sources: every URL and credential set (live mode)
     with serving(simulator_config(morning_after(live_day)), monkeypatch):
@@ -231,5 +210,5 @@ def test_a_live_run_refuses_a_warehouse_with_demo_data(
     assert f"day {demo_day} was published in demo mode (run {demo.run_id})" in refusal
     assert "fresh WAREHOUSE_DIR" in refusal
     assert PUBLISHED not in {e.asset_key for e in live.get_asset_materialization_events()}
-    assert _published_bytes(warehouse) == before
+    assert published_bytes(warehouse) == before
     assert _published(warehouse, "select distinct _source_mode from fct_orders") == [("demo",)]

@@ -39,22 +39,25 @@ import pytest
 
 from orchestration.lib.landing import landing_path
 from orchestration.lib.partitions import daily_partitions
-from orchestration.lib.paths import warehouse_dir
 from orchestration.publication import build_published_marts_asset
 from orchestration.quality import build_quality_checks
 from simulator import FaultConfig
-from tests.dbt_runner import run_dbt
 from tests.simulator_runs import (
-    EXTRACT_ASSETS,
     FAST_PIPELINE,
+    MART_EXTRACTS,
     SHOP_TIMEZONE,
+    build_kpi_models,
     land,
     morning_after,
+    published_bytes,
     serving,
     simulator_config,
+    use_warehouse,
 )
 
-pytestmark = pytest.mark.slow
+#: One pytest-xdist group: the module's tests share the warehouse its module fixture builds, which
+#: each worker would otherwise build again.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("simulator_bad_data")]
 
 BAD_DAY = date(2026, 3, 2)
 GOOD_DAY = BAD_DAY - timedelta(days=1)
@@ -64,7 +67,6 @@ HISTORY_START = BAD_DAY - timedelta(days=28)
 LANDING = dg.AssetKey(["landing", "shop_orders"])
 MART = dg.AssetKey(["marts", "mart_kpi_daily"])
 PUBLISHED = dg.AssetKey("published_marts")
-MART_EXTRACTS = [a for a in EXTRACT_ASSETS if a.key != dg.AssetKey(["landing", "rfid_counts"])]
 MIN_VOLUME_RATIO = 0.25  # the blocking threshold of both volume expectations (suite parameter)
 
 
@@ -78,19 +80,7 @@ MIN_VOLUME_RATIO = 0.25  # the blocking threshold of both volume expectations (s
 def mart_kpi_daily(context: dg.AssetExecutionContext) -> None:
     """The real dbt models up to mart_kpi_daily, with the run's day as dbt's partition window."""
     day = context.partition_key
-    run_dbt(
-        [
-            "build",
-            "--select",
-            "+mart_kpi_daily",
-            "--resource-type",
-            "seed",
-            "--resource-type",
-            "model",
-        ],
-        warehouse_dir(),
-        dbt_vars={"partition_start": day, "partition_end": day},
-    )
+    build_kpi_models(day, day)
 
 
 def _daily_run(day: date) -> dg.ExecuteInProcessResult:
@@ -109,19 +99,8 @@ def _daily_run(day: date) -> dg.ExecuteInProcessResult:
     )
 
 
-def _published_bytes(warehouse: Path) -> dict[str, bytes]:
-    published = warehouse / "published"
-    return {str(p.relative_to(published)): p.read_bytes() for p in published.rglob("*.*")}
-
-
 def _started_steps(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
-
-
-def _clean_env(monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> None:
-    monkeypatch.setenv("WAREHOUSE_DIR", str(warehouse))
-    for var in ("PUBLISH_POSTGRES_DSN", "MAX_REJECT_RATE", "MIN_VOLUME_RATIO", "DBT_TARGET"):
-        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +109,7 @@ def published_good_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     warehouse = tmp_path_factory.mktemp("good") / "warehouse"
     (warehouse / "build").mkdir(parents=True)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _clean_env(monkeypatch, warehouse)
+        use_warehouse(monkeypatch, warehouse)
         with serving(simulator_config(morning_after(GOOD_DAY)), monkeypatch):
             land(MART_EXTRACTS, HISTORY_START, GOOD_DAY - timedelta(days=1))
             good = _daily_run(GOOD_DAY)
@@ -154,7 +133,7 @@ def previous_publication(
     """A private copy of the good warehouse, as the environment's WAREHOUSE_DIR."""
     warehouse = tmp_path / "warehouse"
     shutil.copytree(published_good_day, warehouse)
-    _clean_env(monkeypatch, warehouse)
+    use_warehouse(monkeypatch, warehouse)
     return warehouse
 
 
@@ -183,14 +162,14 @@ def _assert_not_published(
     assert not result.success
     assert PUBLISHED not in {e.asset_key for e in result.get_asset_materialization_events()}
     assert "published_marts" not in _started_steps(result)
-    assert _published_bytes(warehouse) == before
+    assert published_bytes(warehouse) == before
 
 
 def test_negative_prices_stop_at_the_landing_check(
     previous_publication: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warehouse = previous_publication
-    before = _published_bytes(warehouse)
+    before = published_bytes(warehouse)
     assert {"marts.duckdb", "parquet/mart_kpi_daily.parquet"} <= set(before)
     faults = FaultConfig(bad_days={BAD_DAY: "negative_prices"})
     with serving(simulator_config(morning_after(BAD_DAY), faults=faults), monkeypatch):
@@ -236,7 +215,7 @@ def test_low_volume_day_stops_at_the_mart_check(
     previous_publication: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warehouse = previous_publication
-    before = _published_bytes(warehouse)
+    before = published_bytes(warehouse)
     faults = FaultConfig(bad_days={BAD_DAY: "low_volume"})
     with serving(simulator_config(morning_after(BAD_DAY), faults=faults), monkeypatch):
         bad = _daily_run(BAD_DAY)

@@ -162,6 +162,26 @@ def _files_text(*roots: Path) -> dict[str, bytes]:
     }
 
 
+def _materialise(
+    names: set[str], instance: dg.DagsterInstance
+) -> tuple[dg.ExecuteInProcessResult, list]:
+    """The named extract assets for DAY with the test-sized knobs, and the run's event records."""
+    assets = [a for a in extract_assets if a.key.path[-1] in names]
+    result = dg.materialize(
+        assets,
+        partition_key=DAY.isoformat(),
+        resources={"pipeline": FAST},
+        instance=instance,
+        raise_on_error=False,
+    )
+    return result, instance.all_logs(result.run_id)
+
+
+def _not_retried(records: list) -> bool:
+    """No step was queued for a retry (the step retries wait 5 s and 15 s)."""
+    return not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+
+
 def test_echoed_credentials_leave_no_trace(
     echo_env: HTTPServer,
     warehouse: Path,
@@ -174,16 +194,9 @@ def test_echoed_credentials_leave_no_trace(
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     # One asset per source; rfid_counts needs a landed catalog, so EPCIS is not called.
-    assets = [a for a in extract_assets if a.key.path[-1] not in ("shop_catalog", "rfid_counts")]
+    names = {a.key.path[-1] for a in extract_assets} - {"shop_catalog", "rfid_counts"}
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-        result = dg.materialize(
-            assets,
-            partition_key=DAY.isoformat(),
-            resources={"pipeline": FAST},
-            instance=instance,
-            raise_on_error=False,
-        )
-        records = instance.all_logs(result.run_id)
+        result, records = _materialise(names, instance)
         events = "\n".join(dg.serialize_value(record) for record in records)
     out, err = capfd.readouterr()
 
@@ -196,7 +209,7 @@ def test_echoed_credentials_leave_no_trace(
 
     # Every step failed on its echo, at once (no step retry), with a message naming the source.
     failures = {e.step_key: e.event_specific_data.error for e in result.get_step_failure_events()}
-    assert len(failures) == len(assets) == 5
+    assert len(failures) == len(names) == 5
     messages = {key: error.message for key, error in failures.items()}
     zendesk = messages["landing__zendesk_tickets"]
     assert (
@@ -209,7 +222,7 @@ def test_echoed_credentials_leave_no_trace(
     assert "GraphQL errors" in messages["landing__shop_orders"]
     redacted = re.compile(r"(Authorization: (Bearer|Basic) |Token: )\*\*\*\s")
     assert all(redacted.search(message) for message in messages.values())  # echoed, masked
-    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    assert _not_retried(records)
 
     # Not one form of one credential anywhere: console, logs, events, run storage, warehouse.
     written = {
@@ -252,16 +265,7 @@ def test_unresponsive_source_fails_in_its_budget_while_the_others_land(
     land_one_variant()
     monkeypatch.setenv("GA4_URL", f"{hanging_url}/ga4")
     names = {"ga4_sessions", "google_ads", "meta_ads"}
-    assets = [a for a in extract_assets if a.key.path[-1] in names]
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        assets,
-        partition_key=DAY.isoformat(),
-        resources={"pipeline": FAST},
-        instance=instance,
-        raise_on_error=False,
-    )
-    records = instance.all_logs(result.run_id)
+    result, records = _materialise(names, dg.DagsterInstance.ephemeral())
     landed = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert landed == names - {"ga4_sessions"}
     [failure] = result.get_step_failure_events()
@@ -269,7 +273,7 @@ def test_unresponsive_source_fails_in_its_budget_while_the_others_land(
     message = failure.event_specific_data.error.message
     assert "ga4: POST /ga4/v1beta/properties/987654321:runReport failed (no response)" in message
     assert "time budget of 1.5 s ran out" in message and "ReadTimeout" in message
-    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    assert _not_retried(records)
     # The 1.5 s budget plus the step's own start-up (seconds on a busy machine); no step retry
     # and its 5 s and 15 s delays.
     assert _step_seconds(records, "landing__ga4_sessions") < 10
@@ -277,22 +281,13 @@ def test_unresponsive_source_fails_in_its_budget_while_the_others_land(
 
 
 def _materialise_ga4() -> tuple[dg.ExecuteInProcessResult, list]:
-    ga4 = [a for a in extract_assets if a.key.path[-1] == "ga4_sessions"]
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        ga4,
-        partition_key=DAY.isoformat(),
-        resources={"pipeline": FAST},
-        instance=instance,
-        raise_on_error=False,
-    )
-    return result, instance.all_logs(result.run_id)
+    return _materialise({"ga4_sessions"}, dg.DagsterInstance.ephemeral())
 
 
 def _failed_once(result: dg.ExecuteInProcessResult, records: list) -> str:
     """The one failure's message, after checking the step was not retried."""
     assert not result.success
-    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    assert _not_retried(records)
     [failure] = result.get_step_failure_events()
     return failure.event_specific_data.error.message
 
@@ -323,6 +318,6 @@ def test_mixed_demo_and_live_fails_at_once(
     monkeypatch.setenv("SHOP_URL", "https://example.myshopify.com")
     result, records = _materialise_ga4()
     assert not result.success and not result.get_step_failure_events()  # the resource refused
-    assert not [r for r in records if r.dagster_event and r.dagster_event.is_step_up_for_retry]
+    assert _not_retried(records)
     events = "\n".join(dg.serialize_value(record) for record in records)
     assert "Some source URLs are set and others are not" in events
