@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from orchestration.instance import PLANNED_EVENTS_ENV, prepare_dagster_home
+from orchestration.instance import PLANNED_EVENTS_ENV, open_instance, prepare_dagster_home
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
 
 #: Whole months of history before yesterday in the default demo.
@@ -162,8 +162,6 @@ def next_steps(warehouse: Path) -> list[str]:
 
 
 def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> int:
-    import dagster as dg
-
     from orchestration.recovery import recover_dead_runs
     from orchestration.run_progress import RunFollower, find_run, follow
 
@@ -175,10 +173,10 @@ def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> i
     console.print(f"demo: {sources}, days {start}...{end}, warehouse {warehouse}")
     console.print(f"full Dagster log: {log_path}")
     stages: list = []
-    # The instance (SQLite storages) is created here, before the launcher starts: two processes
-    # creating the same fresh storage at once could both stamp its schema version.
+    # The instance (SQLite storages) is created here, before the launcher starts, under a lock
+    # shared with any other demo started at the same time.
     os.environ["DAGSTER_HOME"] = run_env["DAGSTER_HOME"]
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(Path(run_env["DAGSTER_HOME"])) as instance:
         for run_id in recover_dead_runs(instance, lambda _: None):
             console.print(f"an earlier run ({run_id}) had died: marked failed, its slots freed")
         launched = time.time()

@@ -10,9 +10,16 @@ and survives restarts.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
@@ -45,6 +52,27 @@ def prepare_dagster_home(warehouse_dir: Path | None = None) -> Path:
     if not target.exists() or (managed and target.read_bytes() != DAGSTER_YAML.read_bytes()):
         shutil.copyfile(DAGSTER_YAML, target)
     return home
+
+
+@contextlib.contextmanager
+def open_instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The instance at `home`, its SQLite storages created by one process at a time.
+
+    Two processes opening a fresh DAGSTER_HOME at once (two demos started together) both create
+    its tables and stamp their schema version; the second fails with "table runs already exists".
+    The creation is serialised with a file lock; once the storages exist, opening is harmless.
+    """
+    import dagster as dg
+
+    with (home / ".instance-create.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.from_config(str(home))
+        instance.get_runs(limit=1)
+        for storage in (instance.event_log_storage, instance.schedule_storage):
+            assert storage is not None
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    with instance:
+        yield instance
 
 
 if __name__ == "__main__":
