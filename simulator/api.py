@@ -7,6 +7,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -43,6 +44,7 @@ class ApiResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None  # served instead of `body`, streamed (a bulk result of gigabytes)
 
 
 class BadRequest(Exception):

@@ -150,6 +150,10 @@ class SimulatorConfig:
     # Google Ads API versions answered like a sunset version (HTTP 404, no such URL), e.g.
     # `frozenset({"v21"})`: what a client pinned to a switched-off version meets.
     retired_google_ads_versions: frozenset[str] = frozenset()
+    # How every Shopify bulk operation fails, when set: "ACCESS_DENIED", "INTERNAL_SERVER_ERROR"
+    # or "TIMEOUT" (status FAILED with that errorCode), "CANCELED", "EXPIRED", or
+    # "OPERATION_IN_PROGRESS" (the mutation refused: another operation is running).
+    shop_bulk_failure: str | None = None
 
     def __post_init__(self) -> None:
         if self.scale not in PROFILES:

@@ -24,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -84,6 +85,8 @@ class RequestStats:
     pages: int = 0
     retries: int = 0
     throttle_wait_seconds: float = 0.0
+    #: Points spent, as the API reports them (Shopify's `extensions.cost.actualQueryCost`).
+    query_cost_points: float = 0.0
 
     def as_metadata(self) -> dict[str, float | int]:
         return {
@@ -91,6 +94,7 @@ class RequestStats:
             "pages": self.pages,
             "retries": self.retries,
             "throttle_wait_seconds": round(self.throttle_wait_seconds, 3),
+            "query_cost_points": round(self.query_cost_points, 1),
         }
 
 
@@ -295,6 +299,36 @@ class ApiClient:
     def post_json(self, path_or_url: str, body: Any, **kwargs: Any) -> Any:
         return self._json(self.request("POST", path_or_url, json=body, **kwargs))
 
+    def download(self, url: str, target: Path) -> int:
+        """Stream a file the API handed out as a link (Shopify's bulk JSONL) to `target`; its size.
+
+        The link is pre-signed and points at a storage host, not the API: it is fetched with no
+        credential of this client, which must never travel to another host. A lost connection
+        or a 5xx starts the file over, up to `max_retries` times; each read has `read_timeout`,
+        the whole file no time budget (its size is the API's, not a sign of a dead source).
+        """
+        url = strip_secret_params(url, self.secrets)
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        for attempt in range(self.settings.max_retries + 1):
+            self.stats.requests += 1
+            try:
+                with requests.get(url, stream=True, timeout=timeout) as response:
+                    if response.status_code not in RETRY_STATUSES:
+                        if response.status_code >= 400:
+                            raise self._failure("GET", url, response, "download")
+                        with target.open("wb") as out:
+                            for chunk in response.iter_content(chunk_size=1 << 20):
+                                out.write(chunk)
+                        return target.stat().st_size
+                    last = f"HTTP {response.status_code}"
+            except TRANSIENT_EXCEPTIONS as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.settings.max_retries:
+                self.stats.retries += 1
+                time.sleep(self.settings.backoff(attempt))
+        detail = f"download gave up after {self.settings.max_retries + 1} attempt(s): {last}"
+        raise self._error("GET", url, None, detail, permanent=False)
+
     def graphql(self, path: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """POST a GraphQL query; return `data`. Errors in a 200 body raise, THROTTLED waits.
 
@@ -439,6 +473,7 @@ class ApiClient:
             )
         if cost.get("requestedQueryCost") is not None:
             self._last_query_cost = float(cost["requestedQueryCost"])
+        self.stats.query_cost_points += float(cost.get("actualQueryCost") or 0)
 
     def _pace(self) -> None:
         if self._bucket is None:
