@@ -19,8 +19,8 @@ from orchestration.lib.config import ConfigError, resolve_config
 from orchestration.lib.http import ApiError
 from orchestration.lib.shopify_bulk import BulkOperationError
 from orchestration.sources import ExtractRun, shop
-from simulator import DEMO_CREDENTIALS, PageSizes, SimulatorServer
-from tests.sources.conftest import DAY
+from simulator import DEMO_CREDENTIALS, FaultConfig, PageSizes, SimulatorServer
+from tests.sources.conftest import DAY, read_rejects
 
 UNLIMITED = {"shop_bucket_size": 1e9, "shop_restore_rate": 1e9}
 RANGE = [DAY + timedelta(days=i) for i in range(8)]  # 8 days >= the default threshold of 7
@@ -156,3 +156,19 @@ def test_the_threshold_is_read_from_the_environment() -> None:
 def _demo() -> tuple[str, dict[str, str]]:
     """A demo "simulator" that is never called: these tests only read the configuration."""
     return "http://127.0.0.1:9", DEMO_CREDENTIALS
+
+
+def test_invalid_orders_in_a_bulk_result_are_rejected_with_their_reason(
+    serve: Callable[..., SimulatorServer],
+    extract_run: Callable[[str], ExtractRun],
+    warehouse: Path,
+) -> None:
+    serve(
+        faults=FaultConfig(malformed_rate=0.1, duplicate_rate=0.1, sources=frozenset({"shop"})),
+        **UNLIMITED,
+    )
+    run = _run(extract_run, min_days=1)
+    shop.extract_orders(run, RANGE[:2])
+    assert run.totals.rows["orders"] > 100 and run.totals.duplicates["orders"] > 0
+    reasons = set(read_rejects(warehouse, "shop", "orders").column("field").to_pylist())
+    assert reasons and reasons <= {"lineItems.quantity", "createdAt"}
