@@ -154,6 +154,9 @@ class SimulatorConfig:
     # or "TIMEOUT" (status FAILED with that errorCode), "CANCELED", "EXPIRED", or
     # "OPERATION_IN_PROGRESS" (the mutation refused: another operation is running).
     shop_bulk_failure: str | None = None
+    # Zendesk's limit of the incremental export, (calls, seconds), e.g. its documented (10, 60):
+    # past it the export answers 429 with Retry-After. None: unlimited (the demo, most tests).
+    zendesk_export_limit: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
         if self.scale not in PROFILES:

@@ -84,6 +84,8 @@ class RequestStats:
     requests: int = 0
     pages: int = 0
     retries: int = 0
+    #: Answers that said "slow down": HTTP 429, Shopify's THROTTLED, Meta's rate-limit codes.
+    throttled: int = 0
     throttle_wait_seconds: float = 0.0
     #: Points spent, as the API reports them (Shopify's `extensions.cost.actualQueryCost`).
     query_cost_points: float = 0.0
@@ -93,6 +95,7 @@ class RequestStats:
             "requests": self.requests,
             "pages": self.pages,
             "retries": self.retries,
+            "throttled": self.throttled,
             "throttle_wait_seconds": round(self.throttle_wait_seconds, 3),
             "query_cost_points": round(self.query_cost_points, 1),
         }
@@ -240,6 +243,13 @@ class ApiClient:
         self.last_headers: Mapping[str, str] | None = None
         self._bucket: tuple[float, float, float] | None = None  # available, restore rate, at
         self._last_query_cost = 0.0
+        self._query_costs: dict[str, float] = {}  # GraphQL document -> its requested cost
+        #: Seconds between the starts of two calls once the API has throttled this client once:
+        #: a source whose limit is a documented rate (Zendesk's export: 10 calls a minute) then
+        #: keeps to it instead of being throttled again. None: no spacing.
+        self.spacing_after_throttle: float | None = None
+        self._spacing = False
+        self._last_start = 0.0
 
     def close(self) -> None:
         self._session.close()
@@ -272,6 +282,7 @@ class ApiClient:
         url = self.url(path_or_url)
         deadline = self.deadline() if deadline is None else deadline
         for attempt in range(self.settings.max_retries + 1):
+            self._space()
             try:
                 response = self._send(
                     method, url, deadline, params=params, json=json, headers=headers
@@ -286,6 +297,9 @@ class ApiClient:
                 last = f"HTTP {response.status_code}"
             tried = f"{attempt + 1} attempt(s), the last: {last}"
             throttled = response is not None and response.status_code not in SERVER_ERRORS
+            if throttled:
+                self.stats.throttled += 1
+                self._spacing = self.spacing_after_throttle is not None
             last_attempt = attempt == self.settings.max_retries
             self._wait_within(deadline, wait, method, url, tried, response, throttled, last_attempt)
         self.last_headers = response.headers
@@ -338,12 +352,12 @@ class ApiClient:
         """
         deadline: float | None = None
         for attempt in range(self.settings.max_retries + 1):
-            self._pace()
+            self._pace(self._query_costs.get(query, self._last_query_cost))
             deadline = self.deadline() if deadline is None else deadline  # pacing is not failing
             body = {"query": query, "variables": variables}
             response = self.request("POST", path, json=body, deadline=deadline)
             data = self._json(response)
-            self._record_cost(data)
+            self._record_cost(data, query)
             errors = data.get("errors") or []
             if not errors:
                 return data["data"]
@@ -351,6 +365,7 @@ class ApiClient:
                 messages = "; ".join(str(e.get("message", e)) for e in errors)
                 detail = f"GraphQL errors: {redact(messages, self.secrets)[:500]}"
                 raise self._error("POST", response.url, 200, detail, permanent=True)
+            self.stats.throttled += 1
             wait = self._throttle_wait(attempt)
             tried = f"{attempt + 1} attempt(s), the last: GraphQL THROTTLED"
             last_attempt = attempt == self.settings.max_retries
@@ -462,7 +477,7 @@ class ApiClient:
         snippet = " ".join(redact(response.text, self.secrets).split())[:300]
         return f"{reason}; body: {snippet}"
 
-    def _record_cost(self, body: Mapping[str, Any]) -> None:
+    def _record_cost(self, body: Mapping[str, Any], query: str) -> None:
         cost = (body.get("extensions") or {}).get("cost") or {}
         status = cost.get("throttleStatus") or {}
         if "currentlyAvailable" in status and status.get("restoreRate"):
@@ -473,18 +488,30 @@ class ApiClient:
             )
         if cost.get("requestedQueryCost") is not None:
             self._last_query_cost = float(cost["requestedQueryCost"])
+            self._query_costs[query] = self._last_query_cost
         self.stats.query_cost_points += float(cost.get("actualQueryCost") or 0)
 
-    def _pace(self) -> None:
+    def _pace(self, cost: float) -> None:
+        """Wait until the bucket holds `cost`: what the query about to go cost the last time it
+        was sent (a follow-up query and a page of orders cost very different amounts)."""
         if self._bucket is None:
             return
         available, restore_rate, at = self._bucket
         available += restore_rate * (time.monotonic() - at)
-        if available < self._last_query_cost:
-            wait = (self._last_query_cost - available) / restore_rate
+        if available < cost:
+            wait = (cost - available) / restore_rate
             log.debug("%s: pacing %.2fs for the query cost bucket", self.source, wait)
             self.stats.throttle_wait_seconds += wait
             time.sleep(wait)
+
+    def _space(self) -> None:
+        """Keep `spacing_after_throttle` between the starts of calls, once throttled."""
+        if self._spacing and self.spacing_after_throttle:
+            wait = self._last_start + self.spacing_after_throttle - time.monotonic()
+            if wait > 0:
+                self.stats.throttle_wait_seconds += wait
+                time.sleep(wait)
+        self._last_start = time.monotonic()
 
     def _throttle_wait(self, attempt: int) -> float:
         """Seconds until the bucket holds the throttled query's cost (else plain backoff)."""

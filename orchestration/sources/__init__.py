@@ -75,6 +75,7 @@ class ExtractRun:
             "requests": 0,
             "pages": 0,
             "retries": 0,
+            "throttled": 0,
             "throttle_wait_seconds": 0.0,
             "query_cost_points": 0.0,
         }
