@@ -51,7 +51,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shop-days", type=int, default=1)
     parser.add_argument("--days", type=int, default=60)
+    parser.add_argument(
+        "--sources",
+        default="shop_orders,zendesk,shop_catalog,google_ads,meta_ads",
+        help="what to measure (Google Ads maps offer ids through the catalog: keep it before)",
+    )
     args = parser.parse_args()
+    sources = args.sources.split(",")
     end = date.today() - timedelta(days=2)
     now = datetime.combine(end + timedelta(days=2), datetime.min.time(), UTC).replace(hour=6)
     config = SimulatorConfig(
@@ -67,30 +73,40 @@ def main() -> None:
         env = {**sim.env(), "WAREHOUSE_DIR": warehouse, "SHOPIFY_BULK_MIN_DAYS": "10000"}
         print(f"simulator: large profile, clock {now:%Y-%m-%d %H:%M} UTC")
 
-        run, seconds = run_extract("shop", shop.extract_orders, shop_days, env)
-        m = run.metadata()
-        budget = SHOP_BUCKET + SHOP_RESTORE * seconds
-        print(
-            f"shopify orders, {len(shop_days)} day(s) paged: {m['rows']['orders']:,} orders, "
-            f"{m['requests']} calls in {seconds:.0f} s; points {m['query_cost_points']:,.0f} of "
-            f"{budget:,.0f} available = {m['query_cost_points'] / budget:.1%}; throttled "
-            f"{m['throttled']}; paced {m['throttle_wait_seconds']:.0f} s"
-        )
+        for name, extract in (
+            ("shop_orders", shop.extract_orders),
+            ("shop_catalog", shop.extract_catalog),
+        ):
+            if name not in sources:
+                continue
+            landed = shop_days if name == "shop_orders" else days[-1:]
+            run, seconds = run_extract("shop", extract, landed, env)
+            m = run.metadata()
+            budget = SHOP_BUCKET + SHOP_RESTORE * seconds
+            print(
+                f"shopify {name}, {len(landed)} day(s) paged: {m['rows_total']:,} rows, "
+                f"{m['requests']} calls in {seconds:.0f} s; points {m['query_cost_points']:,.0f} "
+                f"of {budget:,.0f} available = {m['query_cost_points'] / budget:.1%}; "
+                f"throttled {m['throttled']}; paced {m['throttle_wait_seconds']:.0f} s"
+            )
 
-        run, seconds = run_extract("zendesk", zendesk.extract_tickets, days, env)
-        m = run.metadata()
-        answered = m["requests"] - m["throttled"]
-        budget = ZENDESK_PER_MINUTE * seconds / 60
-        print(
-            f"zendesk export, {len(days)} days: {m['rows']['tickets']:,} tickets, {answered} calls "
-            f"answered in {seconds:.0f} s = {answered / budget:.1%} of {budget:.1f} allowed; "
-            f"throttled {m['throttled']}; waited {m['throttle_wait_seconds']:.0f} s"
-        )
+        if "zendesk" in sources:
+            run, seconds = run_extract("zendesk", zendesk.extract_tickets, days, env)
+            m = run.metadata()
+            answered = m["requests"] - m["throttled"]
+            budget = ZENDESK_PER_MINUTE * seconds / 60
+            print(
+                f"zendesk export, {len(days)} days: {m['rows']['tickets']:,} tickets, {answered} "
+                f"calls answered in {seconds:.0f} s = {answered / budget:.1%} of {budget:.1f} "
+                f"allowed; throttled {m['throttled']}; waited {m['throttle_wait_seconds']:.0f} s"
+            )
 
         for source, extract in (
             ("google_ads", google_ads.extract_google_ads),
             ("meta_ads", meta_ads.extract_meta_ads),
         ):
+            if source not in sources:
+                continue
             run, seconds = run_extract(source, extract, days, env)
             m = run.metadata()
             per_day = m["requests"] / len(days)
