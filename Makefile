@@ -48,9 +48,20 @@ dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHO
 manifest: install ## parse the dbt project (importing the definitions also does it when stale)
 	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"
 
-screenshots: install ## remake docs/asset-graph.png and docs/kpi-report.png (needs Debian's chromium)
-	$(PY) scripts/screenshot_lineage.py
-	$(PY) scripts/screenshot_report.py
+# The screenshots come from a demo warehouse of their own whose partitions start on its first day,
+# so the UI shows every partition filled instead of a year of missing ones.
+SHOTS_DIR ?= /tmp/retail-pipeline-screenshots
+SHOTS_START ?= $(shell date -u -d '40 days ago' +%F)
+SHOTS_ENV = WAREHOUSE_DIR=$(SHOTS_DIR) PIPELINE_START_DATE=$(SHOTS_START) DAGSTER_HOME=$(SHOTS_DIR)/dagster_home
+
+screenshots: install ## remake the README's pictures from a fresh demo warehouse (needs Debian's chromium)
+	rm -rf $(SHOTS_DIR)
+	$(SHOTS_ENV) $(PY) -m orchestration.demo --start $(SHOTS_START)
+	$(SHOTS_ENV) $(PY) scripts/screenshot_lineage.py
+	$(SHOTS_ENV) $(PY) scripts/screenshot_lineage.py --out docs/picking-checks.png \
+		--path '/assets/marts/mart_store_picking_candidates?view=checks' --wait-for Passed \
+		--width 1600 --height 1000 --zoom-steps 0
+	$(SHOTS_ENV) $(PY) scripts/screenshot_report.py
 
 serve-simulator: install ## serve the simulated source APIs on loopback (port 8765)
 	$(PY) -m simulator serve --port 8765

@@ -379,7 +379,10 @@ def explain(error: ApiError, ctx: Context, check: SourceCheck) -> None:
     source, label = check.source, LABELS[check.source]
     spec = SOURCE_ENV[source]
     secrets = ", ".join(v for v in spec.credential_vars if not v.endswith("_ID"))
-    ids = ", ".join(v for v in spec.credential_vars if v.endswith("_ID"))
+    # The ids that name the account in the URL; a field id (Zendesk's order number) never does.
+    ids = ", ".join(
+        v for v in spec.credential_vars if v.endswith("_ID") and not v.endswith("_FIELD_ID")
+    )
     status = error.status
     if status is None:
         check.failures.append(f"no answer from {check.host}: check {spec.url_var} ({error})")

@@ -1,14 +1,17 @@
-"""Screenshot the asset lineage graph of the Dagster UI into docs/asset-graph.png.
+"""Screenshot a page of the Dagster UI (by default the stores group's lineage).
 
-Starts a throwaway webserver on loopback (orchestration.devserver), opens the global asset graph
-in Debian's headless Chromium and stops both. Chromium is driven over the DevTools protocol
-(the `websockets` package that dagster-webserver already installs), because two clicks are
-needed that `chromium --screenshot` cannot make: the UI's first-visit "join the community" dialog
-is marked as seen (GraphQL `setNuxSeen`), and the groups, collapsed by default in a graph of this
-size, are expanded (the UI's Alt+E shortcut). No browser download needed (Playwright cannot fetch
-browsers here); set CHROMIUM to use another binary.
+Starts a throwaway webserver on loopback (orchestration.devserver), opens the page (`--path`; the
+default is the `stores` journey group: RFID counts -> staging -> stock fact -> picking mart ->
+publication) in Debian's headless Chromium and stops both. Point DAGSTER_HOME at a demo
+warehouse's instance to show its runs and checks (`make screenshots` does).
 
-    .venv/bin/python scripts/screenshot_lineage.py [--out docs/asset-graph.png]
+Chromium is driven over the DevTools protocol (the `websockets` package that dagster-webserver
+already installs), because two clicks are needed that `chromium --screenshot` cannot make: the
+UI's first-visit "join the community" dialog is marked as seen (GraphQL `setNuxSeen`), and the
+groups, collapsed by default in a large graph, are expanded (the UI's Alt+E shortcut). No browser
+download needed (Playwright cannot fetch browsers here); set CHROMIUM to use another binary.
+
+    .venv/bin/python scripts/screenshot_lineage.py [--path /assets/...] [--out docs/x.png]
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ HIDE_PANELS_JS = """
   return clicked;
 })()
 """
+LOCATION = "orchestration.definitions"
 _DEVTOOLS_LINE = re.compile(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/")
 
 
@@ -184,16 +188,17 @@ class DevTools:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "asset-graph.png")
-    parser.add_argument("--path", default="/asset-groups", help="UI page (default: global graph)")
-    parser.add_argument("--width", type=int, default=1600)
-    # Tall: the UI stacks the journey groups vertically; below its zoom threshold it stops
-    # drawing node labels, so the page is made tall enough for the whole graph at a legible zoom.
-    parser.add_argument("--height", type=int, default=1900)
-    parser.add_argument("--zoom-out-steps", type=int, default=1)
-    parser.add_argument("--zoom-delta", type=int, default=100, help="Ctrl+wheel delta per step")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "lineage-stores.png")
+    # The location is named after the module the throwaway webserver loads.
+    parser.add_argument("--path", default=f"/locations/{LOCATION}/asset-groups/stores")
+    parser.add_argument("--width", type=int, default=2000)
+    parser.add_argument("--height", type=int, default=1250)
+    # One small zoom-in step: the UI fits the group at a zoom where it draws names only; the step
+    # brings the node cards (latest run, checks, partitions) into view while the group still fits.
+    parser.add_argument("--zoom-steps", type=int, default=1)
+    parser.add_argument("--zoom-delta", type=int, default=-60, help="Ctrl+wheel delta per step")
     parser.add_argument("--settle", type=float, default=6, help="seconds to let the graph lay out")
-    parser.add_argument("--wait-for", default="stores", help="text the page shows once loaded")
+    parser.add_argument("--wait-for", default="rfid", help="text the page shows once loaded")
     args = parser.parse_args()
     # DAGSTER_HOME of a demo warehouse shows its runs and check results; else an empty instance.
     home = os.environ.get("DAGSTER_HOME")
@@ -209,10 +214,10 @@ def main() -> None:
             page.evaluate("document.activeElement && document.activeElement.blur()")
             page.press("e", "KeyE", alt=True)  # the UI's "expand all groups" shortcut
             time.sleep(args.settle)
-            # Hide the left navigation and the asset tree, then zoom the graph out to fit.
+            # Hide the left navigation and the asset tree, then zoom the graph.
             page.evaluate(HIDE_PANELS_JS)
             time.sleep(1)
-            for _ in range(args.zoom_out_steps):
+            for _ in range(args.zoom_steps):
                 page.wheel(args.width // 2 + 100, args.height // 2, delta_y=args.zoom_delta)
                 time.sleep(0.3)
             time.sleep(2)

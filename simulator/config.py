@@ -16,7 +16,10 @@ BadDayKind = Literal["negative_prices", "low_volume"]
 
 SOURCES = ("shop", "google_ads", "meta_ads", "epcis", "zendesk", "ga4")
 
-#: Environment variable -> demo value, for every credential variable of the six sources.
+#: The demo account's "Order number" ticket field (a real Zendesk account has its own id).
+ZENDESK_ORDER_FIELD_ID = 360_012_345_678
+
+#: Environment variable -> demo value, for every account variable of the six sources.
 DEMO_CREDENTIALS: dict[str, str] = {
     "SHOP_ACCESS_TOKEN": "shpat_demo_0123456789abcdef",
     "GOOGLE_ADS_CUSTOMER_ID": "1234567890",
@@ -27,6 +30,7 @@ DEMO_CREDENTIALS: dict[str, str] = {
     "EPCIS_TOKEN": "demo-epcis-token",
     "ZENDESK_EMAIL": "support-bot@example.com",
     "ZENDESK_API_TOKEN": "demo-zendesk-api-token",
+    "ZENDESK_ORDER_FIELD_ID": str(ZENDESK_ORDER_FIELD_ID),
     "GA4_PROPERTY_ID": "987654321",
     "GA4_ACCESS_TOKEN": "ya29.demo-ga4-access-token",
 }

@@ -30,13 +30,13 @@ from simulator.api import (
     encode_cursor,
     json_response,
 )
-from simulator.config import DEMO_CREDENTIALS
+from simulator.config import DEMO_CREDENTIALS, ZENDESK_ORDER_FIELD_ID
 from simulator.faults import Faults, Record
 from simulator.orders import LruCache, OrderBook, OrderDay
 from simulator.rng import Stream, generator
 from simulator.world import World
 
-ORDER_NUMBER_FIELD_ID = 360_012_345_678
+ORDER_NUMBER_FIELD_ID = ZENDESK_ORDER_FIELD_ID
 REASON_FIELD_ID = 360_012_345_679
 TICKET_ID_BASE = 40_000
 FRESHNESS_SECONDS = 60  # items changed within the last minute are not exported yet

@@ -31,13 +31,16 @@ DEFAULT_GOOGLE_ADS_API_VERSION = "v26"
 #: The demo store is on Shopify Plus (cost bucket 20,000 points, restoring 1,000/s): the standard
 #: plan's 100/s would spend most of a two-week demo pacing the order queries.
 DEMO_SHOP_BUCKET = (20_000.0, 1_000.0)
-#: The simulator's "Order number" ticket field; a real Zendesk account sets its own id.
-DEFAULT_ZENDESK_ORDER_FIELD_ID = "360012345678"
 
 
 @dataclass(frozen=True)
 class SourceEnv:
-    """The environment variables of one source, and its path under the simulator's base URL."""
+    """The environment variables of one source, and its path under the simulator's base URL.
+
+    `credential_vars` are every account variable a live source needs besides its URL: secrets,
+    account ids, and account settings with no sensible default (the id of Zendesk's order-number
+    ticket field differs in every account; a guess would land tickets without their order).
+    """
 
     url_var: str
     credential_vars: tuple[str, ...]
@@ -60,7 +63,11 @@ SOURCE_ENV: dict[str, SourceEnv] = {
         "META_ADS_URL", ("META_AD_ACCOUNT_ID", "META_ACCESS_TOKEN"), "/meta/v25.0"
     ),
     "rfid": SourceEnv("EPCIS_URL", ("EPCIS_TOKEN",), "/epcis"),
-    "zendesk": SourceEnv("ZENDESK_URL", ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN"), "/zendesk"),
+    "zendesk": SourceEnv(
+        "ZENDESK_URL",
+        ("ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_ORDER_FIELD_ID"),
+        "/zendesk",
+    ),
     "ga4": SourceEnv("GA4_URL", ("GA4_PROPERTY_ID", "GA4_ACCESS_TOKEN"), "/ga4"),
 }
 
@@ -133,7 +140,7 @@ def resolve_config(env: Mapping[str, str], start_demo: DemoStarter | None = None
         shop_timezone=env.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE,
         warehouse_dir=warehouse_dir(env),
         google_ads_api_version=env.get("GOOGLE_ADS_API_VERSION") or DEFAULT_GOOGLE_ADS_API_VERSION,
-        zendesk_order_field_id=env.get("ZENDESK_ORDER_FIELD_ID") or DEFAULT_ZENDESK_ORDER_FIELD_ID,
+        zendesk_order_field_id=sources["zendesk"].credentials["ZENDESK_ORDER_FIELD_ID"].strip(),
         shopify_bulk_min_days=shopify_bulk_min_days(env),
     )
 

@@ -14,7 +14,9 @@ import dagster as dg
 
 from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE
 
-SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", DEFAULT_SHOP_TIMEZONE)
+# An empty SHOP_TIMEZONE means the default, as for the extracts (config.py) and dbt: the three
+# must cut days at the same midnight.
+SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=os.environ.get("PIPELINE_START_DATE", "2025-01-01"),

@@ -50,6 +50,22 @@ def test_live_with_missing_credential_fails() -> None:
         resolve_config(env, _fake_simulator)
 
 
+def test_live_without_the_zendesk_order_field_fails_naming_it() -> None:
+    """The order-number field's id is per account: a default would be the simulator's id, and a
+    live run would land every ticket without its order, silently."""
+    env = {s.url_var: "https://x" for s in SOURCE_ENV.values()} | CREDENTIALS
+    del env["ZENDESK_ORDER_FIELD_ID"]
+    with pytest.raises(ConfigError, match="ZENDESK_ORDER_FIELD_ID"):
+        resolve_config(env, _fake_simulator)
+    env["ZENDESK_ORDER_FIELD_ID"] = " 4410000000123 "
+    assert resolve_config(env, _fake_simulator).zendesk_order_field_id == "4410000000123"
+
+
+def test_demo_reads_the_simulators_order_field() -> None:
+    config = resolve_config({}, _fake_simulator)
+    assert config.zendesk_order_field_id == "value-of-ZENDESK_ORDER_FIELD_ID"
+
+
 def test_http_budget_per_source_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZENDESK_HTTP_BUDGET_SECONDS", "120")
     resource = PipelineResource(budget_seconds=30)
