@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from itertools import groupby, islice
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +55,8 @@ INVENTORY_LEVELS_PAGE = 10
 #: refund with its first REFUND_LINES_FIRST lines (2 + 5 x 4 points an order, so 40 orders stay
 #: under the 1,000-point limit); longer refunds are completed like every other connection.
 REFUNDS_BATCH = 40
+#: Orders a bulk landing holds while it gathers REFUNDS_BATCH orders with refunds.
+BULK_BUFFER = 1000
 REFUND_LINES_FIRST = 5
 #: The bulk query's nested connection: its nodes' gid type -> the order's field.
 BULK_CONNECTIONS = {"LineItem": "lineItems"}
@@ -521,12 +523,31 @@ def _out_of_range(client: ApiClient, path: str, found: date, landing: date) -> A
 def _land_bulk_orders(
     client: ApiClient, path: str, landing: DayLanding, orders: Iterator[dict[str, Any]]
 ) -> None:
-    """Land a day's bulk orders, their refunds' lines read REFUNDS_BATCH orders a call."""
-    while batch := list(islice(orders, REFUNDS_BATCH)):
-        refunds = _refunds_of(client, path, [o for o in batch if o.get("refunds") and o.get("id")])
-        for node in batch:
-            full = {**node, "refunds": refunds.get(node.get("id"), node.get("refunds") or [])}
-            _land_order(landing, full, (node.get("lineItems") or {}).get("nodes") or [])
+    """Land a day's bulk orders, in order; the refunds' lines are read for REFUNDS_BATCH orders
+    that have refunds a call (orders without wait with them, at most BULK_BUFFER of them)."""
+    batch: list[dict[str, Any]] = []
+    refunded: list[dict[str, Any]] = []
+    for node in orders:
+        batch.append(node)
+        if node.get("refunds") and node.get("id"):
+            refunded.append(node)
+        if len(refunded) == REFUNDS_BATCH or len(batch) == BULK_BUFFER:
+            _land_batch(client, path, landing, batch, refunded)
+            batch, refunded = [], []
+    _land_batch(client, path, landing, batch, refunded)
+
+
+def _land_batch(
+    client: ApiClient,
+    path: str,
+    landing: DayLanding,
+    batch: list[dict[str, Any]],
+    refunded: list[dict[str, Any]],
+) -> None:
+    refunds = _refunds_of(client, path, refunded)
+    for node in batch:
+        full = {**node, "refunds": refunds.get(node.get("id"), node.get("refunds") or [])}
+        _land_order(landing, full, (node.get("lineItems") or {}).get("nodes") or [])
 
 
 def _refunds_of(
