@@ -39,9 +39,10 @@ EXTRACTS = (
 )
 
 
-def start_simulator(scale: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_simulator(scale: str, *options: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """The simulator in its own process on a free loopback port; returns it and its env."""
     command = [sys.executable, "-m", "simulator", "serve", "--scale", scale, "--port", "0"]
+    command += options
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     env: dict[str, str] = {}
     assert process.stdout is not None

@@ -6,6 +6,7 @@ import argparse
 import re
 import shlex
 import threading
+from datetime import UTC, datetime
 
 from simulator.config import PROFILES, SimulatorConfig
 from simulator.server import SimulatorServer
@@ -18,6 +19,14 @@ def _versions(raw: str) -> frozenset[str]:
     if bad:
         raise argparse.ArgumentTypeError(f"not Google Ads versions (vNN): {', '.join(bad)}")
     return versions
+
+
+def _utc(raw: str) -> datetime:
+    """An ISO time with its offset, e.g. `2026-11-30T06:00:00Z`."""
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{raw!r} has no UTC offset (end it with Z)")
+    return value.astimezone(UTC)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,10 +44,18 @@ def main(argv: list[str] | None = None) -> None:
         metavar="v21,v22",
         help="Google Ads API versions to refuse the way Google refuses a sunset version",
     )
+    serve.add_argument(
+        "--now",
+        type=_utc,
+        default=None,
+        metavar="2026-11-30T06:00:00Z",
+        help="a fixed clock (UTC) instead of the wall clock: repeated reads see the same data",
+    )
     args = parser.parse_args(argv)
     config = SimulatorConfig(
         seed=args.seed,
         scale=args.scale,
+        now=args.now,
         retired_google_ads_versions=args.retired_google_ads_versions,
     )
     server = SimulatorServer(config, args.host, args.port)

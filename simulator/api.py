@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -43,6 +45,7 @@ class ApiResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None  # served instead of `body`, streamed (a bulk result of gigabytes)
 
 
 class BadRequest(Exception):
@@ -88,6 +91,28 @@ class WindowCounter:
                 self._window, self._count = window, 0
             self._count += 1
             return self._count
+
+
+class RateWindow:
+    """A vendor's "N calls per T seconds" limit, counted in fixed windows of real time (not the
+    simulator's clock, which tests freeze): `take()` admits a call, or says how long to wait."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._start, self._count = time.monotonic(), 0
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """0 when the call is admitted, else the seconds until the next window opens."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._start >= self.seconds:
+                self._start += (now - self._start) // self.seconds * self.seconds
+                self._count = 0
+            if self._count < self.limit:
+                self._count += 1
+                return 0.0
+            return self._start + self.seconds - now
 
 
 def cents(value: int) -> str:

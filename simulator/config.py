@@ -154,6 +154,13 @@ class SimulatorConfig:
     # Google Ads API versions answered like a sunset version (HTTP 404, no such URL), e.g.
     # `frozenset({"v21"})`: what a client pinned to a switched-off version meets.
     retired_google_ads_versions: frozenset[str] = frozenset()
+    # How every Shopify bulk operation fails, when set: "ACCESS_DENIED", "INTERNAL_SERVER_ERROR"
+    # or "TIMEOUT" (status FAILED with that errorCode), "CANCELED", "EXPIRED", or
+    # "OPERATION_IN_PROGRESS" (the mutation refused: another operation is running).
+    shop_bulk_failure: str | None = None
+    # Zendesk's limit of the incremental export, (calls, seconds), e.g. its documented (10, 60):
+    # past it the export answers 429 with Retry-After. None: unlimited (the demo, most tests).
+    zendesk_export_limit: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
         if self.scale not in PROFILES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import socket
 import threading
 import time
@@ -80,6 +81,12 @@ class Simulator:
                 "POST",
                 re.compile(r"/shop/admin/api/([\w-]+)/graphql\.json"),
                 lambda r, m: self.shop.graphql(r, m.group(1)),
+            ),
+            Route(
+                "shop_bulk",
+                "GET",
+                re.compile(r"/shop-bulk/(\d+)\.jsonl"),
+                lambda r, m: self.shop.bulk.download(r, int(m.group(1))),
             ),
             Route(
                 "google_ads",
@@ -156,6 +163,8 @@ class Simulator:
 
     def authenticated(self, source: str, request: ApiRequest) -> bool:
         c, h = DEMO_CREDENTIALS, request.headers
+        if source == "shop_bulk":  # a signed link: the signature is the credential
+            return True
         if source == "shop":
             return h.get("X-Shopify-Access-Token") == c["SHOP_ACCESS_TOKEN"]
         if source == "google_ads":
@@ -261,6 +270,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if response.file is not None:
+            self.send_header("Content-Length", str(response.file.stat().st_size))
+            self.end_headers()
+            with response.file.open("rb") as source:
+                shutil.copyfileobj(source, self.wfile, 1 << 20)
+            return
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)

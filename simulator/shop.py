@@ -1,6 +1,7 @@
 """Shopify GraphQL Admin API: orders, productVariants, and the follow-up queries of nested
-connections (`order(id)` line items, `refund(id)` lines, `inventoryItem(id)` levels), plus `shop`
-settings and `currentAppInstallation` scopes.
+connections (`order(id)` line items, `refund(id)` lines, `inventoryItem(id)` levels, `nodes(ids:)`
+orders' refunds), plus `shop` settings, `currentAppInstallation` scopes, and bulk operations of
+orders (`bulkOperationRunQuery`, `bulkOperation(id:)`, the JSONL result on a signed link).
 
 No GraphQL parser: the root field and the arguments the extractor uses (`first`, `after`,
 `query`, nested `lineItems` / `refundLineItems` / `inventoryLevels(first:, after:)`) are read
@@ -12,12 +13,18 @@ the oldest supported version when asked for a retired one.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import math
 import re
+import secrets
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,10 +68,17 @@ SUPPORTED_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
 RECENT_ORDERS_SECONDS = 60 * 86_400  # what an app without read_all_orders can see
 
 _ROOT = re.compile(
-    r"\b(?:(orders|order|productVariants|refund|inventoryItem)\s*\(|"
+    r"\b(?:(orders|order|productVariants|refund|inventoryItem|nodes)\s*\(|"
     r"(shop|currentAppInstallation)\s*\{)"
 )
 _SETTINGS = re.compile(r"\b(shop|currentAppInstallation)\s*\{")
+_BULK = re.compile(r"\b(bulkOperationRunQuery|bulkOperation)\s*\(")
+BULK_GID = "gid://shopify/BulkOperation/"
+#: Shopify's bulk query restrictions the simulator enforces: what the extractor could get wrong.
+_BULK_REFUSED = (
+    (re.compile(r"\bfirst\s*:"), "bulk queries read every connection: drop `first`"),
+    (re.compile(r"\brefundLineItems\b"), "a connection inside a list field is not supported"),
+)
 SHOP_NAME = "Maison Demo"
 _ARG = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|\w+)')
 _FILTER = re.compile(r"\b(updated_at|created_at):(>=|<=|>|<)?\s*['\"]?([^'\"\s)]+)")
@@ -189,6 +203,7 @@ class ShopApi:
             for k, t in zip(cat.sku, cat.product_title, strict=True)
         ]
         self._utm = [_utm_json(g.utm) for g in world.traffic]
+        self.bulk = BulkOperations(self)
 
     # --- HTTP entry points -------------------------------------------------------------------
 
@@ -201,6 +216,9 @@ class ShopApi:
         body = request.json()
         text = body.get("query") or ""
         variables = body.get("variables") or {}
+        bulk = _BULK.search(text)
+        if bulk:
+            return self.bulk.graphql(request, bulk.group(1), text, variables)
         root = _ROOT.search(text)
         if root is None:
             return json_response(
@@ -225,7 +243,8 @@ class ShopApi:
         }
         line_first = int(lines_args.get("first") or 0)
         single = root.group(1) in ("order", "refund", "inventoryItem")
-        first = int(args.get("first") or (1 if single else 0))
+        ids = args.get("ids") if root.group(1) == "nodes" else None
+        first = len(ids or []) or int(args.get("first") or (1 if single else 0))
         if not 0 < first <= 250 or line_first > 250:
             return json_response(
                 200,
@@ -271,6 +290,8 @@ class ShopApi:
             data, returned = self._refund(request, args, nested["refundLineItems"], pages)
         elif name == "inventoryItem":
             data, returned = self._inventory_item(request, args, nested["inventoryLevels"])
+        elif name == "nodes":
+            data, returned = self._nodes(request, ids or [], pages["refundLineItems"])
         else:
             data, returned = self._variants(request, args, first, pages["inventoryLevels"])
         actual = 2 + 3 * returned
@@ -403,6 +424,41 @@ class ShopApi:
         offset = int(decode_cursor(lines_args["after"], 1)[0]) if lines_args.get("after") else 0
         page = pages["refundLineItems"]
         return f'{{"refund":{self._refund_json(day, j, k, page, offset)}}}', 1
+
+    def _nodes(self, request: ApiRequest, ids: list[Any], refund_page: int) -> tuple[str, int]:
+        """`nodes(ids:) { ... on Order { id refunds { ... } } }`: orders' refunds, many a call
+        (what follows a bulk operation, which cannot read the lines of a list of refunds)."""
+        nodes = []
+        for gid in ids:
+            match = re.fullmatch(r"gid://shopify/Order/(\d+)", str(gid))
+            found = self.book.find(int(match.group(1)) - ORDER_GID) if match else None
+            if found is None or found[0].created[found[1]] > request.now:
+                nodes.append("null")
+                continue
+            day, j = found
+            refunds = self._refunds_json(day, j, request.now, refund_page)
+            nodes.append(f'{{"id":{json.dumps(str(gid))},"refunds":[{refunds}]}}')
+        return f'{{"nodes":[{",".join(nodes)}]}}', len(nodes)
+
+    def bulk_order_lines(self, search: str | None, now: int) -> Iterator[tuple[str, int]]:
+        """The JSONL lines of a bulk query of orders, grouped: each order (refunds without their
+        lines, which a bulk query cannot select) then its line items with `__parentId`.
+        Yields (line, 1 for an order's own line else 0)."""
+        field_name, lo, hi = parse_filter(search, self.world)
+        if "read_all_orders" not in self.world.config.shop_access_scopes:
+            lo = max(lo, now - RECENT_ORDERS_SECONDS)
+        for _, _, day, j in self.book.window(field_name, lo, hi, now):
+            order = json.loads(self.order_json(day, j, now, 10**6, 0, 0))
+            for record in self.faults.apply("shop", [order], _order_key, BULK_CORRUPTIONS):
+                record = dict(record)
+                lines = record.pop("lineItems")["nodes"]
+                record["refunds"] = [
+                    {"id": r["id"], "createdAt": r["createdAt"]} for r in record["refunds"]
+                ]
+                yield json.dumps(record, ensure_ascii=False), 1
+                for line in lines:
+                    child = {**line, "__parentId": record.get("id")}
+                    yield json.dumps(child, ensure_ascii=False), 0
 
     def order_json(
         self,
@@ -589,6 +645,155 @@ def selected_options(cat: Catalog, i: int) -> list[Record]:
     return options
 
 
+@dataclasses.dataclass
+class BulkOperation:
+    """One bulk query: CREATED, RUNNING while its file is written, then how it ended."""
+
+    number: int
+    query: str
+    created_at: str
+    status: str = "CREATED"
+    error_code: str | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    path: Path | None = None
+    token: str = dataclasses.field(default_factory=lambda: secrets.token_hex(16))
+    written: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    @property
+    def gid(self) -> str:
+        return f"{BULK_GID}{self.number}"
+
+
+class BulkOperations:
+    """Shopify's bulk queries of orders, as the Admin API runs them.
+
+    The mutation answers at once with status CREATED; the JSONL file is written in the
+    background (orders sorted by the search's sort key, each followed by its line items); polls
+    by `bulkOperation(id:)` show RUNNING with a growing `objectCount`, then COMPLETED with a
+    signed `url` on this server that takes no access token. `shop_bulk_failure` in the config
+    makes every operation end the way Shopify's can fail.
+    """
+
+    MUTATION_COST = 10  # Shopify's price of a mutation
+    POLL_COST = 1
+
+    def __init__(self, shop: ShopApi) -> None:
+        self.shop = shop
+        self.operations: dict[int, BulkOperation] = {}
+        self.downloads: list[dict[str, str]] = []  # headers of every download, for tests
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+        self._folder = tempfile.TemporaryDirectory(prefix="simulator-bulk-")
+
+    def graphql(
+        self, request: ApiRequest, root: str, text: str, variables: dict[str, Any]
+    ) -> ApiResponse:
+        cost = self.MUTATION_COST if root == "bulkOperationRunQuery" else self.POLL_COST
+        bucket = self.shop.bucket
+        if not bucket.take(cost):
+            return self.shop.throttled(cost)
+        args = _arguments(text, _BULK.search(text).end(), variables)  # type: ignore[union-attr]
+        if root == "bulkOperationRunQuery":
+            data = {"bulkOperationRunQuery": self.run(request, str(args.get("query") or ""))}
+        else:
+            data = {"bulkOperation": self.poll(request, str(args.get("id") or ""))}
+        return json_response(200, {"data": data, "extensions": {"cost": bucket.cost(cost, cost)}})
+
+    def run(self, request: ApiRequest, query: str) -> dict[str, Any]:
+        failure = self.shop.world.config.shop_bulk_failure
+        refusal = next((why for rule, why in _BULK_REFUSED if rule.search(query)), None)
+        root = re.search(r"\{\s*(\w+)\s*\(", query)
+        if refusal is None and (root is None or root.group(1) != "orders"):
+            refusal = "the simulator serves bulk queries of `orders`"
+        if refusal:
+            return _user_error("INVALID", f"Invalid bulk query: {refusal}", ["query"])
+        if failure == "OPERATION_IN_PROGRESS":
+            running = f"{BULK_GID}{max(self.operations, default=0) + 1000}"
+            message = (
+                f"A bulk query operation for this app and shop is already in progress: {running}."
+            )
+            return _user_error("OPERATION_IN_PROGRESS", message, None)
+        with self._lock:
+            number = next(self._numbers)
+            created = datetime.fromtimestamp(request.now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            operation = BulkOperation(number, query, created)
+            self.operations[number] = operation
+        search = _arguments(query, root.end(), {}).get("query")  # type: ignore[union-attr]
+        threading.Thread(
+            target=self._write, args=(operation, search, request.now), daemon=True
+        ).start()
+        return {"bulkOperation": {"id": operation.gid, "status": "CREATED"}, "userErrors": []}
+
+    def _write(self, operation: BulkOperation, search: str | None, now: int) -> None:
+        path = Path(self._folder.name) / f"{operation.number}-{operation.token}.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for line, root in self.shop.bulk_order_lines(search, now):
+                out.write(line + "\n")
+                operation.object_count += 1
+                operation.root_object_count += root
+        operation.path = path
+        operation.written.set()
+
+    def poll(self, request: ApiRequest, gid: str) -> dict[str, Any] | None:
+        """CREATED -> RUNNING at the first poll; the end once the file is written."""
+        number = gid.removeprefix(BULK_GID)
+        operation = self.operations.get(int(number)) if number.isdigit() else None
+        if operation is None:
+            return None
+        if operation.status == "CREATED":
+            operation.status = "RUNNING"
+        elif operation.status == "RUNNING" and operation.written.is_set():
+            self._end(operation)
+        completed = operation.status == "COMPLETED" and operation.root_object_count > 0
+        url = (
+            f"{request.base_url}/shop-bulk/{operation.number}.jsonl?signature={operation.token}"
+            if completed
+            else None
+        )
+        size = operation.path.stat().st_size if completed and operation.path else None
+        return {
+            "id": operation.gid,
+            "status": operation.status,
+            "errorCode": operation.error_code,
+            "createdAt": operation.created_at,
+            "objectCount": str(operation.object_count),
+            "rootObjectCount": str(operation.root_object_count),
+            "fileSize": None if size is None else str(size),
+            "url": url,
+            "partialDataUrl": None,
+            "query": operation.query,
+        }
+
+    def _end(self, operation: BulkOperation) -> None:
+        failure = self.shop.world.config.shop_bulk_failure
+        if failure in ("ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"):
+            operation.status, operation.error_code = "FAILED", failure
+        elif failure in ("CANCELED", "EXPIRED"):
+            operation.status = failure
+        else:
+            operation.status = "COMPLETED"
+
+    def download(self, request: ApiRequest, number: int) -> ApiResponse:
+        """The JSONL file behind a completed operation's signed link (no access token)."""
+        self.downloads.append(dict(request.headers.items()))
+        operation = self.operations.get(number)
+        if (
+            operation is None
+            or operation.status != "COMPLETED"
+            or request.arg("signature") != operation.token
+        ):
+            return json_response(403, {"error": "AccessDenied: the signature does not match"})
+        return ApiResponse(200, b"", {"Content-Type": "application/jsonl"}, file=operation.path)
+
+
+def _user_error(code: str, message: str, field_path: list[str] | None) -> dict[str, Any]:
+    return {
+        "bulkOperation": None,
+        "userErrors": [{"field": field_path, "message": message, "code": code}],
+    }
+
+
 def answered_version(requested: str) -> str:
     """The version Shopify answers with: the requested one while supported, else the oldest
     supported one (Shopify falls forward rather than refusing)."""
@@ -661,3 +866,5 @@ VARIANT_CORRUPTIONS = (
         quantity=-3
     ),
 )
+#: A bulk result links lines by id: an order without one cannot be served in bulk.
+BULK_CORRUPTIONS = ORDER_CORRUPTIONS[1:]

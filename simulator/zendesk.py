@@ -12,6 +12,7 @@ without a new `updated_at`, so they come after tickets updated later than they w
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ import numpy as np
 from simulator.api import (
     ApiRequest,
     ApiResponse,
+    RateWindow,
     WindowCounter,
     decode_cursor,
     encode_cursor,
@@ -232,6 +234,8 @@ class ZendeskApi:
         self.world, self.book, self.faults = world, book, faults
         self._days: LruCache[date, list[Ticket]] = LruCache(800)
         self.minute_calls = WindowCounter(60)
+        limit = world.config.zendesk_export_limit
+        self.export_limit = RateWindow(*limit) if limit else None
 
     def me(self, request: ApiRequest) -> ApiResponse:
         """`GET /api/v2/users/me.json`: who the token belongs to, with the rate limit headers."""
@@ -287,6 +291,14 @@ class ZendeskApi:
         return out
 
     def incremental(self, request: ApiRequest) -> ApiResponse:
+        wait = self.export_limit.take() if self.export_limit else 0.0
+        if wait:
+            body = {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed incremental export API requests per minute "
+                "exceeded",
+            }
+            return json_response(429, body, {"Retry-After": str(math.ceil(wait))})
         cursor, start_raw = request.arg("cursor"), request.arg("start_time")
         if cursor:
             generated, ticket_id = (int(p) for p in decode_cursor(cursor, 2))

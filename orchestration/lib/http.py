@@ -24,6 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -83,14 +84,20 @@ class RequestStats:
     requests: int = 0
     pages: int = 0
     retries: int = 0
+    #: Answers that said "slow down": HTTP 429, Shopify's THROTTLED, Meta's rate-limit codes.
+    throttled: int = 0
     throttle_wait_seconds: float = 0.0
+    #: Points spent, as the API reports them (Shopify's `extensions.cost.actualQueryCost`).
+    query_cost_points: float = 0.0
 
     def as_metadata(self) -> dict[str, float | int]:
         return {
             "requests": self.requests,
             "pages": self.pages,
             "retries": self.retries,
+            "throttled": self.throttled,
             "throttle_wait_seconds": round(self.throttle_wait_seconds, 3),
+            "query_cost_points": round(self.query_cost_points, 1),
         }
 
 
@@ -236,6 +243,13 @@ class ApiClient:
         self.last_headers: Mapping[str, str] | None = None
         self._bucket: tuple[float, float, float] | None = None  # available, restore rate, at
         self._last_query_cost = 0.0
+        self._query_costs: dict[str, float] = {}  # GraphQL document -> its requested cost
+        #: Seconds between the starts of two calls once the API has throttled this client once:
+        #: a source whose limit is a documented rate (Zendesk's export: 10 calls a minute) then
+        #: keeps to it instead of being throttled again. None: no spacing.
+        self.spacing_after_throttle: float | None = None
+        self._spacing = False
+        self._last_start = 0.0
 
     def close(self) -> None:
         self._session.close()
@@ -268,6 +282,7 @@ class ApiClient:
         url = self.url(path_or_url)
         deadline = self.deadline() if deadline is None else deadline
         for attempt in range(self.settings.max_retries + 1):
+            self._space()
             try:
                 response = self._send(
                     method, url, deadline, params=params, json=json, headers=headers
@@ -282,6 +297,9 @@ class ApiClient:
                 last = f"HTTP {response.status_code}"
             tried = f"{attempt + 1} attempt(s), the last: {last}"
             throttled = response is not None and response.status_code not in SERVER_ERRORS
+            if throttled:
+                self.stats.throttled += 1
+                self._spacing = self.spacing_after_throttle is not None
             last_attempt = attempt == self.settings.max_retries
             self._wait_within(deadline, wait, method, url, tried, response, throttled, last_attempt)
         self.last_headers = response.headers
@@ -295,6 +313,36 @@ class ApiClient:
     def post_json(self, path_or_url: str, body: Any, **kwargs: Any) -> Any:
         return self._json(self.request("POST", path_or_url, json=body, **kwargs))
 
+    def download(self, url: str, target: Path) -> int:
+        """Stream a file the API handed out as a link (Shopify's bulk JSONL) to `target`; its size.
+
+        The link is pre-signed and points at a storage host, not the API: it is fetched with no
+        credential of this client, which must never travel to another host. A lost connection
+        or a 5xx starts the file over, up to `max_retries` times; each read has `read_timeout`,
+        the whole file no time budget (its size is the API's, not a sign of a dead source).
+        """
+        url = strip_secret_params(url, self.secrets)
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        for attempt in range(self.settings.max_retries + 1):
+            self.stats.requests += 1
+            try:
+                with requests.get(url, stream=True, timeout=timeout) as response:
+                    if response.status_code not in RETRY_STATUSES:
+                        if response.status_code >= 400:
+                            raise self._failure("GET", url, response, "download")
+                        with target.open("wb") as out:
+                            for chunk in response.iter_content(chunk_size=1 << 20):
+                                out.write(chunk)
+                        return target.stat().st_size
+                    last = f"HTTP {response.status_code}"
+            except TRANSIENT_EXCEPTIONS as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.settings.max_retries:
+                self.stats.retries += 1
+                time.sleep(self.settings.backoff(attempt))
+        detail = f"download gave up after {self.settings.max_retries + 1} attempt(s): {last}"
+        raise self._error("GET", url, None, detail, permanent=False)
+
     def graphql(self, path: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """POST a GraphQL query; return `data`. Errors in a 200 body raise, THROTTLED waits.
 
@@ -304,12 +352,12 @@ class ApiClient:
         """
         deadline: float | None = None
         for attempt in range(self.settings.max_retries + 1):
-            self._pace()
+            self._pace(self._query_costs.get(query, self._last_query_cost))
             deadline = self.deadline() if deadline is None else deadline  # pacing is not failing
             body = {"query": query, "variables": variables}
             response = self.request("POST", path, json=body, deadline=deadline)
             data = self._json(response)
-            self._record_cost(data)
+            self._record_cost(data, query)
             errors = data.get("errors") or []
             if not errors:
                 return data["data"]
@@ -317,6 +365,7 @@ class ApiClient:
                 messages = "; ".join(str(e.get("message", e)) for e in errors)
                 detail = f"GraphQL errors: {redact(messages, self.secrets)[:500]}"
                 raise self._error("POST", response.url, 200, detail, permanent=True)
+            self.stats.throttled += 1
             wait = self._throttle_wait(attempt)
             tried = f"{attempt + 1} attempt(s), the last: GraphQL THROTTLED"
             last_attempt = attempt == self.settings.max_retries
@@ -428,7 +477,7 @@ class ApiClient:
         snippet = " ".join(redact(response.text, self.secrets).split())[:300]
         return f"{reason}; body: {snippet}"
 
-    def _record_cost(self, body: Mapping[str, Any]) -> None:
+    def _record_cost(self, body: Mapping[str, Any], query: str) -> None:
         cost = (body.get("extensions") or {}).get("cost") or {}
         status = cost.get("throttleStatus") or {}
         if "currentlyAvailable" in status and status.get("restoreRate"):
@@ -439,17 +488,30 @@ class ApiClient:
             )
         if cost.get("requestedQueryCost") is not None:
             self._last_query_cost = float(cost["requestedQueryCost"])
+            self._query_costs[query] = self._last_query_cost
+        self.stats.query_cost_points += float(cost.get("actualQueryCost") or 0)
 
-    def _pace(self) -> None:
+    def _pace(self, cost: float) -> None:
+        """Wait until the bucket holds `cost`: what the query about to go cost the last time it
+        was sent (a follow-up query and a page of orders cost very different amounts)."""
         if self._bucket is None:
             return
         available, restore_rate, at = self._bucket
         available += restore_rate * (time.monotonic() - at)
-        if available < self._last_query_cost:
-            wait = (self._last_query_cost - available) / restore_rate
+        if available < cost:
+            wait = (cost - available) / restore_rate
             log.debug("%s: pacing %.2fs for the query cost bucket", self.source, wait)
             self.stats.throttle_wait_seconds += wait
             time.sleep(wait)
+
+    def _space(self) -> None:
+        """Keep `spacing_after_throttle` between the starts of calls, once throttled."""
+        if self._spacing and self.spacing_after_throttle:
+            wait = self._last_start + self.spacing_after_throttle - time.monotonic()
+            if wait > 0:
+                self.stats.throttle_wait_seconds += wait
+                time.sleep(wait)
+        self._last_start = time.monotonic()
 
     def _throttle_wait(self, attempt: int) -> float:
         """Seconds until the bucket holds the throttled query's cost (else plain backoff)."""

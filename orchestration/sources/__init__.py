@@ -71,7 +71,14 @@ class ExtractRun:
         return frozenset().union(*(client.secrets for client in self.clients))
 
     def metadata(self) -> dict[str, Any]:
-        stats = {"requests": 0, "pages": 0, "retries": 0, "throttle_wait_seconds": 0.0}
+        stats = {
+            "requests": 0,
+            "pages": 0,
+            "retries": 0,
+            "throttled": 0,
+            "throttle_wait_seconds": 0.0,
+            "query_cost_points": 0.0,
+        }
         for client in self.clients:
             for key, value in client.stats.as_metadata().items():
                 stats[key] += value

@@ -18,12 +18,16 @@ check and lands as before, without cost.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +51,7 @@ from orchestration.lib.landing import (
 )
 from orchestration.lib.pagination import graphql_pages
 from orchestration.lib.partitions import day_bounds_utc, iso_utc
+from orchestration.lib.shopify_bulk import bulk_objects, run_bulk_query
 from orchestration.sources import ExtractRun, extract_asset
 
 SOURCE = "shop"
@@ -58,6 +63,15 @@ ORDERS_PAGE = 50
 LINE_ITEMS_PAGE = 20
 VARIANTS_PAGE = 100
 INVENTORY_LEVELS_PAGE = 10
+#: After a bulk operation, one ORDER_REFUNDS_QUERY reads the refunds of this many orders, each
+#: refund with its first REFUND_LINES_FIRST lines (2 + 5 x 4 points an order, so 40 orders stay
+#: under the 1,000-point limit); longer refunds are completed like every other connection.
+REFUNDS_BATCH = 40
+#: Orders a bulk landing holds while it gathers REFUNDS_BATCH orders with refunds.
+BULK_BUFFER = 1000
+REFUND_LINES_FIRST = 5
+#: The bulk query's nested connection: its nodes' gid type -> the order's field.
+BULK_CONNECTIONS = {"LineItem": "lineItems"}
 #: Shopify shows orders older than this only to apps granted `read_all_orders`.
 ALL_ORDERS_SCOPE = "read_all_orders"
 RECENT_ORDERS_DAYS = 60
@@ -131,16 +145,19 @@ _LINE_ITEM = (
 _REFUND_LINE = f"lineItem {{ id }} quantity subtotalSet {{ {_MONEY} }}"
 _LEVEL = 'location { id } quantities(names: ["available"]) { name quantity }'
 _PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+#: An order's own fields, as the paged and the bulk queries select them.
+_ORDER_FIELDS = """
+      id name createdAt updatedAt processedAt cancelledAt test currencyCode taxesIncluded
+      customer { id }
+      customerJourneySummary {
+        lastVisit { landingPage utmParameters { source medium campaign content term } }
+      }
+      sourceName
+      fulfillments { createdAt status }"""
 ORDERS_QUERY = f"""
 query Orders($cursor: String, $query: String!) {{
   orders(first: {ORDERS_PAGE}, after: $cursor, query: $query, sortKey: UPDATED_AT) {{
-    nodes {{
-      id name createdAt updatedAt processedAt cancelledAt test currencyCode taxesIncluded
-      customer {{ id }}
-      customerJourneySummary {{
-        lastVisit {{ landingPage utmParameters {{ source medium campaign content term }} }}
-      }}
-      sourceName
+    nodes {{{_ORDER_FIELDS}
       lineItems(first: {LINE_ITEMS_PAGE}) {{
         nodes {{ {_LINE_ITEM} }}
         pageInfo {{ hasNextPage endCursor }}
@@ -152,7 +169,6 @@ query Orders($cursor: String, $query: String!) {{
           {_PAGE_INFO}
         }}
       }}
-      fulfillments {{ createdAt status }}
     }}
     pageInfo {{ hasNextPage endCursor }}
   }}
@@ -174,6 +190,22 @@ query RefundLineItems($id: ID!, $cursor: String) {{
     refundLineItems(first: {LINE_ITEMS_PAGE}, after: $cursor) {{
       nodes {{ {_REFUND_LINE} }}
       {_PAGE_INFO}
+    }}
+  }}
+}}
+"""
+ORDER_REFUNDS_QUERY = f"""
+query OrderRefunds($ids: [ID!]!) {{
+  nodes(ids: $ids) {{
+    ... on Order {{
+      id
+      refunds {{
+        id createdAt
+        refundLineItems(first: {REFUND_LINES_FIRST}) {{
+          nodes {{ {_REFUND_LINE} }}
+          {_PAGE_INFO}
+        }}
+      }}
     }}
   }}
 }}
@@ -429,9 +461,9 @@ def require_all_orders_scope(run: ExtractRun, client: ApiClient, days: list[date
         )
 
 
-def orders_filter(day: date, timezone: str) -> str:
-    """Shopify search syntax for orders updated in the shop's day D, in UTC."""
-    start, end = day_bounds_utc(day, timezone)
+def orders_filter(first: date, last: date, timezone: str) -> str:
+    """Shopify search syntax for orders updated in the shop days [first, last], in UTC."""
+    start, end = day_bounds_utc(first, timezone)[0], day_bounds_utc(last, timezone)[1]
     return f"updated_at:>='{iso_utc(start)}' AND updated_at:<'{iso_utc(end)}'"
 
 
@@ -440,7 +472,7 @@ def land_orders_day(
 ) -> None:
     """Orders updated in [D, D+1) shop time, sorted by UPDATED_AT so paging is stable."""
     path = graphql_path(run)
-    variables = {"query": orders_filter(day, run.config.shop_timezone)}
+    variables = {"query": orders_filter(day, day, run.config.shop_timezone)}
     with run.day(day, ORDER_DATASETS) as landing:
         for page in graphql_pages(client, path, ORDERS_QUERY, variables, lambda d: d["orders"]):
             for node in page.get("nodes") or []:
@@ -455,11 +487,14 @@ def _land_order(
     lines: list[Mapping],
     catalog_skus: Container[str],
 ) -> None:
+    """Land one order whose connections are complete; its payload holds all of them, so it does
+    not depend on page sizes, nor on whether the order was paged or read in bulk."""
+    complete = {**node, "lineItems": {"nodes": list(lines)}}
     try:
-        rows = order_rows(node, lines)
+        rows = order_rows(complete, lines)
         require_catalog_skus(rows, catalog_skus)
     except InvalidRecord as invalid:
-        payload = pick(node, ORDER_SHAPE)
+        payload = pick(complete, ORDER_SHAPE)
         landing.reject("orders", node.get("id"), invalid.field, invalid.reason, payload)
         return
     for dataset, dataset_rows in rows.items():
@@ -467,14 +502,140 @@ def _land_order(
             landing.write(dataset, row)
 
 
+def bulk_orders_query(search: str) -> str:
+    """The bulk operation's query for orders matching `search` (inlined: bulk queries take no
+    variables). No pagination (Shopify reads every connection to the end) and no connection
+    inside a list, which bulk operations refuse: `refunds` is a list, so the refunds' lines
+    come from ORDER_REFUNDS_QUERY, many orders a call."""
+    return f"""
+{{
+  orders(query: {json.dumps(search)}, sortKey: UPDATED_AT) {{
+    edges {{
+      node {{{_ORDER_FIELDS}
+        lineItems {{ edges {{ node {{ {_LINE_ITEM} }} }} }}
+        refunds {{ id createdAt }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+def land_orders_bulk(
+    run: ExtractRun, client: ApiClient, days: list[date], catalog_skus: Container[str]
+) -> None:
+    """Every order updated in the range from one bulk operation, landed day by day as
+    `land_orders_day` lands it (same rows, same order, same bytes).
+
+    The JSONL comes sorted by UPDATED_AT, so the days follow each other: each day is committed
+    when the next one starts, and a day without orders still gets its (empty) files.
+    """
+    path, timezone = graphql_path(run), run.config.shop_timezone
+    search = orders_filter(days[0], days[-1], timezone)
+    url = run_bulk_query(client, path, bulk_orders_query(search))
+    with tempfile.TemporaryDirectory(prefix="shop-bulk-") as folder:
+        jsonl = Path(folder) / "orders.jsonl"
+        if url:
+            client.download(url, jsonl)
+        else:  # Shopify gives no file when nothing matched
+            jsonl.touch()
+        orders = bulk_objects(client, jsonl, BULK_CONNECTIONS)
+        groups = groupby(orders, key=lambda node: _order_day(node, timezone))
+        pending = next(groups, None)
+        for day in days:
+            if pending is not None and pending[0] < day:
+                raise _out_of_range(client, path, pending[0], day)
+            with run.day(day, ORDER_DATASETS) as landing:
+                if pending is not None and pending[0] == day:
+                    _land_bulk_orders(client, path, landing, pending[1], catalog_skus)
+                    pending = next(groups, None)
+        if pending is not None:
+            raise _out_of_range(client, path, pending[0], days[-1])
+
+
+def _order_day(node: Mapping[str, Any], timezone: str) -> date:
+    """The shop day an order belongs to: that of its `updatedAt`, as the paged filter has it."""
+    try:
+        updated = parse_utc(required(node, "updatedAt"), "updatedAt")
+    except InvalidRecord as invalid:
+        detail = f"bulk result: order {node.get('id')!r} has no usable updatedAt ({invalid})"
+        raise ApiError(SOURCE, "GET", "bulk-result.jsonl", 200, detail, permanent=True) from None
+    return updated.astimezone(ZoneInfo(timezone)).date()
+
+
+def _out_of_range(client: ApiClient, path: str, found: date, landing: date) -> ApiError:
+    detail = (
+        f"bulk result: an order updated on {found} came while landing {landing}: the result "
+        "must be sorted by updatedAt and within the range asked for"
+    )
+    return ApiError(SOURCE, "POST", client.url(path), 200, detail, permanent=True)
+
+
+def _land_bulk_orders(
+    client: ApiClient,
+    path: str,
+    landing: DayLanding,
+    orders: Iterator[dict[str, Any]],
+    catalog_skus: Container[str],
+) -> None:
+    """Land a day's bulk orders, in order; the refunds' lines are read for REFUNDS_BATCH orders
+    that have refunds a call (orders without wait with them, at most BULK_BUFFER of them)."""
+    batch: list[dict[str, Any]] = []
+    refunded: list[dict[str, Any]] = []
+    for node in orders:
+        batch.append(node)
+        if node.get("refunds") and node.get("id"):
+            refunded.append(node)
+        if len(refunded) == REFUNDS_BATCH or len(batch) == BULK_BUFFER:
+            _land_batch(client, path, landing, batch, refunded, catalog_skus)
+            batch, refunded = [], []
+    _land_batch(client, path, landing, batch, refunded, catalog_skus)
+
+
+def _land_batch(
+    client: ApiClient,
+    path: str,
+    landing: DayLanding,
+    batch: list[dict[str, Any]],
+    refunded: list[dict[str, Any]],
+    catalog_skus: Container[str],
+) -> None:
+    refunds = _refunds_of(client, path, refunded)
+    for node in batch:
+        full = {**node, "refunds": refunds.get(node.get("id"), node.get("refunds") or [])}
+        lines = (node.get("lineItems") or {}).get("nodes") or []
+        _land_order(landing, full, lines, catalog_skus)
+
+
+def _refunds_of(
+    client: ApiClient, path: str, orders: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Order id -> its refunds, each with every refund line (pages past the first followed)."""
+    if not orders:
+        return {}
+    data = client.graphql(path, ORDER_REFUNDS_QUERY, {"ids": [o["id"] for o in orders]})
+    client.stats.pages += 1
+    return {
+        node["id"]: with_all_refund_lines(client, path, node)["refunds"]
+        for node in data.get("nodes") or []
+        if node and node.get("id")
+    }
+
+
 def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
-    """Orders updated in each shop day, day by day (each day commits on its own)."""
+    """Orders updated in each shop day. Ranges of at least SHOPIFY_BULK_MIN_DAYS days are read
+    with one bulk operation, shorter ones (the daily run) page by page; either way each day
+    commits on its own."""
     catalog_skus = CatalogSkus(run.config.warehouse_dir, SOURCE)
     client = _client(run)
     require_all_orders_scope(run, client, days)
-    for day in days:
-        land_orders_day(run, client, day, catalog_skus)
-    return answered_version(run, client)
+    bulk = len(days) >= run.config.shopify_bulk_min_days
+    if bulk:
+        land_orders_bulk(run, client, days, catalog_skus)
+    else:
+        for day in days:
+            land_orders_day(run, client, day, catalog_skus)
+    return {**answered_version(run, client), "orders_read_with": "bulk" if bulk else "pages"}
 
 
 def gtin_of(barcode: str | None) -> str | None:
