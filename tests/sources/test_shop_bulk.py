@@ -27,15 +27,23 @@ RANGE = [DAY + timedelta(days=i) for i in range(8)]  # 8 days >= the default thr
 
 
 def _landed(warehouse: Path) -> dict[str, str]:
-    """sha256 of every landed Parquet file (rejects included), by path under the warehouse."""
+    """sha256 of every landed orders file (rejects included), by path under the warehouse."""
     root = warehouse / "landing" / "shop"
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+    files = {
+        path.relative_to(root): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*.parquet"))
+    }
+    return {
+        str(path): digest
+        for path, digest in files.items()
+        if path.parts[0] in shop.ORDER_DATASETS
+        or (path.parts[0] == "_rejects" and path.parts[1] in shop.ORDER_DATASETS)
     }
 
 
 def _run(make: Callable[[str], ExtractRun], min_days: int) -> ExtractRun:
+    """A shop extract run, the catalog landed first (orders are checked against it)."""
+    shop.extract_catalog(make("shop"), [DAY])
     run = make("shop")
     run.config = dataclasses.replace(run.config, shopify_bulk_min_days=min_days)
     return run
@@ -128,7 +136,7 @@ def test_a_bulk_operation_that_ends_without_a_result_is_a_clear_error(
     message = str(raised.value)
     assert message.startswith("shop: ") and "Shopify" in message and expected in message
     assert raised.value.permanent == (failure in ("ACCESS_DENIED", "CANCELED"))
-    assert not (warehouse / "landing").exists()  # nothing landed
+    assert _landed(warehouse) == {}  # no orders landed (the catalog was, beforehand)
 
 
 def test_the_read_all_orders_rule_applies_to_bulk_backfills(
@@ -171,4 +179,4 @@ def test_invalid_orders_in_a_bulk_result_are_rejected_with_their_reason(
     shop.extract_orders(run, RANGE[:2])
     assert run.totals.rows["orders"] > 100 and run.totals.duplicates["orders"] > 0
     reasons = set(read_rejects(warehouse, "shop", "orders").column("field").to_pylist())
-    assert reasons and reasons <= {"lineItems.quantity", "createdAt"}
+    assert reasons and reasons <= {"lineItems.quantity", "createdAt", "sku"}
