@@ -55,6 +55,7 @@ LIVE_CREDENTIALS = {
     "EPCIS_TOKEN": "epcis-contract",
     "ZENDESK_EMAIL": "bot@example.com",
     "ZENDESK_API_TOKEN": "zendesk-contract",
+    "ZENDESK_ORDER_FIELD_ID": "360000000001",
     "GA4_PROPERTY_ID": "987654321",
     "GA4_ACCESS_TOKEN": "ya29.ga4-contract",
 }
