@@ -22,8 +22,8 @@ from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
+from orchestration.publication.contract import Stamp
 from orchestration.publication.day_gate import BuildPlan, audit_build, plan_build, record_passed
-from orchestration.publication.duckdb_target import Stamp
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
 from orchestration.quality.checks import run_window
 

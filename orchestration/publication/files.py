@@ -10,13 +10,7 @@ renamed but empty file.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
-
-#: Test-only: when set, the publisher creates this file and waits just before replacing anything,
-#: so a test can kill the process between "new file written" and "old file replaced".
-PAUSE_ENV = "PUBLICATION_TEST_PAUSE_FILE"
-_PAUSE_SECONDS = 120
 
 
 def fsync_file(path: Path) -> None:
@@ -37,12 +31,3 @@ def atomic_replace(source: Path, target: Path) -> None:
     fsync_file(source)
     os.replace(source, target)
     fsync_dir(target.parent)
-
-
-def pause_point_for_tests() -> None:
-    """Signal and wait when the test-only pause is requested; a no-op otherwise."""
-    signal_file = os.environ.get(PAUSE_ENV)
-    if not signal_file:
-        return
-    Path(signal_file).write_text(str(os.getpid()))
-    time.sleep(_PAUSE_SECONDS)

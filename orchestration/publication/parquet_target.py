@@ -12,7 +12,7 @@ Layout under `published/parquet/`:
   count, fingerprint and the run that wrote it. A month file is current when the manifest names
   the same run and row count as the DuckDB file's `_publication_fingerprints` for that month (the
   run that wrote a month says what it holds; its build fingerprint may move without the rows
-  changing, see duckdb_target).
+  changing, see month_diff).
 
 Everything is staged in `published/.staging-<run>/` and moved in with atomic renames, each file
 whole. A reader that lists the files DURING the moves can see some months (or marts) of the new
@@ -33,13 +33,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import duckdb_settings
-from orchestration.publication.duckdb_target import (
-    PARTITIONED_MARTS,
-    DuckdbPublication,
-    MonthPrint,
-    Stamp,
-    month_filter,
-)
+from orchestration.publication.contract import PARTITIONED_MARTS, MonthPrint, Stamp, month_filter
+from orchestration.publication.duckdb_target import DuckdbPublication
 from orchestration.publication.files import atomic_replace, fsync_dir
 
 MANIFEST_NAME = "_manifest.json"
@@ -92,9 +87,8 @@ def _stage_months(
 ) -> dict[str, Path]:
     """Write `months` of `mart` from the new DuckDB file, one Parquet file per month.
 
-    One plain `copy` per month: measured on the 90-day large build, faster and leaner than one
-    `copy ... (partition_by (month))` (4 months of fct_store_stock_daily: 4.0 s / 0.7 GB RSS
-    against 14 s / 1.1 GB).
+    One plain `copy` per month: faster and leaner than one `copy ... (partition_by (month))`
+    (bench/README.md).
     """
     column = PARTITIONED_MARTS[mart]
     staged = {}

@@ -17,7 +17,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from orchestration.publication.duckdb_target import LOG_COLUMNS, LOG_TABLE, Stamp
+from orchestration.publication.contract import LOG_COLUMNS, LOG_TABLE, Stamp
 
 _BATCH_ROWS = 10_000
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")

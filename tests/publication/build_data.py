@@ -13,13 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publication import Stamp
-from orchestration.publication.files import PAUSE_ENV
+from orchestration.publication import Stamp, publish, publish_marts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MARTS = ["mart_kpi_daily", "dim_stores"]
-# A partitioned fact (orchestration.publication.duckdb_target.PARTITIONED_MARTS), by order_date.
+# A partitioned fact (orchestration.publication.contract.PARTITIONED_MARTS), by order_date.
 FACT = "fct_orders"
 MONTHS = ("2025-01", "2025-02", "2025-03")
 ALL = [*MARTS, FACT]
@@ -139,20 +138,41 @@ def run_ids_per_month(warehouse: Path) -> dict[str, set[str]]:
     return runs
 
 
+#: How long the paused publisher waits for the test to kill it.
+_PAUSE_SECONDS = 120
+
+
+def publish_paused_before_replace(warehouse: Path, run_id: str, signal_file: Path) -> None:
+    """In the publisher's process: `publish_marts` of MARTS and FACT, which creates `signal_file`
+    and waits once everything is written and nothing replaced yet.
+
+    Monkeypatched, because no real part can stop a publication at exactly that point for a kill
+    to land there; the patch is made in this child process only, so the production code carries
+    no hook for it."""
+    replace = publish.replace_keeping_spare
+
+    def pause_then_replace(new_file: Path, target: Path, spare: Path) -> None:
+        signal_file.write_text(str(os.getpid()))
+        time.sleep(_PAUSE_SECONDS)
+        replace(new_file, target, spare)
+
+    publish.replace_keeping_spare = pause_then_replace
+    publish_marts(warehouse, [*MARTS, FACT], stamp(run_id))
+
+
 def start_paused_publisher(warehouse: Path, run_id: str, signal_file: Path) -> subprocess.Popen:
-    """`publish_marts` of MARTS and FACT in another process, returned once it waits at its pause
-    point (files.pause_point_for_tests: everything written, nothing replaced yet), for the test
-    to kill it there."""
+    """`publish_paused_before_replace` in another process, returned once it waits at its pause
+    point, for the test to kill it there."""
     publisher = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "from pathlib import Path; from orchestration.publication import publish_marts; "
-            "from tests.publication.build_data import FACT, MARTS, stamp; "
-            f"publish_marts(Path({str(warehouse)!r}), [*MARTS, FACT], stamp({run_id!r}))",
+            "from pathlib import Path; "
+            "from tests.publication.build_data import publish_paused_before_replace; "
+            f"publish_paused_before_replace(Path({str(warehouse)!r}), {run_id!r}, "
+            f"Path({str(signal_file)!r}))",
         ],
         cwd=REPO_ROOT,
-        env={**os.environ, PAUSE_ENV: str(signal_file)},
     )
     deadline = time.monotonic() + 60
     while not signal_file.exists():

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.publication import parquet_target, publish_marts
-from orchestration.publication.duckdb_target import FINGERPRINT_TABLE, PUBLICATION_COLUMNS
+from orchestration.publication.contract import FINGERPRINT_TABLE, PUBLICATION_COLUMNS
 from tests.publication.build_data import (
     ALL,
     FACT,

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from orchestration.publication import postgres_target, publish_marts
-from orchestration.publication.duckdb_target import (
+from orchestration.publication.contract import (
     FINGERPRINT_TABLE,
     PUBLICATION_COLUMNS,
     month_filter,

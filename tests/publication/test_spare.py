@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publication import publish, publish_marts
-from orchestration.publication.duckdb_target import (
+from orchestration.publication import publish_marts, spare_file
+from orchestration.publication.contract import (
     LOG_TABLE,
     PUBLICATION_COLUMNS,
     Stamp,
@@ -53,7 +53,7 @@ def _spare(warehouse: Path) -> Path:
 
 def _content(path: Path) -> dict[str, list[tuple]]:
     """Every table of a published file: its columns and rows (sorted; the log in publication
-    order). Row order within a table is not meaningful (duckdb_target)."""
+    order). Row order within a table is not meaningful (docs/architecture.md)."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [row[0] for row in con.execute("show tables").fetchall()]
         content = {}
@@ -411,7 +411,7 @@ def test_a_failed_replace_leaves_no_spare_naming_the_current_file(
     def replace_fails(source: Path, target: Path) -> None:
         raise OSError("disk gone before the replace")
 
-    monkeypatch.setattr(publish, "atomic_replace", replace_fails)
+    monkeypatch.setattr(spare_file, "atomic_replace", replace_fails)
     with pytest.raises(OSError, match="disk gone"):
         publish_marts(twins.main, MARTS, stamp("run-3"))
     monkeypatch.undo()
