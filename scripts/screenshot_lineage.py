@@ -1,6 +1,6 @@
 """Screenshot a page of the Dagster UI (by default the stores group's lineage).
 
-Starts a throwaway webserver on loopback (orchestration.devserver), opens the page (`--path`; the
+Starts a throwaway webserver on loopback (scripts/devserver.py), opens the page (`--path`; the
 default is the `stores` journey group: RFID counts -> staging -> stock fact -> picking mart ->
 publication) in Debian's headless Chromium and stops both. Point DAGSTER_HOME at a demo
 warehouse's instance to show its runs and checks (`make screenshots` does).
@@ -38,7 +38,7 @@ from websockets.sync.client import ClientConnection, connect
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from orchestration.devserver import (  # noqa: E402
+from scripts.devserver import (  # noqa: E402
     fetch_asset_graph,
     running_webserver,
     stop_process_group,

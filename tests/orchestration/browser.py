@@ -14,7 +14,7 @@ from types import ModuleType
 
 import requests
 
-from orchestration.devserver import running_webserver
+from scripts.devserver import running_webserver
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

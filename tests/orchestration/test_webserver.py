@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.devserver import fetch_asset_graph, running_webserver
+from scripts.devserver import fetch_asset_graph, running_webserver
 from tests.orchestration.conftest import downstream_of, invert, is_mart
 
 
