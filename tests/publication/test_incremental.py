@@ -1,4 +1,4 @@
-"""Incremental publication (issue #6): the big facts are republished month by month.
+"""Incremental publication: the big facts are republished month by month.
 
 The new published file starts from a previous publication (a copy of the current one, or the
 spare: tests/publication/test_spare.py); only the months of a partitioned fact whose fingerprint
@@ -65,7 +65,7 @@ def _manifest(warehouse: Path) -> dict:
 def test_the_first_publication_writes_every_month(tmp_path: Path) -> None:
     write_build_marts(tmp_path, version=1)
     write_build_fact(tmp_path)
-    legacy = tmp_path / "published" / "parquet" / f"{FACT}.parquet"  # the layout before #6
+    legacy = tmp_path / "published" / "parquet" / f"{FACT}.parquet"  # the layout before month files
     legacy.parent.mkdir(parents=True)
     legacy.write_bytes(b"old single file")
 
@@ -210,7 +210,7 @@ def test_a_crash_while_moving_parquet_months_is_repaired_by_the_next_run(
 
 
 def test_a_publication_without_fingerprints_is_rewritten_in_full(tmp_path: Path) -> None:
-    """A publication written before issue #6 has the facts but no fingerprints."""
+    """A publication written before fingerprints existed has the facts but none of them."""
     write_build_marts(tmp_path, version=1)
     write_build_fact(tmp_path)
     first = publish_marts(tmp_path, ALL, stamp("run-1"))

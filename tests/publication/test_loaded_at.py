@@ -1,4 +1,4 @@
-"""Month fingerprints from `_loaded_at` (issue #6): the publication reads two columns of a fact,
+"""Month fingerprints from `_loaded_at`: the publication reads two columns of a fact,
 not a hash of every row, to find its unchanged months; `_loaded_at` itself is never published.
 
 dbt writes `_loaded_at` (its run's start) on every row it inserts; it changes a fact only by

@@ -1,4 +1,4 @@
-"""Bad data from the simulator never reaches BI (issue #5): the gate on real extracts and checks.
+"""Bad data from the simulator never reaches BI: the gate on real extracts and checks.
 
 The simulator injects the bad day (FaultConfig.bad_days): a day of orders with negative prices,
 or a day with 5 % of the usual orders. The real `landing/shop_orders` extract lands it, the real

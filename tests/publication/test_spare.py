@@ -1,4 +1,4 @@
-"""The spare (issue #6): a publication starts from the publication before the current one, not a
+"""The spare: a publication starts from the publication before the current one, not a
 byte copy of the current one, and ends exactly where a copy would.
 
 Each test publishes the same builds, with the same stamps, into a second warehouse whose spare is
