@@ -34,6 +34,7 @@ import duckdb
 
 from orchestration.lib import duckdb_settings
 from orchestration.publication.contract import PARTITIONED_MARTS, MonthPrint, Stamp, month_filter
+from orchestration.publication.duckdb_sql import quote_path
 from orchestration.publication.duckdb_target import DuckdbPublication
 from orchestration.publication.files import atomic_replace, fsync_dir
 
@@ -51,10 +52,6 @@ class ParquetPlan:
     legacy: list[Path] = field(default_factory=list)  # old `<fact>.parquet` of a partitioned fact
     stale_manifest: dict | None = None  # the previous manifest minus the months being replaced
     manifest: dict = field(default_factory=dict)
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def month_file(parquet_dir: Path, mart: str, month: str) -> Path:
@@ -97,7 +94,7 @@ def _stage_months(
         target.parent.mkdir(parents=True)
         con.execute(
             f'copy (select * from main."{mart}" where {month_filter(column, [month])}) '
-            f"to {_quote(target)} (format parquet, compression zstd)"
+            f"to {quote_path(target)} (format parquet, compression zstd)"
         )
         staged[month] = target
     return staged
@@ -123,7 +120,7 @@ def stage_parquet(
             if mart not in publication.months:
                 staged = staging / f"{mart}.parquet"
                 con.execute(
-                    f'copy main."{mart}" to {_quote(staged)} (format parquet, compression zstd)'
+                    f'copy main."{mart}" to {quote_path(staged)} (format parquet, compression zstd)'
                 )
                 plan.moves.append((staged, parquet_dir / f"{mart}.parquet"))
                 continue
