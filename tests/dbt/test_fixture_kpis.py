@@ -1166,6 +1166,97 @@ def test_mart_kpi_monthly(con) -> None:
 
 
 # ================================================================================================
+# mart_kpi_weekly: ISO weeks (Monday start), complete days only
+# ================================================================================================
+# Week of Mon 02-03 .. Sun 02-09: the 7 days are complete (landed), none is final (02-03 is 7 days
+# before D). Its orders are February's (1001, 1003, 1005, 1006, 1007, 1008, 1011) and its tickets
+# 501 .. 509 (02-03 .. 02-08): the same arithmetic as the month, recomputed at week grain.
+KPI_WEEKLY_FEB3 = dict(
+    sessions=400,  # 100 x 4 days
+    orders=7,
+    cancelled_orders=1,  # 1002
+    conversion_rate=7 / 400,
+    net_revenue=800.0,  # 300 + 50 + 150 + 150 + 150 (1011, Sun 02-09)
+    average_basket=800.0 / 7,
+    units_per_order=11 / 7,  # 2 + 3 + 1 + 1 + 1 + 2 + 1
+    cross_sell_rate=2 / 7,  # 1001, 1003
+    upsell_rate=1 / 3,  # 1006 among 1006, 1007, 1008
+    new_customers=4,  # C1, C2, C3, C6
+    ad_spend=275.0,  # 60 + 60 + 80 + 75
+    cac=275.0 / 4,
+    roas=800.0 / 275.0,
+    contribution_margin=450.0,  # 150 + 30 + 90 + 90 + 90
+    margin_after_ad_spend=175.0,
+    return_rate=1 / 11,  # 1 SNK of 1003
+    median_processing_hours=24.0,  # median(24, 72, 10, 2, 24)
+    shipped_within_48h_rate=4 / 6,  # 1001, 1005, 1006, 1008 / (5 fulfilled + 1007 late)
+    unshipped_over_48h=1,  # 1007; 1011 waits 47.5 h, not late yet
+    tickets=9,
+    contact_rate=9 / 7,
+    csat=0.6,  # good 501, 505, 506 / (3 + bad 502, 507)
+    is_complete=True,  # Mon 02-03 .. Sun 02-09 all landed
+    is_final=False,
+    sessions_thresholded=True,  # 02-05
+    sessions_other_row_merged=True,  # 02-04
+    sessions_sampled=True,  # 02-06
+)
+# Week of Mon 01-06 .. Sun 01-12: complete (the first landed day is a Monday); 01-06 .. 01-11 are
+# final, 01-12 is not, so the week is not final. Only #1010 (Wed 01-08, C5), refunded in full.
+KPI_WEEKLY_JAN6 = dict(
+    sessions=0,
+    orders=1,
+    conversion_rate=None,  # 1 / 0 sessions
+    net_revenue=100.0,
+    units_per_order=1.0,
+    new_customers=1,
+    ad_spend=0.0,
+    cac=None,  # no ad spend: null, not 0
+    contribution_margin=0.0,  # 100 - 100 - (40 - 40)
+    margin_after_ad_spend=0.0,
+    return_rate=1.0,
+    median_processing_hours=23.0,
+    shipped_within_48h_rate=1.0,
+    tickets=0,
+    csat=None,
+    is_complete=True,
+    is_final=False,  # 01-12 = D - 29
+)
+# Weeks with complete days and no activity: counts 0, ratios null.
+EMPTY_WEEK = dict(
+    sessions=0,
+    orders=0,
+    net_revenue=0.0,
+    ad_spend=0.0,
+    tickets=0,
+    conversion_rate=None,
+    average_basket=None,
+    csat=None,
+    is_final=False,
+)
+# The week of 12-30 .. 01-05 has no complete day (01-03, #1009's day, was not landed): no row.
+# The week of Mon 02-10 holds D only: 1 complete day of 7, so it is not complete.
+KPI_WEEKLY = {
+    D(2025, 1, 6): KPI_WEEKLY_JAN6,
+    D(2025, 1, 13): dict(EMPTY_WEEK, is_complete=True),
+    D(2025, 1, 20): dict(EMPTY_WEEK, is_complete=True),
+    D(2025, 1, 27): dict(EMPTY_WEEK, is_complete=True),
+    FEB3: KPI_WEEKLY_FEB3,
+    FEB10: dict(EMPTY_WEEK, is_complete=False),
+}
+
+
+def test_mart_kpi_weekly(con) -> None:
+    actual, _ = rows(con, "mart_kpi_weekly")
+    compare(
+        "mart_kpi_weekly",
+        actual,
+        ("week_start",),
+        {(week,): cells for week, cells in KPI_WEEKLY.items()},
+        key_norm=date_key,
+    )
+
+
+# ================================================================================================
 # mart_channel_daily
 # ================================================================================================
 # Spend per channel: google_ads -> paid_search (1100 + 1200), meta_ads -> paid_social (2300).

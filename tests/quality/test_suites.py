@@ -31,6 +31,7 @@ EXPECTED_COUNTS = {
     "mart_channel_daily": 6,
     "mart_kpi_daily": 10,
     "mart_kpi_monthly": 9,
+    "mart_kpi_weekly": 8,
     "mart_kpi_scorecard": 2,
     "mart_store_picking_candidates": 8,
     "mart_support_daily": 4,
