@@ -1388,6 +1388,133 @@ def test_mart_campaign_daily(con) -> None:
 
 
 # ================================================================================================
+# mart_channel_28d / mart_campaign_28d: the 28 days up to the last complete day (D = 02-10)
+# ================================================================================================
+# Window 01-14 .. 02-10: 28 complete days, none final (the last final day is 01-11). 01-08's
+# #1010 is outside it. Sums of the daily rows above, ratios of those sums.
+WINDOW_28D = dict(
+    as_of_date=FEB10, window_start_date=D(2025, 1, 14), is_complete=True, is_final=False
+)
+CHANNEL_28D = {
+    # 02-03 .. 02-06: sessions 40 + 50 + 60 + 40, orders 1001, 1006, 1007; spend 30+30+40+35
+    ("paid_search",): dict(
+        sessions=190,
+        orders=3,
+        new_customers=1,  # C1 (1001)
+        net_revenue=330.0,  # 130 + 150 + 50
+        contribution_margin=200.0,  # 80 + 90 + 30
+        ad_spend=135.0,
+        conversion_rate=3 / 190,
+        cac=135.0,
+        roas=330.0 / 135.0,
+        margin_after_ad_spend=65.0,
+        is_unprofitable=False,
+        unprofitable_days=2,  # 02-04 (spend, no order), 02-06 (30 - 35)
+        **WINDOW_28D,
+    ),
+    # sessions 30 + 25 + 20 + 40, order 1003; spend 30 + 30 + 40 + 40
+    ("paid_social",): dict(
+        sessions=115,
+        orders=1,
+        new_customers=1,  # C2
+        net_revenue=170.0,
+        contribution_margin=70.0,
+        ad_spend=140.0,
+        conversion_rate=1 / 115,
+        cac=140.0,
+        roas=170.0 / 140.0,
+        margin_after_ad_spend=-70.0,
+        is_unprofitable=True,
+        unprofitable_days=3,  # 02-04, 02-05, 02-06
+        **WINDOW_28D,
+    ),
+    # sessions 30 + 25 + 20 + 20, orders 1005, 1008, 1011 (02-09); no spend
+    ("direct",): dict(
+        sessions=95,
+        orders=3,
+        new_customers=2,  # C3 (1005), C6 (1011)
+        net_revenue=300.0,  # 50 + 100 + 150
+        contribution_margin=180.0,  # 30 + 60 + 90
+        ad_spend=0.0,
+        conversion_rate=3 / 95,
+        cac=None,  # no spend
+        roas=None,
+        margin_after_ad_spend=180.0,
+        is_unprofitable=False,
+        unprofitable_days=0,
+        **WINDOW_28D,
+    ),
+}
+CAMPAIGN_28D = {
+    # 1001 (02-03), 1006 (02-05), 1007 (02-06); unprofitable on 02-04 only (spend, no order)
+    ("google_ads", "1100"): dict(
+        impressions=4000,
+        clicks=200,
+        spend=95.0,  # 20 + 20 + 30 + 25
+        ctr=0.05,
+        cpc=95.0 / 200,
+        attributed_orders=3,
+        attributed_net_revenue=330.0,
+        attributed_contribution_margin=200.0,
+        roas=330.0 / 95.0,
+        margin_after_ad_spend=105.0,
+        is_unprofitable=False,
+        unprofitable_days=1,
+        **WINDOW_28D,
+    ),
+    # Shopping: spends every day, converts nothing
+    ("google_ads", "1200"): dict(
+        impressions=2000,
+        clicks=80,
+        spend=40.0,
+        ctr=0.04,
+        cpc=0.5,
+        attributed_orders=0,
+        attributed_net_revenue=0.0,
+        roas=0.0,
+        margin_after_ad_spend=-40.0,
+        is_unprofitable=True,
+        unprofitable_days=4,
+        **WINDOW_28D,
+    ),
+    # 1003 (02-03): 170 / 70 against 30 + 30 + 40 + 40
+    ("meta_ads", "2300"): dict(
+        impressions=8000,
+        clicks=160,
+        spend=140.0,
+        ctr=0.02,
+        cpc=140.0 / 160,
+        attributed_orders=1,
+        attributed_net_revenue=170.0,
+        attributed_contribution_margin=70.0,
+        roas=170.0 / 140.0,
+        margin_after_ad_spend=-70.0,
+        is_unprofitable=True,
+        unprofitable_days=3,  # 02-04, 02-05, 02-06
+        **WINDOW_28D,
+    ),
+}
+
+
+def test_mart_channel_28d(con) -> None:
+    actual, _ = rows(con, "mart_channel_28d")
+    compare("mart_channel_28d", actual, ("channel",), CHANNEL_28D, exact_keys=False)
+    others = [r for r in actual if (r["channel"],) not in CHANNEL_28D]
+    bad = [
+        (r["channel"], c, norm(r[c]))
+        for r in others
+        for c in ("sessions", "orders", "net_revenue", "ad_spend")
+        if norm(r[c]) not in (0, None)
+    ]
+    assert not bad, f"unexpected non-empty channel rows: {bad}"
+
+
+def test_mart_campaign_28d(con) -> None:
+    actual, _ = rows(con, "mart_campaign_28d")
+    compare("mart_campaign_28d", actual, ("platform", "campaign_id"), CAMPAIGN_28D)
+
+
+# ================================================================================================
 # Support marts
 # ================================================================================================
 

@@ -206,3 +206,19 @@
         sessions_sampled
     from period_measures
 {%- endmacro %}
+
+{#- The rolling window of the channel and campaign views: the 28 days up to the last complete
+    day (mart_kpi_daily's last day, the KPI report's day). -#}
+{% macro kpi_rolling_window_days() -%}
+    28
+{%- endmacro %}
+
+{#- SQL (one row): as_of_date (the last complete day) and window_start_date (the window's
+    first day, kpi_rolling_window_days() - 1 days before). -#}
+{% macro kpi_rolling_window() -%}
+    select
+        max(date) as as_of_date,
+        {{ add_days('max(date)', 1 - kpi_rolling_window_days() | int) }} as window_start_date
+    from {{ ref('int_kpi_calendar') }}
+    where is_complete
+{%- endmacro %}
