@@ -107,7 +107,9 @@ CAMPAIGN_COLUMNS = ("platform", "campaign_id", "campaign_name", "spend", "attrib
 CAMPAIGN_COLUMNS += ("attributed_net_revenue", "roas", "margin_after_ad_spend")
 CAMPAIGN_COLUMNS += ("is_unprofitable", "unprofitable_days")
 HOURLY_COLUMNS = ("hour", "tickets", "share_of_tickets", "tickets_per_100_orders")
-STOCKOUT_COLUMNS = ("date", "platform", "campaign_id", "sku", "spend")
+HOURLY_COLUMNS += ("window_tickets", "out_of_hours_share")
+STOCKOUT_COLUMNS = ("sku", "product_name", "spend", "spend_days", "platforms", "campaigns")
+STOCKOUT_COLUMNS += ("window_spend",)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,6 @@ class ReportData:
     campaigns: pd.DataFrame
     support_hourly: pd.DataFrame
     stockouts: pd.DataFrame
-    products: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,9 @@ class KpiReport:
 # --------------------------------------------------------------------------- reading
 
 
-def report_queries(window_days: int = WINDOW_DAYS) -> dict[str, str]:
-    """One query per mart; day windows are anchored on the last day of mart_kpi_daily (D)."""
+def report_queries() -> dict[str, str]:
+    """One query per mart; the report's day D is the last day of mart_kpi_daily."""
     last_day = "(select max(date) from mart_kpi_daily)"
-
-    def window(table: str, days: int) -> str:
-        return (
-            f"select * from {table} where date > {last_day} - interval {days} day "
-            f"and date <= {last_day}"
-        )
-
     return {
         "mart_kpi_scorecard": "select * from mart_kpi_scorecard",
         "mart_kpi_daily": f"select * from mart_kpi_daily where date = {last_day}",
@@ -159,8 +153,7 @@ def report_queries(window_days: int = WINDOW_DAYS) -> dict[str, str]:
         "mart_channel_28d": "select * from mart_channel_28d",
         "mart_campaign_28d": "select * from mart_campaign_28d",
         "mart_support_hourly": "select * from mart_support_hourly",
-        "mart_ad_spend_on_stockouts": window("mart_ad_spend_on_stockouts", window_days),
-        "dim_products": "select * from dim_products",
+        "mart_ad_spend_on_stockouts_28d": "select * from mart_ad_spend_on_stockouts_28d",
         PUBLICATION_LOG: LOG_QUERY,
     }
 
@@ -177,8 +170,7 @@ def load_report_data(db_path: Path) -> ReportData:
         "mart_channel_28d": CHANNEL_COLUMNS,
         "mart_campaign_28d": CAMPAIGN_COLUMNS,
         "mart_support_hourly": HOURLY_COLUMNS,
-        "mart_ad_spend_on_stockouts": STOCKOUT_COLUMNS,
-        "dim_products": ("sku", "product_name"),
+        "mart_ad_spend_on_stockouts_28d": STOCKOUT_COLUMNS,
     }
     for mart, columns in checks.items():
         require_columns(frames[mart], mart, columns)
@@ -193,8 +185,7 @@ def load_report_data(db_path: Path) -> ReportData:
         channels=frames["mart_channel_28d"],
         campaigns=frames["mart_campaign_28d"],
         support_hourly=frames["mart_support_hourly"],
-        stockouts=frames["mart_ad_spend_on_stockouts"],
-        products=frames["dim_products"],
+        stockouts=frames["mart_ad_spend_on_stockouts_28d"],
     )
 
 
@@ -203,13 +194,6 @@ def load_report_data(db_path: Path) -> ReportData:
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
-
-
-def ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series | float:
-    """numerator / denominator, null (NaN) where the denominator is 0, as marts.md says."""
-    if isinstance(denominator, pd.Series):
-        return numerator / denominator.where(denominator != 0)
-    return float("nan") if not denominator else numerator / denominator
 
 
 def period_states(is_complete: pd.Series, is_final: pd.Series) -> pd.Series:
@@ -339,21 +323,9 @@ def support_grid(hourly: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def stockout_by_sku(stockouts: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """Spend on out-of-stock skus over the window, biggest first, with the product name."""
-    frame = stockouts.assign(spend=_num(stockouts, "spend"))
-    if "campaign_name" not in frame.columns:
-        frame["campaign_name"] = None
-    frame["campaign"] = frame["campaign_name"].fillna(frame["campaign_id"]).astype(str)
-    out = frame.groupby("sku", as_index=False).agg(
-        spend=("spend", "sum"),
-        days=("date", "nunique"),
-        platforms=("platform", lambda s: ", ".join(sorted(set(map(str, s))))),
-        campaigns=("campaign", lambda s: ", ".join(sorted(set(s)))),
-    )
-    names = products[["sku", "product_name"]].drop_duplicates("sku")
-    out = out.merge(names, on="sku", how="left")
-    return out.sort_values(["spend", "sku"], ascending=[False, True]).reset_index(drop=True)
+def stockout_by_sku(stockouts: pd.DataFrame) -> pd.DataFrame:
+    """The skus of mart_ad_spend_on_stockouts_28d as published, biggest spend first."""
+    return stockouts.sort_values(["spend", "sku"], ascending=[False, True]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -522,9 +494,9 @@ def channels_section(data: ReportData, currency: str) -> str:
 
 def support_section(data: ReportData) -> str:
     grid = support_grid(data.support_hourly)
-    total = grid["tickets"].sum()
-    outside = grid.loc[~grid["is_business_hours"], "tickets"].sum()
-    share = format_value(ratio(outside, total), "pct")
+    hourly = data.support_hourly
+    total = int(hourly["window_tickets"].iloc[0]) if len(hourly) else 0
+    share = format_value(hourly["out_of_hours_share"].iloc[0] if len(hourly) else None, "pct")
     window = ""
     if "window_start_date" in data.support_hourly.columns and len(data.support_hourly):
         start = as_date(data.support_hourly["window_start_date"].min())
@@ -540,11 +512,12 @@ def support_section(data: ReportData) -> str:
 
 
 def stockouts_section(data: ReportData, currency: str) -> str:
-    by_sku = stockout_by_sku(data.stockouts, data.products)
-    total = format_value(by_sku["spend"].sum() if len(by_sku) else 0.0, "money", currency)
+    by_sku = stockout_by_sku(data.stockouts)
+    spent = by_sku["window_spend"].iloc[0] if len(by_sku) else 0.0
+    total = format_value(spent, "money", currency)
     note = (
         f"<strong>{total}</strong> of product-ad spend over the last {WINDOW_DAYS} days went to "
-        f"{len(by_sku)} sku(s) the warehouse could not ship (mart_ad_spend_on_stockouts)."
+        f"{len(by_sku)} sku(s) the warehouse could not ship (mart_ad_spend_on_stockouts_28d)."
     )
     table = html_table(
         _records(by_sku.head(20)),
@@ -553,7 +526,7 @@ def stockouts_section(data: ReportData, currency: str) -> str:
             Column("product_name", "Product"),
             Column("platforms", "Platform"),
             Column("campaigns", "Campaigns"),
-            Column("days", "Days out of stock with spend", "int"),
+            Column("spend_days", "Days out of stock with spend", "int"),
             Column("spend", "Spend", "money"),
         ],
         "stockout-table",

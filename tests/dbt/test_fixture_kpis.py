@@ -1652,6 +1652,10 @@ def test_mart_support_hourly(con) -> None:
     assert sum(norm(r["tickets"]) or 0 for r in actual) == 9
     assert sum(norm(r[orders]) or 0 for r in actual) == 9  # counted orders only
     assert sum(norm(r["share_of_tickets"]) or 0 for r in actual) == pytest.approx(1.0)
+    # Outside Mon-Fri [09:00, 17:00): 502 (Tue 17:00), 503 (Wed 08:30), 504 (Thu 00:30),
+    # 506 (Sat) -> 4 of the 9 tickets, on every row of the grid.
+    assert {norm(r["window_tickets"]) for r in actual} == {9}
+    assert [norm(r["out_of_hours_share"]) for r in actual] == [pytest.approx(4 / 9)] * len(actual)
 
 
 # ================================================================================================
@@ -1827,3 +1831,20 @@ def test_mart_ad_spend_on_stockouts(con) -> None:
         expected,
         key_norm=date_key,
     )
+
+
+def test_mart_ad_spend_on_stockouts_28d(con) -> None:
+    actual, _ = rows(con, "mart_ad_spend_on_stockouts_28d")
+    # The three rows above, all in the window 01-14 .. 02-10: 4 + 4 + 5 on three days.
+    expected = {
+        ("ACC-BAG-01",): dict(
+            as_of_date=FEB10,
+            window_start_date=D(2025, 1, 14),
+            spend=13.0,
+            spend_days=3,
+            platforms="google_ads, meta_ads",
+            campaigns="Prospecting - Winter, Shopping - Accessories",
+            window_spend=13.0,
+        )
+    }
+    compare("mart_ad_spend_on_stockouts_28d", actual, ("sku",), expected)

@@ -27,6 +27,7 @@ EXPECTED_COUNTS = {
     "fct_store_stock_daily": 3,
     "fct_support_tickets": 4,
     "mart_ad_spend_on_stockouts": 2,
+    "mart_ad_spend_on_stockouts_28d": 2,
     "mart_campaign_28d": 2,
     "mart_campaign_daily": 5,
     "mart_channel_28d": 2,

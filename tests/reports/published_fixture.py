@@ -323,6 +323,9 @@ def support_hourly(report_date: date) -> pd.DataFrame:
     frame.insert(0, "as_of_date", pd.Timestamp(report_date))
     frame["is_business_hours"] = (frame["isodow"] <= 5) & frame["hour"].between(9, 16)
     frame["share_of_tickets"] = frame["tickets"] / frame["tickets"].sum()
+    frame["window_tickets"] = frame["tickets"].sum()
+    outside = frame.loc[~frame["is_business_hours"], "tickets"].sum()
+    frame["out_of_hours_share"] = outside / frame["tickets"].sum()
     frame["tickets_per_100_orders"] = 100 * _div(frame["tickets"], frame["orders"])
     return frame
 
@@ -357,6 +360,23 @@ def stockouts(report_date: date, prods: pd.DataFrame, rng: np.random.Generator) 
     cols = ["date", "platform", "campaign_id", "campaign_name", "sku", "product_name"]
     cols += ["stock_snapshot_date", "warehouse_available_qty", "ads", "impressions", "clicks"]
     return pd.DataFrame(rows, columns=[*cols, "spend"])
+
+
+def stockouts_28d(daily: pd.DataFrame, report_date: date) -> pd.DataFrame:
+    """Per sku over the 28 days up to the last day, as mart_ad_spend_on_stockouts_28d publishes."""
+    window = daily.assign(campaign=daily["campaign_name"].fillna(daily["campaign_id"]))
+    as_of = pd.Timestamp(report_date)
+    window = window[window["date"] > as_of - pd.Timedelta(days=28)]
+    out = window.groupby(["sku", "product_name"], as_index=False).agg(
+        spend=("spend", "sum"),
+        spend_days=("date", "nunique"),
+        platforms=("platform", lambda v: ", ".join(sorted(set(v)))),
+        campaigns=("campaign", lambda v: ", ".join(sorted(set(v)))),
+    )
+    out.insert(0, "window_start_date", as_of - pd.Timedelta(days=27))
+    out.insert(0, "as_of_date", as_of)
+    out["window_spend"] = out["spend"].sum()
+    return out
 
 
 def picking_candidates(report_date: date, prods: pd.DataFrame, rng: np.random.Generator):
@@ -414,6 +434,7 @@ def build_tables(report_date: date = REPORT_DATE, seed: int = 7) -> dict[str, pd
     prods = products()
     channels = channel_daily(report_date, 45, rng)
     campaigns = campaign_daily(report_date, 45, rng)
+    spend_on_stockouts = stockouts(report_date, prods, rng)
     return {
         "mart_kpi_scorecard": scorecard(),
         "mart_kpi_daily": pd.concat(
@@ -426,7 +447,8 @@ def build_tables(report_date: date = REPORT_DATE, seed: int = 7) -> dict[str, pd
         "mart_campaign_daily": campaigns,
         "mart_campaign_28d": campaign_28d(campaigns),
         "mart_support_hourly": support_hourly(report_date),
-        "mart_ad_spend_on_stockouts": stockouts(report_date, prods, rng),
+        "mart_ad_spend_on_stockouts": spend_on_stockouts,
+        "mart_ad_spend_on_stockouts_28d": stockouts_28d(spend_on_stockouts, report_date),
         "mart_store_picking_candidates": picking_candidates(report_date, prods, rng),
         "dim_products": prods,
         "dim_stores": stores(),

@@ -333,3 +333,39 @@ def test_every_channel_and_campaign_number_is_a_published_cell(
     cells = dict(zip(labels, by_name["margin_after_ad_spend"].astype(float), strict=True))
     drawn = dict(zip(bars["y"], _numbers(bars["x"]), strict=True))
     assert drawn == pytest.approx(cells, rel=1e-12)
+
+
+def test_every_support_and_stockout_number_is_a_published_cell(
+    published: PublishedFixture, document: str
+) -> None:
+    hourly = published.tables["mart_support_hourly"]
+    support = document.split('id="support"')[1].split("</section>")[0]
+    printed = re.search(r"<strong>([\d.]+) %</strong> of the ([\d,]+) tickets", support)
+    assert float(printed[1]) / 100 == pytest.approx(hourly["out_of_hours_share"].iloc[0], abs=5e-4)
+    assert int(printed[2].replace(",", "")) == hourly["window_tickets"].iloc[0]
+    (heat,) = _figure_traces(document, "chart-support-heatmap")
+    z = heat["z"]
+    if isinstance(z, dict):  # a 2-D array in base64, with its shape
+        shape = tuple(int(n) for n in z["shape"].split(","))
+        drawn = np.array(_numbers(z), dtype=float).reshape(shape)
+    else:
+        drawn = np.array([_numbers(row) for row in z], dtype=float)
+    grid = hourly.pivot_table(index="isodow", columns="hour", values="share_of_tickets")
+    np.testing.assert_allclose(drawn, grid.to_numpy(), rtol=1e-12)
+
+    stockouts = published.tables["mart_ad_spend_on_stockouts_28d"]
+    rows = parse(document).tables["stockout-table"]
+    assert {r["sku"] for r in rows} == set(stockouts["sku"])
+    assert _assert_table(rows, stockouts, "sku") == len(stockouts) * 5
+    section = document.split('id="stockout-spend"')[1].split("</section>")[0]
+    printed = re.search(r"<strong>€([\d,.]+)</strong> of product-ad spend", section)
+    # money is printed to the cent below 1,000 and to the unit above
+    assert float(printed[1].replace(",", "")) == pytest.approx(
+        stockouts["window_spend"].iloc[0], abs=0.5
+    )
+    (bars,) = _figure_traces(document, "chart-stockout-spend")
+    by_sku = dict(zip(stockouts["sku"], stockouts["spend"].astype(float), strict=True))
+    drawn = {
+        label.split(" · ")[0]: x for label, x in zip(bars["y"], _numbers(bars["x"]), strict=True)
+    }
+    assert drawn == pytest.approx({sku: by_sku[sku] for sku in drawn}, rel=1e-12)
