@@ -4,9 +4,10 @@ Why a static page: the e-commerce director reads it in a mail or on a shared dri
 offline; it must show exactly the published numbers (no recomputation of a contract KPI), and it
 must say how fresh they are (published_at, run id) and whether they are demo data.
 
-Every KPI is computed once, in dbt: the weekly trend is mart_kpi_weekly, the channel and
-campaign views are mart_channel_28d and mart_campaign_28d (rolling 28 days), as published. This
-module only picks the rows to show and formats them.
+Every number is computed once, in dbt: the weekly trend is mart_kpi_weekly, the channel,
+campaign and out-of-stock views are the rolling 28-day marts (mart_channel_28d,
+mart_campaign_28d, mart_ad_spend_on_stockouts_28d), the support note is mart_support_hourly's
+window totals, all as published. This module only picks the rows to show and formats them.
 
 Provisional and incomplete figures are shown as such, from the flags the marts publish
 (is_complete / is_final, the scorecard's `provisional` status): greyed, hatched or dashed, with a
