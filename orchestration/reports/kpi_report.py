@@ -4,14 +4,14 @@ Why a static page: the e-commerce director reads it in a mail or on a shared dri
 offline; it must show exactly the published numbers (no recomputation of a contract KPI), and it
 must say how fresh they are (published_at, run id) and whether they are demo data.
 
-The only numbers computed here are re-aggregations the marts do not publish at that grain:
-weekly KPIs from mart_kpi_daily and 28-day totals from the channel and campaign marts. They are
-recomputed as ratios of sums, with the formulas of marts.md (conversion = orders / sessions over
-the week, never a mean of daily rates).
+Every number is computed once, in dbt: the weekly trend is mart_kpi_weekly, the channel,
+campaign and out-of-stock views are the rolling 28-day marts (mart_channel_28d,
+mart_campaign_28d, mart_ad_spend_on_stockouts_28d), the support note is mart_support_hourly's
+window totals, all as published. This module only picks the rows to show and formats them.
 
 Provisional and incomplete figures are shown as such, from the flags the marts publish
 (is_complete / is_final, the scorecard's `provisional` status): greyed, hatched or dashed, with a
-legend, and never drawn as part of a trend. A week's flags combine its days' published flags.
+legend, and never drawn as part of a trend.
 """
 
 from __future__ import annotations
@@ -100,15 +100,17 @@ TREND_WEEKS = 8
 
 SCORECARD_COLUMNS = ("period_start", "kpi", "owner", "actual", "baseline", "target")
 SCORECARD_COLUMNS += ("attainment", "status", "is_complete_period", "is_final_period")
-DAILY_COLUMNS = ("date", "sessions", "orders", "net_revenue", "new_customers", "ad_spend")
-DAILY_COLUMNS += ("contribution_margin", "margin_after_ad_spend", "units_per_order")
-DAILY_COLUMNS += ("return_rate", "tickets", "csat", "is_complete", "is_final")
-CHANNEL_COLUMNS = ("date", "channel", "sessions", "orders", "new_customers", "net_revenue")
-CHANNEL_COLUMNS += ("contribution_margin", "ad_spend", "margin_after_ad_spend", "is_unprofitable")
-CAMPAIGN_COLUMNS = ("date", "platform", "campaign_id", "spend", "margin_after_ad_spend")
-CAMPAIGN_COLUMNS += ("is_unprofitable",)
+PERIOD_COLUMNS = (*(k.column for k in TREND_KPIS), "is_complete", "is_final")
+CHANNEL_COLUMNS = ("channel", "sessions", "orders", "conversion_rate", "new_customers")
+CHANNEL_COLUMNS += ("net_revenue", "ad_spend", "cac", "roas", "margin_after_ad_spend")
+CHANNEL_COLUMNS += ("is_unprofitable", "unprofitable_days")
+CAMPAIGN_COLUMNS = ("platform", "campaign_id", "campaign_name", "spend", "attributed_orders")
+CAMPAIGN_COLUMNS += ("attributed_net_revenue", "roas", "margin_after_ad_spend")
+CAMPAIGN_COLUMNS += ("is_unprofitable", "unprofitable_days")
 HOURLY_COLUMNS = ("hour", "tickets", "share_of_tickets", "tickets_per_100_orders")
-STOCKOUT_COLUMNS = ("date", "platform", "campaign_id", "sku", "spend")
+HOURLY_COLUMNS += ("window_tickets", "out_of_hours_share")
+STOCKOUT_COLUMNS = ("sku", "product_name", "spend", "spend_days", "platforms", "campaigns")
+STOCKOUT_COLUMNS += ("window_spend",)
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,12 @@ class ReportData:
     publication: Publication
     report_date: date | None
     scorecard: pd.DataFrame
-    daily: pd.DataFrame
+    weekly: pd.DataFrame
     monthly: pd.DataFrame
     channels: pd.DataFrame
     campaigns: pd.DataFrame
     support_hourly: pd.DataFrame
     stockouts: pd.DataFrame
-    products: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -142,27 +143,18 @@ class KpiReport:
 # --------------------------------------------------------------------------- reading
 
 
-def report_queries(
-    window_days: int = WINDOW_DAYS, daily_days: int = 7 * (TREND_WEEKS + 1)
-) -> dict[str, str]:
-    """One query per mart; day windows are anchored on the last day of mart_kpi_daily (D)."""
+def report_queries() -> dict[str, str]:
+    """One query per mart; the report's day D is the last day of mart_kpi_daily."""
     last_day = "(select max(date) from mart_kpi_daily)"
-
-    def window(table: str, days: int) -> str:
-        return (
-            f"select * from {table} where date > {last_day} - interval {days} day "
-            f"and date <= {last_day}"
-        )
-
     return {
         "mart_kpi_scorecard": "select * from mart_kpi_scorecard",
-        "mart_kpi_daily": window("mart_kpi_daily", daily_days),
+        "mart_kpi_daily": f"select * from mart_kpi_daily where date = {last_day}",
+        "mart_kpi_weekly": "select * from mart_kpi_weekly",
         "mart_kpi_monthly": "select * from mart_kpi_monthly",
-        "mart_channel_daily": window("mart_channel_daily", window_days),
-        "mart_campaign_daily": window("mart_campaign_daily", window_days),
+        "mart_channel_28d": "select * from mart_channel_28d",
+        "mart_campaign_28d": "select * from mart_campaign_28d",
         "mart_support_hourly": "select * from mart_support_hourly",
-        "mart_ad_spend_on_stockouts": window("mart_ad_spend_on_stockouts", window_days),
-        "dim_products": "select * from dim_products",
+        "mart_ad_spend_on_stockouts_28d": "select * from mart_ad_spend_on_stockouts_28d",
         PUBLICATION_LOG: LOG_QUERY,
     }
 
@@ -173,13 +165,13 @@ def load_report_data(db_path: Path) -> ReportData:
     log = frames.pop(PUBLICATION_LOG)
     checks = {
         "mart_kpi_scorecard": SCORECARD_COLUMNS,
-        "mart_kpi_daily": DAILY_COLUMNS,
-        "mart_kpi_monthly": ("is_complete", "is_final"),
-        "mart_channel_daily": CHANNEL_COLUMNS,
-        "mart_campaign_daily": CAMPAIGN_COLUMNS,
+        "mart_kpi_daily": ("date",),
+        "mart_kpi_weekly": ("week_start", *PERIOD_COLUMNS),
+        "mart_kpi_monthly": PERIOD_COLUMNS,
+        "mart_channel_28d": CHANNEL_COLUMNS,
+        "mart_campaign_28d": CAMPAIGN_COLUMNS,
         "mart_support_hourly": HOURLY_COLUMNS,
-        "mart_ad_spend_on_stockouts": STOCKOUT_COLUMNS,
-        "dim_products": ("sku", "product_name"),
+        "mart_ad_spend_on_stockouts_28d": STOCKOUT_COLUMNS,
     }
     for mart, columns in checks.items():
         require_columns(frames[mart], mart, columns)
@@ -189,13 +181,12 @@ def load_report_data(db_path: Path) -> ReportData:
         publication=publication_of(frames, log),
         report_date=report_date,
         scorecard=frames["mart_kpi_scorecard"],
-        daily=daily,
+        weekly=frames["mart_kpi_weekly"],
         monthly=frames["mart_kpi_monthly"],
-        channels=frames["mart_channel_daily"],
-        campaigns=frames["mart_campaign_daily"],
+        channels=frames["mart_channel_28d"],
+        campaigns=frames["mart_campaign_28d"],
         support_hourly=frames["mart_support_hourly"],
-        stockouts=frames["mart_ad_spend_on_stockouts"],
-        products=frames["dim_products"],
+        stockouts=frames["mart_ad_spend_on_stockouts_28d"],
     )
 
 
@@ -204,13 +195,6 @@ def load_report_data(db_path: Path) -> ReportData:
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
-
-
-def ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series | float:
-    """numerator / denominator, null (NaN) where the denominator is 0, as marts.md says."""
-    if isinstance(denominator, pd.Series):
-        return numerator / denominator.where(denominator != 0)
-    return float("nan") if not denominator else numerator / denominator
 
 
 def period_states(is_complete: pd.Series, is_final: pd.Series) -> pd.Series:
@@ -277,117 +261,42 @@ def monthly_trend(monthly: pd.DataFrame, report_date: date | None, months: int) 
     return frame
 
 
-def weekly_kpis(daily: pd.DataFrame, report_date: date | None, weeks: int) -> pd.DataFrame:
-    """ISO weeks (Monday start) ending with the report day's week, KPIs as ratios of sums.
-
-    mart_kpi_daily publishes rates, not all their numerators, so two numerators are recovered
-    per day before summing: sold units = units_per_order x orders and refunded units =
-    return_rate x sold units (both exact). CSAT needs good / (good + bad) ratings, which the
-    mart does not publish: the week's CSAT is weighted by the day's tickets, exact when the
-    share of rated tickets is the same every day of the week. When the mart publishes the
-    additive counts (`units`, `refunded_units`, `good_ratings`, `bad_ratings`) they are used.
-    A week is complete when its 7 days are in the mart (its calendar holds complete days only)
-    and flagged complete, final when the 7 are flagged final.
-    """
+def weekly_trend(weekly: pd.DataFrame, report_date: date | None, weeks: int) -> pd.DataFrame:
+    """The `weeks` ISO weeks (Monday start) ending with the report day's week, as published in
+    mart_kpi_weekly; a week without a row (no complete day) is a gap, and the running week is
+    labelled partial."""
     if report_date is None:
-        return pd.DataFrame(columns=["week_start", "label", *[k.column for k in TREND_KPIS]])
+        return pd.DataFrame(columns=["week_start", "label", "state", *PERIOD_COLUMNS])
     last_monday = report_date - timedelta(days=report_date.weekday())
-    week_starts = [last_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-    frame = daily.copy()
-    frame["date"] = pd.to_datetime(frame["date"])
-    frame["week_start"] = frame["date"] - pd.to_timedelta(frame["date"].dt.weekday, unit="D")
-    frame = frame[
-        (frame["week_start"] >= pd.Timestamp(week_starts[0]))
-        & (frame["date"] <= pd.Timestamp(report_date))
-    ]
-    orders = _num(frame, "orders").fillna(0)
-    if {"units", "refunded_units"} <= set(frame.columns):
-        units, refunded = _num(frame, "units"), _num(frame, "refunded_units")
-    else:
-        units = (_num(frame, "units_per_order") * orders).fillna(0)
-        refunded = (_num(frame, "return_rate") * units).fillna(0)
-    if {"good_ratings", "bad_ratings"} <= set(frame.columns):
-        good, rated = (
-            _num(frame, "good_ratings"),
-            _num(frame, "good_ratings") + _num(frame, "bad_ratings"),
-        )
-    else:
-        rated = _num(frame, "tickets").where(_num(frame, "csat").notna(), 0).fillna(0)
-        good = (_num(frame, "csat") * rated).fillna(0)
-    sums = pd.DataFrame(
-        {
-            "week_start": frame["week_start"],
-            "days": 1,
-            "sessions": _num(frame, "sessions"),
-            "orders": orders,
-            "net_revenue": _num(frame, "net_revenue"),
-            "new_customers": _num(frame, "new_customers"),
-            "ad_spend": _num(frame, "ad_spend"),
-            "margin_after_ad_spend": _num(frame, "margin_after_ad_spend"),
-            "units": units,
-            "refunded_units": refunded,
-            "good": good,
-            "rated": rated,
-            "complete_days": frame["is_complete"].astype("boolean").fillna(False).astype(int),
-            "final_days": frame["is_final"].astype("boolean").fillna(False).astype(int),
-        }
+    week_starts = pd.to_datetime(
+        [last_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     )
-    weekly = sums.groupby("week_start").sum(min_count=1)
-    weekly = weekly.reindex(pd.to_datetime(week_starts)).rename_axis("week_start").reset_index()
-    weekly["conversion_rate"] = ratio(weekly["orders"], weekly["sessions"])
-    weekly["average_basket"] = ratio(weekly["net_revenue"], weekly["orders"])
-    weekly["cac"] = ratio(weekly["ad_spend"], weekly["new_customers"])
-    weekly["roas"] = ratio(weekly["net_revenue"], weekly["ad_spend"])
-    weekly["return_rate"] = ratio(weekly["refunded_units"], weekly["units"])
-    weekly["csat"] = ratio(weekly["good"], weekly["rated"])
-    weekly["is_partial"] = weekly["days"].fillna(0) < 7
-    weekly["state"] = period_states(weekly["complete_days"] == 7, weekly["final_days"] == 7)
-    weekly["label"] = [
-        f"{ws:%d %b}{' (partial)' if partial else ''}"
-        for ws, partial in zip(weekly["week_start"], weekly["is_partial"], strict=True)
+    frame = weekly.assign(week_start=pd.to_datetime(weekly["week_start"]))
+    frame = frame.set_index("week_start").reindex(week_starts).rename_axis("week_start")
+    frame = frame.reset_index()
+    frame["state"] = period_states(frame["is_complete"], frame["is_final"])
+    partial = frame["week_start"] + pd.Timedelta(days=6) > pd.Timestamp(report_date)
+    frame["label"] = [
+        f"{ws:%d %b}{' (partial)' if is_partial else ''}"
+        for ws, is_partial in zip(frame["week_start"], partial, strict=True)
     ]
-    return weekly
+    return frame
 
 
 def channel_summary(channels: pd.DataFrame) -> pd.DataFrame:
-    """Per channel over the window: sums, then the contract ratios of those sums."""
-    sum_cols = ["sessions", "orders", "new_customers", "net_revenue", "contribution_margin"]
-    sum_cols += ["ad_spend", "margin_after_ad_spend"]
-    frame = channels.assign(**{c: _num(channels, c) for c in sum_cols})
-    frame["unprofitable_days"] = frame["is_unprofitable"].fillna(False).astype(int)
-    out = frame.groupby("channel", as_index=False)[[*sum_cols, "unprofitable_days"]].sum()
-    out["conversion_rate"] = ratio(out["orders"], out["sessions"])
-    out["cac"] = ratio(out["ad_spend"], out["new_customers"])
-    out["roas"] = ratio(out["net_revenue"], out["ad_spend"])
-    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["ad_spend"] > 0)
-    return out.sort_values("net_revenue", ascending=False).reset_index(drop=True)
+    """The channels over the window as mart_channel_28d publishes them, biggest revenue first."""
+    return channels.sort_values(["net_revenue", "channel"], ascending=[False, True]).reset_index(
+        drop=True
+    )
 
 
 def campaign_summary(campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Per platform x campaign over the window; unprofitable = the mart's rule on the sums."""
-    revenue = pick_column(campaigns, "mart_campaign_daily", "attributed_net_revenue", "net_revenue")
-    orders = pick_column(campaigns, "mart_campaign_daily", "attributed_orders", "orders")
+    """The campaigns over the window as mart_campaign_28d publishes them, the ones losing the
+    most first; labelled by name, or by id when the platform gave no name."""
     frame = campaigns.assign(
-        spend=_num(campaigns, "spend"),
-        margin_after_ad_spend=_num(campaigns, "margin_after_ad_spend"),
-        attributed_net_revenue=_num(campaigns, revenue),
-        attributed_orders=_num(campaigns, orders),
-        unprofitable_days=campaigns["is_unprofitable"].fillna(False).astype(int),
+        campaign_label=campaigns["campaign_name"].fillna(campaigns["campaign_id"]).astype(str)
     )
-    if "campaign_name" not in frame.columns:
-        frame["campaign_name"] = None
-    out = frame.groupby(["platform", "campaign_id"], as_index=False).agg(
-        campaign_name=("campaign_name", "last"),
-        spend=("spend", "sum"),
-        attributed_orders=("attributed_orders", "sum"),
-        attributed_net_revenue=("attributed_net_revenue", "sum"),
-        margin_after_ad_spend=("margin_after_ad_spend", "sum"),
-        unprofitable_days=("unprofitable_days", "sum"),
-    )
-    out["roas"] = ratio(out["attributed_net_revenue"], out["spend"])
-    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["spend"] > 0)
-    out["campaign_label"] = out["campaign_name"].fillna(out["campaign_id"]).astype(str)
-    return out.sort_values(["margin_after_ad_spend", "campaign_id"]).reset_index(drop=True)
+    return frame.sort_values(["margin_after_ad_spend", "campaign_id"]).reset_index(drop=True)
 
 
 def support_grid(hourly: pd.DataFrame) -> pd.DataFrame:
@@ -415,21 +324,9 @@ def support_grid(hourly: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def stockout_by_sku(stockouts: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """Spend on out-of-stock skus over the window, biggest first, with the product name."""
-    frame = stockouts.assign(spend=_num(stockouts, "spend"))
-    if "campaign_name" not in frame.columns:
-        frame["campaign_name"] = None
-    frame["campaign"] = frame["campaign_name"].fillna(frame["campaign_id"]).astype(str)
-    out = frame.groupby("sku", as_index=False).agg(
-        spend=("spend", "sum"),
-        days=("date", "nunique"),
-        platforms=("platform", lambda s: ", ".join(sorted(set(map(str, s))))),
-        campaigns=("campaign", lambda s: ", ".join(sorted(set(s)))),
-    )
-    names = products[["sku", "product_name"]].drop_duplicates("sku")
-    out = out.merge(names, on="sku", how="left")
-    return out.sort_values(["spend", "sku"], ascending=[False, True]).reset_index(drop=True)
+def stockout_by_sku(stockouts: pd.DataFrame) -> pd.DataFrame:
+    """The skus of mart_ad_spend_on_stockouts_28d as published, biggest spend first."""
+    return stockouts.sort_values(["spend", "sku"], ascending=[False, True]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -513,7 +410,7 @@ def scorecard_section(data: ReportData, currency: str) -> str:
 
 def trends_section(data: ReportData, currency: str) -> str:
     monthly = monthly_trend(data.monthly, data.report_date, TREND_MONTHS)
-    weekly = weekly_kpis(data.daily, data.report_date, TREND_WEEKS)
+    weekly = weekly_trend(data.weekly, data.report_date, TREND_WEEKS)
     monthly_div = charts.to_div(
         charts.trend_figure(monthly, "label", TREND_KPIS, currency), "chart-trends-monthly", 620
     )
@@ -521,11 +418,10 @@ def trends_section(data: ReportData, currency: str) -> str:
         charts.trend_figure(weekly, "label", TREND_KPIS, currency), "chart-trends-weekly", 600
     )
     note = (
-        "Weekly values are recomputed from mart_kpi_daily as ratios of the week's sums "
-        "(conversion = orders / sessions of the week); CSAT is weighted by the day's tickets "
-        "because the daily mart publishes no rating counts. Monthly values are mart_kpi_monthly "
-        "as published. The trend is the final periods (blue); provisional and incomplete ones "
-        "are drawn apart (grey, dashed; bars pale and hatched) and are not a trend yet."
+        "Weekly values are mart_kpi_weekly (ISO weeks) and monthly values mart_kpi_monthly, as "
+        "published: each period's KPIs are computed from its totals, never as a mean of daily "
+        "rates. The trend is the final periods (blue); provisional and incomplete ones are "
+        "drawn apart (grey, dashed; bars pale and hatched) and are not a trend yet."
     )
     shown = pd.concat([monthly.get("state", pd.Series()), weekly.get("state", pd.Series())])
     legend = flags_legend(maturity_days()) if (shown != charts.FINAL).any() else ""
@@ -578,12 +474,10 @@ def channels_section(data: ReportData, currency: str) -> str:
         _unprofitable,
         currency,
     )
-    losing = int(campaigns["is_unprofitable"].sum()) if len(campaigns) else 0
-    lost = -campaigns.loc[campaigns["is_unprofitable"], "margin_after_ad_spend"].sum()
     summary = (
-        f'<p class="note"><span class="tag">{losing} unprofitable</span> campaign(s) over the '
-        f"window lost {html.escape(format_value(lost, 'money', currency))} after ad spend "
-        "(margin after ad spend &lt; 0 with spend &gt; 0; rows in red).</p>"
+        '<p class="note">Campaigns in red are unprofitable over the window (mart_campaign_28d: '
+        "margin after ad spend &lt; 0 with spend &gt; 0); unprofitable days counts the days "
+        "of the window on which they were.</p>"
     )
     return (
         charts.to_div(charts.channel_figure(channels, currency), "chart-channels", 380)
@@ -601,9 +495,9 @@ def channels_section(data: ReportData, currency: str) -> str:
 
 def support_section(data: ReportData) -> str:
     grid = support_grid(data.support_hourly)
-    total = grid["tickets"].sum()
-    outside = grid.loc[~grid["is_business_hours"], "tickets"].sum()
-    share = format_value(ratio(outside, total), "pct")
+    hourly = data.support_hourly
+    total = int(hourly["window_tickets"].iloc[0]) if len(hourly) else 0
+    share = format_value(hourly["out_of_hours_share"].iloc[0] if len(hourly) else None, "pct")
     window = ""
     if "window_start_date" in data.support_hourly.columns and len(data.support_hourly):
         start = as_date(data.support_hourly["window_start_date"].min())
@@ -619,11 +513,12 @@ def support_section(data: ReportData) -> str:
 
 
 def stockouts_section(data: ReportData, currency: str) -> str:
-    by_sku = stockout_by_sku(data.stockouts, data.products)
-    total = format_value(by_sku["spend"].sum() if len(by_sku) else 0.0, "money", currency)
+    by_sku = stockout_by_sku(data.stockouts)
+    spent = by_sku["window_spend"].iloc[0] if len(by_sku) else 0.0
+    total = format_value(spent, "money", currency)
     note = (
         f"<strong>{total}</strong> of product-ad spend over the last {WINDOW_DAYS} days went to "
-        f"{len(by_sku)} sku(s) the warehouse could not ship (mart_ad_spend_on_stockouts)."
+        f"{len(by_sku)} sku(s) the warehouse could not ship (mart_ad_spend_on_stockouts_28d)."
     )
     table = html_table(
         _records(by_sku.head(20)),
@@ -632,7 +527,7 @@ def stockouts_section(data: ReportData, currency: str) -> str:
             Column("product_name", "Product"),
             Column("platforms", "Platform"),
             Column("campaigns", "Campaigns"),
-            Column("days", "Days out of stock with spend", "int"),
+            Column("spend_days", "Days out of stock with spend", "int"),
             Column("spend", "Spend", "money"),
         ],
         "stockout-table",

@@ -1166,6 +1166,97 @@ def test_mart_kpi_monthly(con) -> None:
 
 
 # ================================================================================================
+# mart_kpi_weekly: ISO weeks (Monday start), complete days only
+# ================================================================================================
+# Week of Mon 02-03 .. Sun 02-09: the 7 days are complete (landed), none is final (02-03 is 7 days
+# before D). Its orders are February's (1001, 1003, 1005, 1006, 1007, 1008, 1011) and its tickets
+# 501 .. 509 (02-03 .. 02-08): the same arithmetic as the month, recomputed at week grain.
+KPI_WEEKLY_FEB3 = dict(
+    sessions=400,  # 100 x 4 days
+    orders=7,
+    cancelled_orders=1,  # 1002
+    conversion_rate=7 / 400,
+    net_revenue=800.0,  # 300 + 50 + 150 + 150 + 150 (1011, Sun 02-09)
+    average_basket=800.0 / 7,
+    units_per_order=11 / 7,  # 2 + 3 + 1 + 1 + 1 + 2 + 1
+    cross_sell_rate=2 / 7,  # 1001, 1003
+    upsell_rate=1 / 3,  # 1006 among 1006, 1007, 1008
+    new_customers=4,  # C1, C2, C3, C6
+    ad_spend=275.0,  # 60 + 60 + 80 + 75
+    cac=275.0 / 4,
+    roas=800.0 / 275.0,
+    contribution_margin=450.0,  # 150 + 30 + 90 + 90 + 90
+    margin_after_ad_spend=175.0,
+    return_rate=1 / 11,  # 1 SNK of 1003
+    median_processing_hours=24.0,  # median(24, 72, 10, 2, 24)
+    shipped_within_48h_rate=4 / 6,  # 1001, 1005, 1006, 1008 / (5 fulfilled + 1007 late)
+    unshipped_over_48h=1,  # 1007; 1011 waits 47.5 h, not late yet
+    tickets=9,
+    contact_rate=9 / 7,
+    csat=0.6,  # good 501, 505, 506 / (3 + bad 502, 507)
+    is_complete=True,  # Mon 02-03 .. Sun 02-09 all landed
+    is_final=False,
+    sessions_thresholded=True,  # 02-05
+    sessions_other_row_merged=True,  # 02-04
+    sessions_sampled=True,  # 02-06
+)
+# Week of Mon 01-06 .. Sun 01-12: complete (the first landed day is a Monday); 01-06 .. 01-11 are
+# final, 01-12 is not, so the week is not final. Only #1010 (Wed 01-08, C5), refunded in full.
+KPI_WEEKLY_JAN6 = dict(
+    sessions=0,
+    orders=1,
+    conversion_rate=None,  # 1 / 0 sessions
+    net_revenue=100.0,
+    units_per_order=1.0,
+    new_customers=1,
+    ad_spend=0.0,
+    cac=None,  # no ad spend: null, not 0
+    contribution_margin=0.0,  # 100 - 100 - (40 - 40)
+    margin_after_ad_spend=0.0,
+    return_rate=1.0,
+    median_processing_hours=23.0,
+    shipped_within_48h_rate=1.0,
+    tickets=0,
+    csat=None,
+    is_complete=True,
+    is_final=False,  # 01-12 = D - 29
+)
+# Weeks with complete days and no activity: counts 0, ratios null.
+EMPTY_WEEK = dict(
+    sessions=0,
+    orders=0,
+    net_revenue=0.0,
+    ad_spend=0.0,
+    tickets=0,
+    conversion_rate=None,
+    average_basket=None,
+    csat=None,
+    is_final=False,
+)
+# The week of 12-30 .. 01-05 has no complete day (01-03, #1009's day, was not landed): no row.
+# The week of Mon 02-10 holds D only: 1 complete day of 7, so it is not complete.
+KPI_WEEKLY = {
+    D(2025, 1, 6): KPI_WEEKLY_JAN6,
+    D(2025, 1, 13): dict(EMPTY_WEEK, is_complete=True),
+    D(2025, 1, 20): dict(EMPTY_WEEK, is_complete=True),
+    D(2025, 1, 27): dict(EMPTY_WEEK, is_complete=True),
+    FEB3: KPI_WEEKLY_FEB3,
+    FEB10: dict(EMPTY_WEEK, is_complete=False),
+}
+
+
+def test_mart_kpi_weekly(con) -> None:
+    actual, _ = rows(con, "mart_kpi_weekly")
+    compare(
+        "mart_kpi_weekly",
+        actual,
+        ("week_start",),
+        {(week,): cells for week, cells in KPI_WEEKLY.items()},
+        key_norm=date_key,
+    )
+
+
+# ================================================================================================
 # mart_channel_daily
 # ================================================================================================
 # Spend per channel: google_ads -> paid_search (1100 + 1200), meta_ads -> paid_social (2300).
@@ -1294,6 +1385,133 @@ def test_mart_campaign_daily(con) -> None:
         expected,
         key_norm=date_key,
     )
+
+
+# ================================================================================================
+# mart_channel_28d / mart_campaign_28d: the 28 days up to the last complete day (D = 02-10)
+# ================================================================================================
+# Window 01-14 .. 02-10: 28 complete days, none final (the last final day is 01-11). 01-08's
+# #1010 is outside it. Sums of the daily rows above, ratios of those sums.
+WINDOW_28D = dict(
+    as_of_date=FEB10, window_start_date=D(2025, 1, 14), is_complete=True, is_final=False
+)
+CHANNEL_28D = {
+    # 02-03 .. 02-06: sessions 40 + 50 + 60 + 40, orders 1001, 1006, 1007; spend 30+30+40+35
+    ("paid_search",): dict(
+        sessions=190,
+        orders=3,
+        new_customers=1,  # C1 (1001)
+        net_revenue=330.0,  # 130 + 150 + 50
+        contribution_margin=200.0,  # 80 + 90 + 30
+        ad_spend=135.0,
+        conversion_rate=3 / 190,
+        cac=135.0,
+        roas=330.0 / 135.0,
+        margin_after_ad_spend=65.0,
+        is_unprofitable=False,
+        unprofitable_days=2,  # 02-04 (spend, no order), 02-06 (30 - 35)
+        **WINDOW_28D,
+    ),
+    # sessions 30 + 25 + 20 + 40, order 1003; spend 30 + 30 + 40 + 40
+    ("paid_social",): dict(
+        sessions=115,
+        orders=1,
+        new_customers=1,  # C2
+        net_revenue=170.0,
+        contribution_margin=70.0,
+        ad_spend=140.0,
+        conversion_rate=1 / 115,
+        cac=140.0,
+        roas=170.0 / 140.0,
+        margin_after_ad_spend=-70.0,
+        is_unprofitable=True,
+        unprofitable_days=3,  # 02-04, 02-05, 02-06
+        **WINDOW_28D,
+    ),
+    # sessions 30 + 25 + 20 + 20, orders 1005, 1008, 1011 (02-09); no spend
+    ("direct",): dict(
+        sessions=95,
+        orders=3,
+        new_customers=2,  # C3 (1005), C6 (1011)
+        net_revenue=300.0,  # 50 + 100 + 150
+        contribution_margin=180.0,  # 30 + 60 + 90
+        ad_spend=0.0,
+        conversion_rate=3 / 95,
+        cac=None,  # no spend
+        roas=None,
+        margin_after_ad_spend=180.0,
+        is_unprofitable=False,
+        unprofitable_days=0,
+        **WINDOW_28D,
+    ),
+}
+CAMPAIGN_28D = {
+    # 1001 (02-03), 1006 (02-05), 1007 (02-06); unprofitable on 02-04 only (spend, no order)
+    ("google_ads", "1100"): dict(
+        impressions=4000,
+        clicks=200,
+        spend=95.0,  # 20 + 20 + 30 + 25
+        ctr=0.05,
+        cpc=95.0 / 200,
+        attributed_orders=3,
+        attributed_net_revenue=330.0,
+        attributed_contribution_margin=200.0,
+        roas=330.0 / 95.0,
+        margin_after_ad_spend=105.0,
+        is_unprofitable=False,
+        unprofitable_days=1,
+        **WINDOW_28D,
+    ),
+    # Shopping: spends every day, converts nothing
+    ("google_ads", "1200"): dict(
+        impressions=2000,
+        clicks=80,
+        spend=40.0,
+        ctr=0.04,
+        cpc=0.5,
+        attributed_orders=0,
+        attributed_net_revenue=0.0,
+        roas=0.0,
+        margin_after_ad_spend=-40.0,
+        is_unprofitable=True,
+        unprofitable_days=4,
+        **WINDOW_28D,
+    ),
+    # 1003 (02-03): 170 / 70 against 30 + 30 + 40 + 40
+    ("meta_ads", "2300"): dict(
+        impressions=8000,
+        clicks=160,
+        spend=140.0,
+        ctr=0.02,
+        cpc=140.0 / 160,
+        attributed_orders=1,
+        attributed_net_revenue=170.0,
+        attributed_contribution_margin=70.0,
+        roas=170.0 / 140.0,
+        margin_after_ad_spend=-70.0,
+        is_unprofitable=True,
+        unprofitable_days=3,  # 02-04, 02-05, 02-06
+        **WINDOW_28D,
+    ),
+}
+
+
+def test_mart_channel_28d(con) -> None:
+    actual, _ = rows(con, "mart_channel_28d")
+    compare("mart_channel_28d", actual, ("channel",), CHANNEL_28D, exact_keys=False)
+    others = [r for r in actual if (r["channel"],) not in CHANNEL_28D]
+    bad = [
+        (r["channel"], c, norm(r[c]))
+        for r in others
+        for c in ("sessions", "orders", "net_revenue", "ad_spend")
+        if norm(r[c]) not in (0, None)
+    ]
+    assert not bad, f"unexpected non-empty channel rows: {bad}"
+
+
+def test_mart_campaign_28d(con) -> None:
+    actual, _ = rows(con, "mart_campaign_28d")
+    compare("mart_campaign_28d", actual, ("platform", "campaign_id"), CAMPAIGN_28D)
 
 
 # ================================================================================================
@@ -1434,6 +1652,10 @@ def test_mart_support_hourly(con) -> None:
     assert sum(norm(r["tickets"]) or 0 for r in actual) == 9
     assert sum(norm(r[orders]) or 0 for r in actual) == 9  # counted orders only
     assert sum(norm(r["share_of_tickets"]) or 0 for r in actual) == pytest.approx(1.0)
+    # Outside Mon-Fri [09:00, 17:00): 502 (Tue 17:00), 503 (Wed 08:30), 504 (Thu 00:30),
+    # 506 (Sat) -> 4 of the 9 tickets, on every row of the grid.
+    assert {norm(r["window_tickets"]) for r in actual} == {9}
+    assert [norm(r["out_of_hours_share"]) for r in actual] == [pytest.approx(4 / 9)] * len(actual)
 
 
 # ================================================================================================
@@ -1609,3 +1831,20 @@ def test_mart_ad_spend_on_stockouts(con) -> None:
         expected,
         key_norm=date_key,
     )
+
+
+def test_mart_ad_spend_on_stockouts_28d(con) -> None:
+    actual, _ = rows(con, "mart_ad_spend_on_stockouts_28d")
+    # The three rows above, all in the window 01-14 .. 02-10: 4 + 4 + 5 on three days.
+    expected = {
+        ("ACC-BAG-01",): dict(
+            as_of_date=FEB10,
+            window_start_date=D(2025, 1, 14),
+            spend=13.0,
+            spend_days=3,
+            platforms="google_ads, meta_ads",
+            campaigns="Prospecting - Winter, Shopping - Accessories",
+            window_spend=13.0,
+        )
+    }
+    compare("mart_ad_spend_on_stockouts_28d", actual, ("sku",), expected)

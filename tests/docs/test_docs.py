@@ -38,7 +38,7 @@ def published_models() -> dict[str, list[str]]:
 
 def documented_models(text: str) -> dict[str, list[str]]:
     """model -> column names of its table in docs/marts.md (a `### name` heading, then rows)."""
-    sections = re.split(r"^### `([a-z_]+)`", text, flags=re.MULTILINE)
+    sections = re.split(r"^### `([a-z_0-9]+)`", text, flags=re.MULTILINE)
     return {
         name: re.findall(r"^\| `([a-z_0-9]+)` \|", body, flags=re.MULTILINE)
         for name, body in zip(sections[1::2], sections[2::2], strict=True)

@@ -178,7 +178,7 @@ def test_great_expectations_runs_outside_the_run_process(tmp_path: Path) -> None
         "from orchestration.quality import build_quality_checks\n"
         "checks = build_quality_checks()\n"
         "assert [c.node_def.name for c in checks] == ['ge_landing', 'ge_marts']\n"
-        "assert sum(len(list(c.check_specs)) for c in checks) == 23\n"
+        "assert sum(len(list(c.check_specs)) for c in checks) == 27\n"
         "fine = dg.asset(name='fine')(lambda: None)\n"
         f"result = dg.materialize([fine, *build_quality_checks(Path({str(suites)!r}))])\n"
         "[evaluation] = result.get_asset_check_evaluations()\n"

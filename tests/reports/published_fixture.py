@@ -159,6 +159,62 @@ def monthly_from(measures: pd.DataFrame, report_date: date = REPORT_DATE) -> pd.
     return out
 
 
+def weekly_from(measures: pd.DataFrame, report_date: date = REPORT_DATE) -> pd.DataFrame:
+    """ISO weeks (Monday start) as mart_kpi_weekly publishes them: complete / final when all 7
+    days are (the running week is not over)."""
+    sums = measures.drop(columns=["median_processing_hours"]).assign(
+        week_start=measures["date"] - pd.to_timedelta(measures["date"].dt.weekday, unit="D"),
+        complete_days=1,
+        final_days=daily_flags(measures["date"], report_date)["is_final"].astype(int),
+    )
+    w = sums.drop(columns=["date"]).groupby("week_start", as_index=False).sum()
+    w["median_processing_hours"] = 29.5
+    out = kpi_frame(w, "week_start")
+    out["is_complete"] = w["complete_days"] == 7
+    out["is_final"] = out["is_complete"] & (w["final_days"] == 7)
+    return out
+
+
+def rolling_28d(daily: pd.DataFrame, keys: list[str], sums: list[str]) -> pd.DataFrame:
+    """The additive columns of a daily channel / campaign mart summed over the 28 days up to its
+    last day, as mart_channel_28d / mart_campaign_28d publish them (ratios added by the caller)."""
+    as_of = daily["date"].max()
+    window = daily[daily["date"] > as_of - pd.Timedelta(days=28)]
+    out = window.groupby(keys, as_index=False).agg(
+        **{c: (c, "sum") for c in sums},
+        unprofitable_days=("is_unprofitable", "sum"),
+    )
+    out.insert(0, "window_start_date", as_of - pd.Timedelta(days=27))
+    out.insert(0, "as_of_date", as_of)
+    out["is_complete"] = True
+    out["is_final"] = False
+    return out
+
+
+def channel_28d(daily: pd.DataFrame) -> pd.DataFrame:
+    sums = ["sessions", "orders", "new_customers", "net_revenue", "contribution_margin"]
+    out = rolling_28d(daily, ["channel"], [*sums, "ad_spend"])
+    out["conversion_rate"] = _div(out["orders"], out["sessions"])
+    out["cac"] = _div(out["ad_spend"], out["new_customers"])
+    out["roas"] = _div(out["net_revenue"], out["ad_spend"])
+    out["margin_after_ad_spend"] = out["contribution_margin"] - out["ad_spend"]
+    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["ad_spend"] > 0)
+    return out
+
+
+def campaign_28d(daily: pd.DataFrame) -> pd.DataFrame:
+    sums = ["impressions", "clicks", "spend", "attributed_orders", "attributed_net_revenue"]
+    out = rolling_28d(daily, ["platform", "campaign_id", "campaign_name"], sums)
+    margin = rolling_28d(daily, ["platform", "campaign_id"], ["attributed_contribution_margin"])
+    out["attributed_contribution_margin"] = margin["attributed_contribution_margin"].to_numpy()
+    out["ctr"] = _div(out["clicks"], out["impressions"])
+    out["cpc"] = _div(out["spend"], out["clicks"])
+    out["roas"] = _div(out["attributed_net_revenue"], out["spend"])
+    out["margin_after_ad_spend"] = out["attributed_contribution_margin"] - out["spend"]
+    out["is_unprofitable"] = (out["margin_after_ad_spend"] < 0) & (out["spend"] > 0)
+    return out
+
+
 def scorecard() -> pd.DataFrame:
     """Hand-written scorecard as of 2026-03-15 with a 45-day maturity window: December 2025 and
     Q4 2025 are the latest final periods, later ones are `provisional` (tracking_status keeps
@@ -267,6 +323,9 @@ def support_hourly(report_date: date) -> pd.DataFrame:
     frame.insert(0, "as_of_date", pd.Timestamp(report_date))
     frame["is_business_hours"] = (frame["isodow"] <= 5) & frame["hour"].between(9, 16)
     frame["share_of_tickets"] = frame["tickets"] / frame["tickets"].sum()
+    frame["window_tickets"] = frame["tickets"].sum()
+    outside = frame.loc[~frame["is_business_hours"], "tickets"].sum()
+    frame["out_of_hours_share"] = outside / frame["tickets"].sum()
     frame["tickets_per_100_orders"] = 100 * _div(frame["tickets"], frame["orders"])
     return frame
 
@@ -301,6 +360,23 @@ def stockouts(report_date: date, prods: pd.DataFrame, rng: np.random.Generator) 
     cols = ["date", "platform", "campaign_id", "campaign_name", "sku", "product_name"]
     cols += ["stock_snapshot_date", "warehouse_available_qty", "ads", "impressions", "clicks"]
     return pd.DataFrame(rows, columns=[*cols, "spend"])
+
+
+def stockouts_28d(daily: pd.DataFrame, report_date: date) -> pd.DataFrame:
+    """Per sku over the 28 days up to the last day, as mart_ad_spend_on_stockouts_28d publishes."""
+    window = daily.assign(campaign=daily["campaign_name"].fillna(daily["campaign_id"]))
+    as_of = pd.Timestamp(report_date)
+    window = window[window["date"] > as_of - pd.Timedelta(days=28)]
+    out = window.groupby(["sku", "product_name"], as_index=False).agg(
+        spend=("spend", "sum"),
+        spend_days=("date", "nunique"),
+        platforms=("platform", lambda v: ", ".join(sorted(set(v)))),
+        campaigns=("campaign", lambda v: ", ".join(sorted(set(v)))),
+    )
+    out.insert(0, "window_start_date", as_of - pd.Timedelta(days=27))
+    out.insert(0, "as_of_date", as_of)
+    out["window_spend"] = out["spend"].sum()
+    return out
 
 
 def picking_candidates(report_date: date, prods: pd.DataFrame, rng: np.random.Generator):
@@ -356,23 +432,31 @@ def build_tables(report_date: date = REPORT_DATE, seed: int = 7) -> dict[str, pd
     rng = _rng(seed)
     measures = daily_measures(report_date, 430, rng)
     prods = products()
+    channels = channel_daily(report_date, 45, rng)
+    campaigns = campaign_daily(report_date, 45, rng)
+    spend_on_stockouts = stockouts(report_date, prods, rng)
     return {
         "mart_kpi_scorecard": scorecard(),
         "mart_kpi_daily": pd.concat(
             [kpi_frame(measures, "date"), daily_flags(measures["date"], report_date)], axis=1
         ),
+        "mart_kpi_weekly": weekly_from(measures, report_date),
         "mart_kpi_monthly": monthly_from(measures, report_date),
-        "mart_channel_daily": channel_daily(report_date, 45, rng),
-        "mart_campaign_daily": campaign_daily(report_date, 45, rng),
+        "mart_channel_daily": channels,
+        "mart_channel_28d": channel_28d(channels),
+        "mart_campaign_daily": campaigns,
+        "mart_campaign_28d": campaign_28d(campaigns),
         "mart_support_hourly": support_hourly(report_date),
-        "mart_ad_spend_on_stockouts": stockouts(report_date, prods, rng),
+        "mart_ad_spend_on_stockouts": spend_on_stockouts,
+        "mart_ad_spend_on_stockouts_28d": stockouts_28d(spend_on_stockouts, report_date),
         "mart_store_picking_candidates": picking_candidates(report_date, prods, rng),
         "dim_products": prods,
         "dim_stores": stores(),
     }
 
 
-DATE_COLUMNS = {"date", "month_start", "period_start", "as_of_date", "window_start_date"}
+DATE_COLUMNS = {"date", "week_start", "month_start", "period_start", "as_of_date"}
+DATE_COLUMNS |= {"window_start_date"}
 DATE_COLUMNS |= {"last_count_date", "stock_snapshot_date"}
 
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 import math
 import re
-from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from orchestration.reports import charts
 from orchestration.reports.charts import TrendKpi
-from orchestration.reports.kpi_report import (
-    CHART_IDS,
-    SECTIONS,
-    build_kpi_report,
-    campaign_summary,
-    weekly_kpis,
-)
+from orchestration.reports.kpi_report import CHART_IDS, SECTIONS, TREND_KPIS, build_kpi_report
 from orchestration.reports.published import PublishedMartError
 from tests.reports.html_parsing import parse
 from tests.reports.published_fixture import (
@@ -141,66 +137,14 @@ def test_live_publication_has_no_demo_banner(tmp_path: Path) -> None:
 
 
 def test_unprofitable_campaigns_are_highlighted(published: PublishedFixture, document) -> None:
-    daily = published.tables["mart_campaign_daily"]
-    window = daily[daily["date"] > daily["date"].max() - pd.Timedelta(days=28)]
-    totals = window.groupby("campaign_id")["margin_after_ad_spend"].sum()
-    losing = set(totals[totals < 0].index)
-    assert losing, "the fixture must have an unprofitable campaign"
+    window = published.tables["mart_campaign_28d"]
+    losing = window[window["is_unprofitable"]]
+    assert len(losing), "the fixture must have an unprofitable campaign"
     rows = re.findall(
         r'<tr class="unprofitable">(.*?)</tr>', document.split('id="campaign-table"')[1]
     )
-    names = set(window.set_index("campaign_id")["campaign_name"].loc[list(losing)])
     assert len(rows) == len(losing)
-    assert all(any(name in row for name in names) for row in rows)
-
-
-def test_weekly_kpis_are_ratios_of_sums_not_means_of_rates() -> None:
-    """Hand-computed: one Monday-Tuesday week, and an empty week before it."""
-    daily = pd.DataFrame(
-        {
-            "date": pd.to_datetime(["2026-03-09", "2026-03-10"]),
-            "sessions": [100, 1000],
-            "orders": [10, 10],
-            "net_revenue": [1000.0, 500.0],
-            "new_customers": [5, 0],
-            "ad_spend": [50.0, 100.0],
-            "margin_after_ad_spend": [200.0, -50.0],
-            "units_per_order": [2.0, 1.0],
-            "return_rate": [0.5, 0.0],
-            "tickets": [10, 30],
-            "csat": [0.9, 0.5],
-            "is_complete": [True, True],
-            "is_final": [True, True],
-        }
-    )
-    weekly = weekly_kpis(daily, date(2026, 3, 10), weeks=2)
-    empty, week = weekly.iloc[0], weekly.iloc[1]
-    assert week["conversion_rate"] == pytest.approx(20 / 1100)  # not (0.1 + 0.01) / 2
-    assert week["average_basket"] == pytest.approx(1500 / 20)
-    assert week["cac"] == pytest.approx(150 / 5)
-    assert week["roas"] == pytest.approx(1500 / 150)
-    assert week["margin_after_ad_spend"] == pytest.approx(150)
-    assert week["return_rate"] == pytest.approx(10 / 30)  # 20 units, 10 back; 10 units, 0 back
-    assert week["csat"] == pytest.approx((0.9 * 10 + 0.5 * 30) / 40)
-    assert bool(week["is_partial"]) and week["label"].endswith("(partial)")
-    assert week["state"] == "incomplete"  # 2 of 7 days: final days, but not a whole week
-    assert math.isnan(empty["conversion_rate"])  # no data: null, never 0
-
-
-def test_a_week_is_final_only_when_its_seven_days_are() -> None:
-    days = pd.date_range("2026-02-02", "2026-02-15")  # two whole Monday-Sunday weeks
-    daily = pd.DataFrame(
-        {
-            "date": days,
-            **dict.fromkeys(["sessions", "orders", "new_customers", "tickets"], 10),
-            **dict.fromkeys(["net_revenue", "ad_spend", "margin_after_ad_spend"], 100.0),
-            **dict.fromkeys(["units_per_order", "return_rate", "csat"], 0.5),
-            "is_complete": True,
-            "is_final": [True] * 7 + [True] * 6 + [False],  # 2026-02-15 within the window
-        }
-    )
-    weekly = weekly_kpis(daily, date(2026, 2, 15), weeks=2)
-    assert weekly["state"].tolist() == ["final", "provisional"]
+    assert all(any(name in row for name in losing["campaign_name"]) for row in rows)
 
 
 def _drawn(values) -> list[float | None]:
@@ -232,7 +176,7 @@ def test_all_final_draws_one_trend_and_no_legend(tmp_path: Path) -> None:
     (line,) = charts.trend_figure(frame, "label", (TrendKpi("roas", "ROAS", "ratio"),), "€").data
     assert list(line.y) == [4.0, 5.0]
     tables = build_tables()
-    tables["mart_kpi_daily"] = tables["mart_kpi_daily"].assign(is_final=True)
+    tables["mart_kpi_weekly"] = tables["mart_kpi_weekly"].assign(is_complete=True, is_final=True)
     tables["mart_kpi_monthly"] = tables["mart_kpi_monthly"].assign(is_complete=True, is_final=True)
     card = tables["mart_kpi_scorecard"]
     tables["mart_kpi_scorecard"] = card[card["is_final_period"]]
@@ -263,28 +207,6 @@ def test_provisional_periods_are_greyed_with_a_legend(document: str) -> None:
         assert "incomplete: a source did not cover this period" in section
 
 
-def test_campaign_summary_flags_on_window_totals() -> None:
-    daily = pd.DataFrame(
-        {
-            "date": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-01"]),
-            "platform": ["meta_ads", "meta_ads", "google_ads"],
-            "campaign_id": ["a", "a", "b"],
-            "campaign_name": ["A", "A", None],
-            "spend": [100.0, 100.0, 0.0],
-            "attributed_orders": [1, 5, 0],
-            "attributed_net_revenue": [50.0, 600.0, 0.0],
-            "margin_after_ad_spend": [-80.0, 120.0, 0.0],
-            "is_unprofitable": [True, False, False],
-        }
-    )
-    out = campaign_summary(daily).set_index("campaign_id")
-    assert not out.loc["a", "is_unprofitable"]  # +40 over the window
-    assert out.loc["a", "unprofitable_days"] == 1
-    assert out.loc["a", "roas"] == pytest.approx(650 / 200)
-    assert math.isnan(out.loc["b", "roas"])  # no spend: null ROAS
-    assert out.loc["b", "campaign_label"] == "b"
-
-
 def test_missing_mart_is_named(tmp_path: Path) -> None:
     fixture = write_published(tmp_path)
     import duckdb
@@ -312,3 +234,138 @@ def test_charts_draw_in_chromium_with_networking_cut_off(report) -> None:
     dom = parse(screenshot.dump_dom(report.latest_path))
     for chart_id in CHART_IDS:
         assert "js-plotly-plot" in dom.ids[chart_id].get("class", ""), chart_id
+
+
+# ------------------------------------------------------------------------------------------------
+# Every number the KPI sections print is a published cell
+# ------------------------------------------------------------------------------------------------
+
+
+def _figure_traces(document: str, chart_id: str) -> list[dict]:
+    """The traces of one chart, as the page gives them to Plotly.newPlot."""
+    start = re.search(rf'Plotly\.newPlot\(\s*"{chart_id}",\s*', document).end()
+    traces, _ = json.JSONDecoder().raw_decode(document, start)
+    return traces
+
+
+def _numbers(values) -> list[float | None]:
+    """A trace's numbers: plotly writes numpy arrays as base64 (`bdata`), gaps as null."""
+    if isinstance(values, dict):
+        decoded = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        return [None if math.isnan(v) else float(v) for v in decoded.astype("float64")]
+    return [None if v is None else float(v) for v in values]
+
+
+def _published_cell(frame: pd.DataFrame, key: str, column: str) -> dict[str, float | None]:
+    """key -> the published cell of `column` (None for null)."""
+    return {
+        k: None if pd.isna(v) else float(v) for k, v in zip(frame[key], frame[column], strict=True)
+    }
+
+
+def _assert_drawn(document: str, chart_id: str, mart: pd.DataFrame, label: str) -> int:
+    """Every number drawn in a trend chart equals the published cell of its period and KPI;
+    returns how many were compared."""
+    columns = {kpi.label: kpi.column for kpi in TREND_KPIS}
+    compared = 0
+    for trace in _figure_traces(document, chart_id):
+        column = columns[trace["name"].removesuffix(" (not final)")]
+        published = _published_cell(mart, label, column)
+        for x, y in zip(trace["x"], _numbers(trace["y"]), strict=True):
+            if y is None:
+                continue
+            period = x.removesuffix(" (partial)").removesuffix(" (to date)")
+            assert y == pytest.approx(published[period], rel=1e-12), (chart_id, column, x)
+            compared += 1
+    return compared
+
+
+def test_every_trend_number_is_a_published_cell(published: PublishedFixture, document) -> None:
+    weekly = published.tables["mart_kpi_weekly"]
+    weekly = weekly.assign(label=weekly["week_start"].dt.strftime("%d %b"))
+    weekly = weekly[weekly["week_start"] > pd.Timestamp("2026-01-01")]  # labels repeat yearly
+    monthly = published.tables["mart_kpi_monthly"]
+    monthly = monthly.assign(label=monthly["month_start"].dt.strftime("%b %Y"))
+    assert _assert_drawn(document, "chart-trends-weekly", weekly, "label") == 8 * len(TREND_KPIS)
+    assert _assert_drawn(document, "chart-trends-monthly", monthly, "label") >= 13 * 6
+
+
+def _assert_table(rows: list[dict[str, str]], mart: pd.DataFrame, key: str) -> int:
+    """Every numeric cell of a report table equals the mart's cell of the same row and column."""
+    by_key = mart.set_index(key)
+    compared = 0
+    for row in rows:
+        for column, cell in row.items():
+            if column == key or column not in by_key.columns:
+                continue
+            want = by_key.loc[row[key], column]
+            if isinstance(want, str):
+                assert cell == want, (key, row[key], column)
+            elif pd.isna(want):
+                assert cell == "", (row[key], column)
+            else:
+                assert float(cell) == pytest.approx(float(want), rel=1e-12), (row[key], column)
+            compared += 1
+    return compared
+
+
+def test_every_channel_and_campaign_number_is_a_published_cell(
+    published: PublishedFixture, document: str
+) -> None:
+    parsed = parse(document)
+    channels = published.tables["mart_channel_28d"]
+    campaigns = published.tables["mart_campaign_28d"]
+    channel_rows = parsed.tables["channel-table"]
+    assert {r["channel"] for r in channel_rows} == set(channels["channel"])
+    assert _assert_table(channel_rows, channels, "channel") == len(channels) * 10
+    campaign_rows = parsed.tables["campaign-table"]
+    by_name = campaigns.assign(campaign_label=campaigns["campaign_name"])
+    assert {r["campaign_label"] for r in campaign_rows} == set(by_name["campaign_label"])
+    assert _assert_table(campaign_rows, by_name, "campaign_label") == len(campaigns) * 7
+
+    spend, margin = _figure_traces(document, "chart-channels")
+    for trace, column in ((spend, "ad_spend"), (margin, "margin_after_ad_spend")):
+        cells = _published_cell(channels, "channel", column)
+        drawn = dict(zip(trace["x"], _numbers(trace["y"]), strict=True))
+        assert drawn == pytest.approx(cells, rel=1e-12), column
+    (bars,) = _figure_traces(document, "chart-campaigns")
+    labels = by_name["platform"] + " · " + by_name["campaign_label"]
+    cells = dict(zip(labels, by_name["margin_after_ad_spend"].astype(float), strict=True))
+    drawn = dict(zip(bars["y"], _numbers(bars["x"]), strict=True))
+    assert drawn == pytest.approx(cells, rel=1e-12)
+
+
+def test_every_support_and_stockout_number_is_a_published_cell(
+    published: PublishedFixture, document: str
+) -> None:
+    hourly = published.tables["mart_support_hourly"]
+    support = document.split('id="support"')[1].split("</section>")[0]
+    printed = re.search(r"<strong>([\d.]+) %</strong> of the ([\d,]+) tickets", support)
+    assert float(printed[1]) / 100 == pytest.approx(hourly["out_of_hours_share"].iloc[0], abs=5e-4)
+    assert int(printed[2].replace(",", "")) == hourly["window_tickets"].iloc[0]
+    (heat,) = _figure_traces(document, "chart-support-heatmap")
+    z = heat["z"]
+    if isinstance(z, dict):  # a 2-D array in base64, with its shape
+        shape = tuple(int(n) for n in z["shape"].split(","))
+        drawn = np.array(_numbers(z), dtype=float).reshape(shape)
+    else:
+        drawn = np.array([_numbers(row) for row in z], dtype=float)
+    grid = hourly.pivot_table(index="isodow", columns="hour", values="share_of_tickets")
+    np.testing.assert_allclose(drawn, grid.to_numpy(), rtol=1e-12)
+
+    stockouts = published.tables["mart_ad_spend_on_stockouts_28d"]
+    rows = parse(document).tables["stockout-table"]
+    assert {r["sku"] for r in rows} == set(stockouts["sku"])
+    assert _assert_table(rows, stockouts, "sku") == len(stockouts) * 5
+    section = document.split('id="stockout-spend"')[1].split("</section>")[0]
+    printed = re.search(r"<strong>€([\d,.]+)</strong> of product-ad spend", section)
+    # money is printed to the cent below 1,000 and to the unit above
+    assert float(printed[1].replace(",", "")) == pytest.approx(
+        stockouts["window_spend"].iloc[0], abs=0.5
+    )
+    (bars,) = _figure_traces(document, "chart-stockout-spend")
+    by_sku = dict(zip(stockouts["sku"], stockouts["spend"].astype(float), strict=True))
+    drawn = {
+        label.split(" · ")[0]: x for label, x in zip(bars["y"], _numbers(bars["x"]), strict=True)
+    }
+    assert drawn == pytest.approx({sku: by_sku[sku] for sku in drawn}, rel=1e-12)

@@ -35,6 +35,23 @@
     {{ safe_divide(net_revenue, ad_spend) }}
 {%- endmacro %}
 
+{#- Refunded units go back to stock, so their cost is given back; a line without a known cost
+    counts no cost (fct_orders.lines_without_cost says how many). One order or one line: the
+    caller passes the columns of its grain. -#}
+{% macro kpi_contribution_margin(
+    net_revenue='net_revenue',
+    refunded_revenue='refunded_revenue',
+    cogs='cogs',
+    refunded_cost='refunded_cost'
+) -%}
+    cast(
+        {{ net_revenue }}
+        - {{ refunded_revenue }}
+        - (coalesce({{ cogs }}, 0) - coalesce({{ refunded_cost }}, 0))
+        as decimal(18, 4)
+    )
+{%- endmacro %}
+
 {% macro kpi_margin_after_ad_spend(contribution_margin='contribution_margin', ad_spend='ad_spend') -%}
     (cast({{ contribution_margin }} as {{ type_double() }}) - cast({{ ad_spend }} as {{ type_double() }}))
 {%- endmacro %}

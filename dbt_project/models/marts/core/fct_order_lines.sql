@@ -35,12 +35,12 @@ select
     order_lines.refunded_qty,
     order_lines.refunded_revenue,
     order_lines.refunded_cost,
-    cast(
-        order_lines.net_revenue
-        - order_lines.refunded_revenue
-        - (coalesce(order_lines.cogs, 0) - coalesce(order_lines.refunded_cost, 0))
-        as decimal(18, 4)
-    ) as contribution_margin,
+    {{ kpi_contribution_margin(
+        'order_lines.net_revenue',
+        'order_lines.refunded_revenue',
+        'order_lines.cogs',
+        'order_lines.refunded_cost'
+    ) }} as contribution_margin,
     order_lines.first_refunded_at,
     {{ run_loaded_at() }} as _loaded_at
 from {{ ref('int_order_lines_enriched') }} as order_lines

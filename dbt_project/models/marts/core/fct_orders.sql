@@ -106,12 +106,12 @@ select
     orders_to_rebuild.refunded_revenue,
     orders_to_rebuild.refunded_qty,
     orders_to_rebuild.refunded_cost,
-    cast(
-        orders_to_rebuild.net_revenue
-        - orders_to_rebuild.refunded_revenue
-        - (orders_to_rebuild.cogs - orders_to_rebuild.refunded_cost)
-        as decimal(18, 4)
-    ) as contribution_margin,
+    {{ kpi_contribution_margin(
+        'orders_to_rebuild.net_revenue',
+        'orders_to_rebuild.refunded_revenue',
+        'orders_to_rebuild.cogs',
+        'orders_to_rebuild.refunded_cost'
+    ) }} as contribution_margin,
     orders_to_rebuild.lines_without_cost,
     orders_to_rebuild.fulfilled_at,
     orders_to_rebuild.processing_hours,

@@ -88,6 +88,11 @@ select
     {{ reporting_is_business_hours('isodow', 'hour') }} as is_business_hours,
     tickets,
     {{ safe_divide('tickets', 'sum(tickets) over ()') }} as share_of_tickets,
+    sum(tickets) over () as window_tickets,
+    {{ safe_divide(
+        'sum(case when not ' ~ reporting_is_business_hours('isodow', 'hour') ~ ' then tickets else 0 end) over ()',
+        'sum(tickets) over ()'
+    ) }} as out_of_hours_share,
     orders,
     {{ kpi_tickets_per_100_orders('tickets', 'orders') }} as tickets_per_100_orders
 from slot_measures

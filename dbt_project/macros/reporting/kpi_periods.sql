@@ -1,0 +1,224 @@
+{#-
+    The KPI marts of a calendar period longer than a day (mart_kpi_weekly, mart_kpi_monthly),
+    written once: the period's measures are recomputed from the facts at the period's grain
+    (never an average or a sum of daily ratios: distinct customers and medians do not add up),
+    over the period's complete days only (int_kpi_calendar: the days mart_kpi_daily holds), with
+    the ratios of macros/reporting/kpi_formulas.sql. A period is complete / final when all its
+    days are.
+    Incremental: a windowed run recomputes the periods of the days int_kpi_measures_daily wrote
+    in this dbt run and the periods not final yet (their as-of dependent columns move every
+    day); a period is recomputed whole. The calling model declares
+    `-- depends_on: {{ ref('int_kpi_measures_daily') }}`.
+-#}
+
+{#- SQL: the first day of the period (grain 'week': the ISO week's Monday) of a date. -#}
+{% macro kpi_period_start(grain, day_column) -%}
+    cast(date_trunc('{{ grain }}', {{ day_column }}) as date)
+{%- endmacro %}
+
+{#- SQL: the number of days of the period starting at `period_start`. -#}
+{% macro kpi_period_days(grain, period_start) -%}
+    {%- if grain == 'week' -%}
+        7
+    {%- else -%}
+        {{ days_in_period(period_start) }}
+    {%- endif -%}
+{%- endmacro %}
+
+-- The SQL layout of the model below is linted where it is rendered (mart_kpi_weekly,
+-- mart_kpi_monthly): inside the macro, its Jinja branches confuse the indentation rules.
+-- noqa: disable=LT02,LT05
+{#- The whole model: one row per period with a complete day, keyed by `period_column`. Monthly
+    adds its customers (active_customers, repeat_customers, repeat_customer_rate). -#}
+{% macro kpi_period_mart(grain, period_column, with_customers=false) -%}
+    {%- set unsettled = kpi_unsettled_periods(period_column) %}
+    {%- set windowed = is_windowed_run() and none not in unsettled %}
+    {%- set periods_rewritten = (kpi_periods_rewritten(grain) + unsettled) | unique | sort if windowed else [] %}
+    {%- set day_period = kpi_period_start(grain, 'date') %}
+    with
+
+    complete_days as (
+        select * from {{ ref('int_kpi_calendar') }}
+        where
+            is_complete
+            {%- if windowed %}
+                and {{ in_periods('date', periods_rewritten, grain) }}
+            {%- endif %}
+    ),
+
+    -- Every period with a complete day, so a period without orders still has its row.
+    periods as (
+        select
+            {{ day_period }} as period_start,
+            count(*) = {{ kpi_period_days(grain, day_period) }} as is_complete,
+            count(*) filter (where is_final) = {{ kpi_period_days(grain, day_period) }} as is_final,
+            sum(unshipped_over_48h) as unshipped_over_48h,
+            bool_or(sessions_thresholded) as sessions_thresholded,
+            bool_or(sessions_other_row_merged) as sessions_other_row_merged,
+            bool_or(sessions_sampled) as sessions_sampled
+        from complete_days
+        group by {{ day_period }}
+    ),
+
+    orders as (
+        select
+            *,
+            {{ kpi_period_start(grain, 'order_date') }} as period_start
+        from {{ ref('fct_orders') }}
+        where
+            order_date in (select complete_days.date from complete_days)
+            {%- if windowed %}
+                and {{ in_periods('order_date', periods_rewritten, grain) }}
+            {%- endif %}
+    ),
+
+    web_sessions as (
+        select * from {{ ref('int_web_sessions_mapped') }}
+        where
+            session_date in (select complete_days.date from complete_days)
+            {%- if windowed %}
+                and {{ in_periods('session_date', periods_rewritten, grain) }}
+            {%- endif %}
+    ),
+
+    ad_spend as (
+        select * from {{ ref('int_ad_spend_unioned') }}
+        where
+            spend_date in (select complete_days.date from complete_days)
+            {%- if windowed %}
+                and {{ in_periods('spend_date', periods_rewritten, grain) }}
+            {%- endif %}
+    ),
+
+    tickets as (
+        select * from {{ ref('fct_support_tickets') }}
+        where
+            created_date in (select complete_days.date from complete_days)
+            {%- if windowed %}
+                and {{ in_periods('created_date', periods_rewritten, grain) }}
+            {%- endif %}
+    ),
+
+    order_periods as (
+        select
+            period_start,
+            {{ order_measures() }}
+        from orders
+        group by period_start
+    ),
+
+    {%- if with_customers %}
+
+        -- A repeat customer had a counted order before the one they placed this period.
+        customer_periods as (
+            select
+                period_start,
+                count(distinct customer_id) as active_customers,
+                count(distinct customer_id) filter (where is_returning_customer_order) as repeat_customers
+            from orders
+            where is_counted
+            group by period_start
+        ),
+    {%- endif %}
+
+    session_periods as (
+        select
+            {{ kpi_period_start(grain, 'session_date') }} as period_start,
+            {{ session_measures() }}
+        from web_sessions
+        group by {{ kpi_period_start(grain, 'session_date') }}
+    ),
+
+    ad_spend_periods as (
+        select
+            {{ kpi_period_start(grain, 'spend_date') }} as period_start,
+            {{ ad_spend_measures() }}
+        from ad_spend
+        group by {{ kpi_period_start(grain, 'spend_date') }}
+    ),
+
+    ticket_periods as (
+        select
+            {{ kpi_period_start(grain, 'created_date') }} as period_start,
+            {{ ticket_measures() }}
+        from tickets
+        group by {{ kpi_period_start(grain, 'created_date') }}
+    ),
+
+    period_measures as (
+        select
+            periods.period_start,
+            periods.is_complete,
+            periods.is_final,
+            periods.unshipped_over_48h,
+            periods.sessions_thresholded,
+            periods.sessions_other_row_merged,
+            periods.sessions_sampled,
+            {%- if with_customers %}
+                coalesce(customer_periods.active_customers, 0) as active_customers,
+                coalesce(customer_periods.repeat_customers, 0) as repeat_customers,
+            {%- endif %}
+            {{ coalesced_kpi_measures('order_periods', 'session_periods', 'ad_spend_periods', 'ticket_periods') }}
+        from periods
+        left join order_periods on periods.period_start = order_periods.period_start
+        {%- if with_customers %}
+            left join customer_periods on periods.period_start = customer_periods.period_start
+        {%- endif %}
+        left join session_periods on periods.period_start = session_periods.period_start
+        left join ad_spend_periods on periods.period_start = ad_spend_periods.period_start
+        left join ticket_periods on periods.period_start = ticket_periods.period_start
+    )
+
+    select
+        period_start as {{ period_column }},
+        sessions,
+        orders,
+        cancelled_orders,
+        {{ kpi_conversion_rate('orders', 'sessions') }} as conversion_rate,
+        net_revenue,
+        {{ kpi_average_basket('net_revenue', 'orders') }} as average_basket,
+        {{ kpi_units_per_order('units', 'orders') }} as units_per_order,
+        {{ kpi_cross_sell_rate('cross_sell_orders', 'orders') }} as cross_sell_rate,
+        {{ kpi_upsell_rate('upsell_orders', 'returning_customer_orders') }} as upsell_rate,
+        new_customers,
+        ad_spend,
+        {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
+        {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
+        contribution_margin,
+        {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
+        {{ kpi_return_rate('refunded_units', 'units') }} as return_rate,
+        median_processing_hours,
+        {{ kpi_shipped_within_48h_rate('shipped_within_48h_orders', 'fulfilled_orders', 'unshipped_over_48h') }}
+            as shipped_within_48h_rate,
+        unshipped_over_48h,
+        tickets,
+        {{ kpi_contact_rate('tickets', 'orders') }} as contact_rate,
+        {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
+        {%- if with_customers %}
+            active_customers,
+            repeat_customers,
+            {{ kpi_repeat_customer_rate('repeat_customers', 'active_customers') }} as repeat_customer_rate,
+        {%- endif %}
+        is_complete,
+        is_final,
+        sessions_thresholded,
+        sessions_other_row_merged,
+        sessions_sampled
+    from period_measures
+{%- endmacro %}
+
+{#- The rolling window of the channel and campaign views: the 28 days up to the last complete
+    day (mart_kpi_daily's last day, the KPI report's day). -#}
+{% macro kpi_rolling_window_days() -%}
+    28
+{%- endmacro %}
+
+{#- SQL (one row): as_of_date (the last complete day) and window_start_date (the window's
+    first day, kpi_rolling_window_days() - 1 days before). -#}
+{% macro kpi_rolling_window() -%}
+    select
+        max(date) as as_of_date,
+        {{ add_days('max(date)', 1 - kpi_rolling_window_days() | int) }} as window_start_date
+    from {{ ref('int_kpi_calendar') }}
+    where is_complete
+{%- endmacro %}
