@@ -193,9 +193,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         )
     events = invocation.stream()
     # No fetch_row_counts() / fetch_column_metadata(): with DuckDB, dagster-dbt must then hold
-    # every event back until dbt exits (dbt holds the database's write lock), so the ≈ 500 Dagster
-    # events of a run (one per model, two per test: SQLite commits) were all written after the
-    # build instead of while it runs: ≈ 16 s more per daily run for ≈ 1 s of count queries
+    # every event back until dbt exits (dbt holds the database's write lock), so the hundreds of
+    # Dagster events of a run (one per model, two per test: SQLite commits) were all written
+    # after the build instead of while it runs, which cost far more than the count queries saved
     # (bench/README.md). The column schema (names, descriptions) is on the asset definitions from
     # the dbt YAML, and the published marts' row counts are recorded by the publication.
     try:

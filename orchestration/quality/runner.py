@@ -9,7 +9,7 @@ last RETENTION_RUNS runs are kept (orchestration/lib/retention.py).
 
 Great Expectations is imported when a suite runs, not when this module is: it takes seconds and
 hundreds of MB to import (with pyspark, which it imports when installed), and the Dagster
-definitions only need the check specs (issue #6).
+definitions only need the check specs.
 """
 
 from __future__ import annotations
