@@ -407,7 +407,7 @@ class Settings:
     @property
     def freshness_deadline_hour(self) -> int:
         return self._whole(
-            "FRESHNESS_DEADLINE_HOUR", DEFAULT_DEADLINE_HOUR, 0, 23, "an hour: set it to 0..23"
+            "FRESHNESS_DEADLINE_HOUR", DEFAULT_DEADLINE_HOUR, 0, 23, "an hour of the day"
         )
 
     @property
