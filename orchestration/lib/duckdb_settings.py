@@ -72,11 +72,11 @@ def run_budget(days: int | None, env: Mapping[str, str] | None = None) -> RunBud
     memory falls back to DUCKDB_MEMORY_LIMIT, as dbt's profile does."""
     daily = days is not None and days <= DAILY_RUN_MAX_DAYS
     default = DAILY_BUDGET if daily else BACKFILL_BUDGET
-    duckdb = load_settings(env).duckdb
+    chosen = load_settings(env).duckdb
     return RunBudget(
-        memory_limit=duckdb.memory_limit or default.memory_limit,
-        dbt_memory_limit=duckdb.dbt_memory_limit or duckdb.memory_limit or default.dbt_memory_limit,
-        dbt_threads=duckdb.dbt_threads or default.dbt_threads,
+        memory_limit=chosen.memory_limit or default.memory_limit,
+        dbt_memory_limit=chosen.dbt_memory_limit or chosen.memory_limit or default.dbt_memory_limit,
+        dbt_threads=chosen.dbt_threads or default.dbt_threads,
     )
 
 
