@@ -182,18 +182,17 @@ def failure_paragraph(stages: Sequence, log_path: Path, returncode: int) -> str:
     return textwrap.fill(f"{text} Full log: {log_path}", width=100)
 
 
-def next_steps(warehouse: Path) -> list[str]:
+def next_steps(warehouse: WarehouseLayout) -> list[str]:
     """What to open once the marts are published."""
-    published = warehouse / "published"
-    marts = published / "marts.duckdb"
+    marts = warehouse.published_marts
     lines = ["Open next:"]
-    report = published / "reports" / "latest.html"
+    report = warehouse.reports / "latest.html"
     if report.exists():
         lines.append(f"  KPI report       {report}")
-    sheets = sorted((published / "picking").glob("*/index.html"))
+    sheets = sorted(warehouse.picking_sheets.glob("*/index.html"))
     if sheets:
         lines.append(f"  picking sheets   {sheets[-1]}")
-    docs = published / "docs" / "index.html"
+    docs = warehouse.published_docs_index
     if docs.exists():
         lines.append(f"  marts docs       {docs}")
     if marts.exists():
@@ -256,7 +255,7 @@ def run_demo(start: date, end: date, settings: Settings, console: Console) -> in
     console.print(f"done in {elapsed // 60:.0f} min {elapsed % 60:02.0f} s.")
     for warning in (w for stage in stages for w in stage.checks_warned):
         console.print(f"warning (published anyway): {' '.join(warning.split())[:300]}")
-    for line in next_steps(warehouse.root):
+    for line in next_steps(warehouse):
         console.print(line)
     return 0
 

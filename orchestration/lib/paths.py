@@ -31,6 +31,19 @@ class WarehouseLayout:
         return self.root / "published"
 
     @property
+    def published_marts(self) -> Path:
+        """The DuckDB file BI reads (replaced atomically by each publication)."""
+        return self.published / "marts.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.published / "reports"
+
+    @property
+    def picking_sheets(self) -> Path:
+        return self.published / "picking"
+
+    @property
     def published_docs_index(self) -> Path:
         """The dbt documentation site BI users open (one static file, published with the marts)."""
         return self.published / "docs" / "index.html"

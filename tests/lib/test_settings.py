@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib.config import PipelineResource, resolve_config
+from orchestration.lib.paths import warehouse_layout
 from orchestration.lib.settings import (
     DEFAULT_SHOP_TIMEZONE,
     SOURCE_ENV,
@@ -123,3 +124,14 @@ def test_the_live_only_resource_refuses_demo_mode(monkeypatch: pytest.MonkeyPatc
             monkeypatch.delenv(var, raising=False)
     with pytest.raises(ConfigError, match="SHOP_URL"):
         PipelineResource().settings()
+
+
+def test_warehouse_layout_paths(tmp_path: Path) -> None:
+    layout = warehouse_layout({"WAREHOUSE_DIR": str(tmp_path / "w")})
+    assert layout.root == tmp_path / "w"
+    assert layout.build_tmp == tmp_path / "w" / "build" / "tmp"
+    assert layout.published_marts == tmp_path / "w" / "published" / "marts.duckdb"
+    assert layout.reports == tmp_path / "w" / "published" / "reports"
+    assert layout.picking_sheets == tmp_path / "w" / "published" / "picking"
+    assert layout.published_docs_index == tmp_path / "w" / "published" / "docs" / "index.html"
+    assert layout.dagster_home == tmp_path / "w" / "dagster_home"
