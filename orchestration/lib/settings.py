@@ -275,7 +275,7 @@ _DECLARED = {variable.name for variable in VARIABLES}
 @dataclass(frozen=True)
 class SourceSettings:
     url: str
-    credentials: Mapping[str, str]
+    credentials: Mapping[str, str] = field(repr=False)  # secrets among them
 
 
 @dataclass(frozen=True)

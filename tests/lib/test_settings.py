@@ -135,3 +135,12 @@ def test_warehouse_layout_paths(tmp_path: Path) -> None:
     assert layout.picking_sheets == tmp_path / "w" / "published" / "picking"
     assert layout.published_docs_index == tmp_path / "w" / "published" / "docs" / "index.html"
     assert layout.dagster_home == tmp_path / "w" / "dagster_home"
+
+
+def test_source_credentials_stay_out_of_the_repr() -> None:
+    credentials = {
+        var: f"value-of-{var}" for spec in SOURCE_ENV.values() for var in spec.credential_vars
+    }
+    text = repr(resolve_config({}, lambda: ("http://127.0.0.1:9", credentials)))
+    tokens = [value for var, value in credentials.items() if var.endswith("TOKEN")]
+    assert tokens and not [token for token in tokens if token in text]
