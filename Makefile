@@ -26,7 +26,7 @@ install: $(VENV)/.installed ## create the virtual environment and install everyt
 demo: install ## run the whole pipeline on the bundled simulator over recent days
 	$(PY) -m orchestration.demo $(DEMO_ARGS)
 
-test: lint vendor ## run the linters, check that the definitions load, run the test suite
+test: lint vendor manifest ## run the linters, check that the definitions load, run the test suite
 	$(BIN)/dg check defs
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
@@ -42,10 +42,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-dev: install ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHOUSE_DIR)/dagster_home
+dev: manifest ## Dagster UI + daemon (schedule, sensors); run history in $(WAREHOUSE_DIR)/dagster_home
 	export DAGSTER_HOME=$$($(PY) -m orchestration.instance) && $(BIN)/dg dev
 
-manifest: install ## parse the dbt project (importing the definitions also does it when stale)
+manifest: install ## parse the dbt project when stale (the definitions read it; `dg dev` re-parses)
 	$(PY) -c "from orchestration.dbt.project import prepare_if_dev; prepare_if_dev()"
 
 # The screenshots come from a demo warehouse of their own whose partitions start on its first day,

@@ -4,9 +4,9 @@ import dagster as dg
 
 from orchestration.dbt.assets import dbt_models, dbt_resource, published_model_keys
 from orchestration.dbt.docs import dbt_docs
+from orchestration.demo import DemoPipelineResource
 from orchestration.freshness import PUBLISHED_MARTS, freshness_checks, freshness_sensor
 from orchestration.jobs import PIPELINE_EXECUTOR, daily_pipeline_job
-from orchestration.lib.config import PipelineResource
 from orchestration.publication import build_published_marts_asset
 from orchestration.quality import build_quality_checks
 from orchestration.recovery import dead_run_recovery
@@ -48,6 +48,7 @@ defs = dg.Definitions(
     jobs=[daily_pipeline_job],
     schedules=[daily_pipeline_schedule],
     sensors=[run_failure_alert, dead_run_recovery, freshness_sensor(freshness_monitored)],
-    resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
+    # With no source URL set, the extracts read the bundled simulator that demo.py starts.
+    resources={"pipeline": DemoPipelineResource(), "dbt": dbt_resource()},
     executor=PIPELINE_EXECUTOR,
 )

@@ -17,32 +17,79 @@ Before the run, runs of the instance whose process died are marked failed and th
 slots freed (orchestration/recovery.py), so a demo killed earlier never blocks this one. The
 launcher runs in its own process group, which this process stops as a whole (dbt, the
 quality-check processes) when it is interrupted or terminated: nothing outlives it.
+
+Demo mode itself lives here too: the code location's definitions use `DemoPipelineResource`, so
+a run with no source URL set reads the simulator this module starts. The rest of the package
+never imports `simulator`.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
 from orchestration.instance import PLANNED_EVENTS_ENV, open_instance, prepare_dagster_home
-from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, source_mode
+from orchestration.lib.config import DemoStarter, PipelineResource, source_mode
+from orchestration.lib.paths import WarehouseLayout
+from orchestration.lib.settings import (
+    Settings,
+    child_environment,
+    load_settings,
+    process_environment,
+)
 
 #: Whole months of history before yesterday in the default demo.
 DEMO_MONTHS = 3
 ROOT = Path(__file__).resolve().parent.parent
 #: Seconds the launcher may take to create the run (it imports the code location first).
 RUN_CREATION_TIMEOUT = 600.0
+#: The demo store is on Shopify Plus (cost bucket 20,000 points, restoring 1,000/s): the standard
+#: plan's 100/s would spend most of a two-week demo pacing the order queries.
+DEMO_SHOP_BUCKET = (20_000.0, 1_000.0)
+
+_demo_lock = threading.Lock()
+_demo_server: Any = None
+
+
+def start_demo_simulator() -> tuple[str, Mapping[str, str]]:
+    """The process-wide simulator on 127.0.0.1 (free port), started on first use.
+
+    One per process, so every asset of an in-process run reads the same simulated retailer.
+    """
+    global _demo_server
+    from simulator import DEMO_CREDENTIALS, SimulatorConfig, SimulatorServer
+
+    with _demo_lock:
+        if _demo_server is None:
+            bucket_size, restore_rate = DEMO_SHOP_BUCKET
+            config = SimulatorConfig(shop_bucket_size=bucket_size, shop_restore_rate=restore_rate)
+            server = SimulatorServer(config)
+            server.__enter__()
+            atexit.register(server.__exit__, None, None, None)
+            _demo_server = server
+        return _demo_server.url, DEMO_CREDENTIALS
+
+
+class DemoPipelineResource(PipelineResource):
+    """The extracts' resource of the code location: live when every source URL is set, the
+    bundled simulator when none is (and an error naming what is missing in between)."""
+
+    def demo_starter(self) -> DemoStarter | None:
+        return start_demo_simulator
 
 
 def default_range(today: date, months: int = DEMO_MONTHS) -> tuple[date, date]:
@@ -54,13 +101,15 @@ def default_range(today: date, months: int = DEMO_MONTHS) -> tuple[date, date]:
     return date(month_index // 12, month_index % 12 + 1, 1), end
 
 
-def parse_args(argv: Sequence[str], env: dict[str, str]) -> tuple[date, date]:
+def parse_args(argv: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[date, date]:
+    settings = load_settings(env)
+    defaults = settings.demo_range()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start", type=date.fromisoformat, default=env.get("DEMO_START"))
-    parser.add_argument("--end", type=date.fromisoformat, default=env.get("DEMO_END"))
-    parser.add_argument("--days", type=int, default=env.get("DEMO_DAYS"), help="instead of months")
+    parser.add_argument("--start", type=date.fromisoformat, default=defaults.get("start"))
+    parser.add_argument("--end", type=date.fromisoformat, default=defaults.get("end"))
+    parser.add_argument("--days", type=int, default=defaults.get("days"), help="instead of months")
     args = parser.parse_args(argv)
-    today = datetime.now(ZoneInfo(env.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE)).date()
+    today = datetime.now(ZoneInfo(settings.shop_timezone)).date()
     end = args.end or default_range(today)[1]
     if args.start:
         return args.start, end
@@ -133,18 +182,17 @@ def failure_paragraph(stages: Sequence, log_path: Path, returncode: int) -> str:
     return textwrap.fill(f"{text} Full log: {log_path}", width=100)
 
 
-def next_steps(warehouse: Path) -> list[str]:
+def next_steps(warehouse: WarehouseLayout) -> list[str]:
     """What to open once the marts are published."""
-    published = warehouse / "published"
-    marts = published / "marts.duckdb"
+    marts = warehouse.published_marts
     lines = ["Open next:"]
-    report = published / "reports" / "latest.html"
+    report = warehouse.reports / "latest.html"
     if report.exists():
         lines.append(f"  KPI report       {report}")
-    sheets = sorted((published / "picking").glob("*/index.html"))
+    sheets = sorted(warehouse.picking_sheets.glob("*/index.html"))
     if sheets:
         lines.append(f"  picking sheets   {sheets[-1]}")
-    docs = published / "docs" / "index.html"
+    docs = warehouse.published_docs_index
     if docs.exists():
         lines.append(f"  marts docs       {docs}")
     if marts.exists():
@@ -161,22 +209,25 @@ def next_steps(warehouse: Path) -> list[str]:
     return lines
 
 
-def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> int:
+def run_demo(start: date, end: date, settings: Settings, console: Console) -> int:
+    from orchestration.dbt.project import prepare_if_dev
     from orchestration.recovery import recover_dead_runs
     from orchestration.run_progress import RunFollower, find_run, follow
 
-    mode = source_mode(env)  # a mixed environment fails here, before anything runs
-    warehouse = Path(env.get("WAREHOUSE_DIR") or "./warehouse").resolve()
-    run_env = child_env(env, warehouse)
-    log_path = warehouse / "logs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    mode = source_mode(settings)  # a mixed environment fails here, before anything runs
+    warehouse = WarehouseLayout(settings.warehouse_dir)
+    run_env = child_env(child_environment({}), warehouse.root)
+    log_path = warehouse.logs / f"demo-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     sources = "the bundled simulator" if mode == "demo" else "live sources"
-    console.print(f"demo: {sources}, days {start}...{end}, warehouse {warehouse}")
+    console.print(f"demo: {sources}, days {start}...{end}, warehouse {warehouse.root}")
     console.print(f"full Dagster log: {log_path}")
     stages: list = []
+    # The definitions read the dbt manifest when imported; parse it once here, not per process.
+    prepare_if_dev()
     # The instance (SQLite storages) is created here, before the launcher starts, under a lock
     # shared with any other demo started at the same time.
-    os.environ["DAGSTER_HOME"] = run_env["DAGSTER_HOME"]
-    with open_instance(Path(run_env["DAGSTER_HOME"])) as instance:
+    home = {"DAGSTER_HOME": run_env["DAGSTER_HOME"]}
+    with process_environment(home), open_instance(Path(run_env["DAGSTER_HOME"])) as instance:
         for run_id in recover_dead_runs(instance, lambda _: None):
             console.print(f"an earlier run ({run_id}) had died: marked failed, its slots freed")
         launched = time.time()
@@ -210,12 +261,12 @@ def run_demo(start: date, end: date, env: dict[str, str], console: Console) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    env = dict(os.environ)
-    start, end = parse_args(sys.argv[1:] if argv is None else argv, env)
+    settings = load_settings()
+    start, end = parse_args(sys.argv[1:] if argv is None else argv, settings.env)
     console = Console(highlight=False, soft_wrap=True)
     # SIGTERM (a CI timeout, `kill`) ends the demo like Ctrl-C: the run's process group goes too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return run_demo(start, end, env, console)
+    return run_demo(start, end, settings, console)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ failure to the same alert as failed runs.
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotations.
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,10 +21,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.settings import load_settings
 from orchestration.sensors import scrub_secrets, send_alert
 
 CHECK_NAME = "freshness"
-DEFAULT_DEADLINE_HOUR = 9
 PUBLISHED_MARTS = dg.AssetKey("published_marts")
 
 
@@ -66,12 +65,9 @@ class Freshness:
         )
 
 
-def deadline_hour(env: Mapping[str, str] = os.environ) -> int:
+def deadline_hour(env: Mapping[str, str] | None = None) -> int:
     """`FRESHNESS_DEADLINE_HOUR` (0-23, shop time), default 9."""
-    value = int(env.get("FRESHNESS_DEADLINE_HOUR") or DEFAULT_DEADLINE_HOUR)
-    if not 0 <= value <= 23:
-        raise ValueError(f"FRESHNESS_DEADLINE_HOUR={value} is not an hour: set it to 0..23")
-    return value
+    return load_settings(env).freshness_deadline_hour
 
 
 def required_partition(now: datetime, timezone: str, hour: int) -> date:

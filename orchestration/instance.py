@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from orchestration.lib.paths import WarehouseLayout
+from orchestration.lib.settings import load_settings
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -42,10 +44,9 @@ def prepare_dagster_home(warehouse_dir: Path | None = None) -> Path:
     refreshed whenever the repository's file changes; a DAGSTER_HOME chosen by an operator keeps
     the dagster.yaml they put there (e.g. with Postgres storage) and only gets one if it has none.
     """
-    warehouse = warehouse_dir or Path(os.environ.get("WAREHOUSE_DIR") or "warehouse")
-    default_home = warehouse.resolve() / "dagster_home"
-    home = Path(os.environ["DAGSTER_HOME"]).resolve() if os.environ.get("DAGSTER_HOME") else None
-    home = home or default_home
+    settings = load_settings()
+    default_home = WarehouseLayout((warehouse_dir or settings.warehouse_dir).resolve()).dagster_home
+    home = settings.dagster_home or default_home
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     managed = home == default_home

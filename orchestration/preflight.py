@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from orchestration.demo import start_demo_simulator
 from orchestration.lib.config import (
     SOURCE_ENV,
     ConfigError,
@@ -49,6 +49,7 @@ from orchestration.lib.http import (
     shopify_auth,
     zendesk_auth,
 )
+from orchestration.lib.settings import load_settings
 
 #: google-ads 34.x, the current official client library, ships v23 to v26; v21 was switched off.
 OLDEST_GOOGLE_ADS_VERSION = 23
@@ -499,9 +500,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     argparse.ArgumentParser(
         prog="python -m orchestration.preflight", description=__doc__.splitlines()[0]
     ).parse_args(argv)
-    env = os.environ if env is None else env
     try:
-        config = resolve_config(env)
+        config = resolve_config(load_settings(env), start_demo_simulator)
     except ConfigError as error:
         print(f"check-sources: {error}", file=sys.stderr)
         return 2

@@ -11,20 +11,20 @@ code location (or with the toggle in the UI, which the instance remembers).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import dagster as dg
 
 from orchestration.jobs import daily_pipeline_job
+from orchestration.lib.settings import load_settings
 
-_TRUTHY = {"1", "true", "yes", "on"}
 
-
-def schedule_default_status(environ: Mapping[str, str] = os.environ) -> dg.DefaultScheduleStatus:
+def schedule_default_status(
+    environ: Mapping[str, str] | None = None,
+) -> dg.DefaultScheduleStatus:
     """RUNNING when PIPELINE_SCHEDULE_DEFAULT_ON is truthy (1/true/yes/on), else STOPPED."""
-    flag = environ.get("PIPELINE_SCHEDULE_DEFAULT_ON", "").strip().lower()
-    return dg.DefaultScheduleStatus.RUNNING if flag in _TRUTHY else dg.DefaultScheduleStatus.STOPPED
+    on = load_settings(environ).schedule_default_on
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
 
 daily_pipeline_schedule = dg.build_schedule_from_partitioned_job(

@@ -10,7 +10,6 @@ URL-quoted, base64, and Zendesk's basic-auth pair), before it leaves the process
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +17,8 @@ import dagster as dg
 import requests
 
 from orchestration.lib.http import redact, secret_forms, zendesk_auth
+from orchestration.lib.settings import SECRET_NAME_SUFFIXES, load_settings
 
-SECRET_NAME_SUFFIXES = ("TOKEN", "KEY", "SECRET", "PASSWORD", "DSN")
 _MIN_SECRET_LENGTH = 4  # shorter values ("1", "no") would blank out ordinary words
 _MAX_ERROR_CHARS = 800
 WEBHOOK_TIMEOUT_SECONDS = 10
@@ -31,8 +30,9 @@ class FailedStep:
     error: str
 
 
-def scrub_secrets(text: str, environ: Mapping[str, str] = os.environ) -> str:
+def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
     """`text` with every form of each secret-named environment variable replaced by `***`."""
+    environ = load_settings().secret_env() if environ is None else environ
     secrets: set[str] = set()
     for name, value in environ.items():
         if name.upper().endswith(SECRET_NAME_SUFFIXES) and len(value) >= _MIN_SECRET_LENGTH:
@@ -65,7 +65,7 @@ def alert_payload(
     run_id: str,
     failed_steps: Sequence[FailedStep],
     run_error: str | None,
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """The scrubbed JSON body of the webhook (also what the sensor logs)."""
     return {
@@ -114,7 +114,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
 def send_alert(payload: Mapping[str, object], log: logging.Logger) -> None:
     """Log the alert's text; POST the payload to ALERT_WEBHOOK_URL when it is set."""
     log.error(str(payload["text"]))
-    url = os.environ.get("ALERT_WEBHOOK_URL")
+    url = load_settings().alert_webhook_url
     if url:
         try:
             post_alert(url, payload)

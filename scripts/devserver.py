@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from orchestration.lib.settings import child_environment
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,7 +53,7 @@ def running_webserver(
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="dagster-webserver-") as tmp:
-        full_env = {**os.environ, "DAGSTER_HOME": tmp, **(env or {})}
+        full_env = child_environment({"DAGSTER_HOME": tmp, **(env or {})})
         log_path = Path(tmp) / "webserver.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(

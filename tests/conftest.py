@@ -61,6 +61,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item._id = type(item._id).parse(f"{item.nodeid}@{group}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt manifest (when missing or stale) before collection: test modules import the
+    definitions, which read it and, as in production, never parse it themselves. Every xdist
+    process runs this; the parse is under a file lock, so one parses and the others wait."""
+    from orchestration.dbt.project import prepare_if_dev
+
+    prepare_if_dev()
+
+
 @pytest.fixture
 def fast_http() -> HttpSettings:
     """Retry settings with millisecond sleeps, so fault tests stay fast."""

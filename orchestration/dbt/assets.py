@@ -23,13 +23,13 @@ the marts are mirrored into the same DuckDB build database (`mirror.py`), which 
 checks and the publication read on every target (docs/deploy.md "Targets").
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from orchestration.lib.landing_loader import (
 from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.settings import load_settings, process_environment
 from orchestration.publication.assets import plan_dbt_build
 
 DBT_TARGET_TAG = "dbt/target"
@@ -61,7 +62,10 @@ DBT_TARGET_TAG = "dbt/target"
 _KEEP_FAILED_TARGETS_DAYS = 7
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
-prepare_if_dev()
+# Under `dagster dev` / `dg dev` only, as dagster-dbt's `DbtProject.prepare_if_dev`: edits to the
+# dbt project show up after a reload. Everywhere else the manifest is prepared beforehand.
+if load_settings().dagster_dev:
+    prepare_if_dev()
 
 
 def _iso_date(value: str | None) -> dt.date | None:
@@ -117,21 +121,13 @@ def save_partial_parse(target_path: Path, cache: Path) -> None:
     os.replace(partial, cache)
 
 
-@contextmanager
-def environ(updates: Mapping[str, str]) -> Iterator[None]:
+def environ(
+    updates: Mapping[str, str], defaults: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[None]:
     """Set environment variables for the dbt process started inside the block (dagster-dbt copies
-    os.environ when it starts dbt), then restore them: with the in-process executor, or in tests,
-    the next step in this process must not inherit the window."""
-    saved = {name: os.environ.get(name) for name in updates}
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    this process's environment when it starts dbt), then restore them: with the in-process
+    executor, or in tests, the next step in this process must not inherit the window."""
+    return process_environment(updates, defaults)
 
 
 def dbt_resource() -> DbtCliResource:
@@ -163,15 +159,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     context.log.info(f"dbt target {target}, window: {dbt_vars}")
     context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})
     # dbt inherits this process's environment; make its WAREHOUSE_DIR absolute (see warehouse_dir)
-    os.environ["WAREHOUSE_DIR"] = str(warehouse_dir())
+    process_env = {"WAREHOUSE_DIR": str(warehouse_dir())}
+    process_defaults = {}
     if target == "postgres":
         _load_postgres_landing(context, partitioned)
     if target == "spark":
         # dagster-dbt reads dbt's stdout and stderr as one stream of JSON lines: Spark's console
         # progress bar (stderr, no newline) glued to a line made a model's result unparsable,
         # so its asset was never materialised and everything downstream skipped.
-        os.environ.setdefault(
-            "PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell"
+        process_defaults["PYSPARK_SUBMIT_ARGS"] = (
+            "--conf spark.ui.showConsoleProgress=false pyspark-shell"
         )
     target_path = _run_target_path(context.run_id)
     cache = partial_parse_cache(target)
@@ -187,7 +184,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     first, last = dbt_vars["partition_start"], dbt_vars["partition_end"]
     days = duckdb_settings.days_in(_iso_date(first), _iso_date(last))
     budget = duckdb_settings.run_budget(days).dbt_env()
-    with environ({**dbt_env_for_vars(dbt_vars), **gate.dbt_env(), **budget}):
+    dbt_env = {**process_env, **dbt_env_for_vars(dbt_vars), **gate.dbt_env(), **budget}
+    with environ(dbt_env, process_defaults):
         invocation = dbt.cli(
             ["build", *gate.dbt_args(), "--exclude-resource-type", "unit_test"],
             context=context,
@@ -195,9 +193,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         )
     events = invocation.stream()
     # No fetch_row_counts() / fetch_column_metadata(): with DuckDB, dagster-dbt must then hold
-    # every event back until dbt exits (dbt holds the database's write lock), so the ≈ 500 Dagster
-    # events of a run (one per model, two per test: SQLite commits) were all written after the
-    # build instead of while it runs: ≈ 16 s more per daily run for ≈ 1 s of count queries
+    # every event back until dbt exits (dbt holds the database's write lock), so the hundreds of
+    # Dagster events of a run (one per model, two per test: SQLite commits) were all written
+    # after the build instead of while it runs, which cost far more than the count queries saved
     # (bench/README.md). The column schema (names, descriptions) is on the asset definitions from
     # the dbt YAML, and the published marts' row counts are recorded by the publication.
     try:
@@ -221,7 +219,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         )
     # A failed run keeps its target folder for debugging (and every run keeps it with
     # DBT_KEEP_RUN_TARGETS=1: the benchmarks read run_results.json).
-    if os.environ.get("DBT_KEEP_RUN_TARGETS") != "1":
+    if not load_settings().keep_dbt_run_targets:
         shutil.rmtree(target_path, ignore_errors=True)
 
 

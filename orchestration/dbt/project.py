@@ -1,10 +1,12 @@
 """The dbt project as Dagster sees it, and the manifest it is read from.
 
 `@dbt_assets` needs `dbt_project/target/manifest.json` when the definitions are imported. The
-target folder is not committed, so on a fresh clone (tests, CI, a new deployment) importing the
-definitions runs `dbt parse` once. The manifest is re-parsed whenever it is missing or
-older than a file of the dbt project (`prepare_if_dev()`), so edits to models show up after a
-`dagster dev` reload.
+target folder is not committed, so it is prepared before the definitions load, as dagster-dbt
+documents, never as a side effect of importing them: `make manifest` (and the make targets that
+load the definitions), the demo launcher, `dagster dev`/`dg dev` (the definitions call
+`prepare_if_dev()` only under the dev CLI) and the test session (tests/conftest.py). A deployment
+image runs `make manifest` when it is built. The manifest is re-parsed whenever it is missing or
+older than a file of the dbt project, so edits to models show up after a `dagster dev` reload.
 
 The parse writes into a private folder and then moves `manifest.json` (and dbt's partial-parse
 cache) into place atomically, under a file lock: several processes (pytest-xdist workers, the
@@ -25,14 +27,13 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 from filelock import FileLock
 
-from orchestration.lib.config import dbt_target
+from orchestration.lib.settings import child_environment, load_settings
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# `RETAIL_DBT_PROJECT_DIR` points at another copy of the project (the benchmarks run a frozen
-# snapshot, so that edits to dbt_project/ during a measurement neither re-parse nor change it).
-DBT_PROJECT_DIR = Path(os.environ.get("RETAIL_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project")
+_SETTINGS = load_settings()
+DBT_PROJECT_DIR = _SETTINGS.dbt_project_dir or REPO_ROOT / "dbt_project"
 # dbt's files whose change alters the manifest (data files like seeds' CSV rows do not, but a
 # new seed does; comparing mtimes is cheap and errs on the side of re-parsing).
 _PROJECT_INPUTS = (
@@ -67,7 +68,7 @@ def manifest_target_path(target: str) -> Path:
     return Path("target") if target == "duckdb" else Path("target") / target
 
 
-_TARGET = dbt_target()
+_TARGET = _SETTINGS.dbt_target
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
@@ -117,12 +118,14 @@ def parse_manifest(project: DbtProject = dbt_project) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dbt-parse-", dir=target_dir) as tmp:
         tmp_path = Path(tmp)
-        env = {
-            **os.environ,
-            "WAREHOUSE_DIR": os.environ.get("WAREHOUSE_DIR") or str(tmp_path / "warehouse"),
-            "DBT_LOG_PATH": str(tmp_path / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
+        env = child_environment(
+            {
+                "WAREHOUSE_DIR": load_settings().text("WAREHOUSE_DIR")
+                or str(tmp_path / "warehouse"),
+                "DBT_LOG_PATH": str(tmp_path / "logs"),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
+        )
         command = [
             dbt_executable(),
             "parse",

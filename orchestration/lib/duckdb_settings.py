@@ -1,4 +1,4 @@
-"""One way to open an in-process DuckDB connection, with bounded memory (issue #6).
+"""One way to open an in-process DuckDB connection, with bounded memory.
 
 DuckDB's default memory limit is 80 % of the machine's RAM and it starts one thread per core, so
 an in-process connection of the Dagster process (quality frames, publication, reports, mirror)
@@ -29,7 +29,6 @@ win over either budget.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,13 +39,11 @@ from typing import Any
 
 import duckdb
 
-from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.paths import warehouse_layout
+from orchestration.lib.settings import load_settings
 
-MEMORY_LIMIT_ENV = "DUCKDB_MEMORY_LIMIT"
-THREADS_ENV = "DUCKDB_THREADS"
 DBT_MEMORY_LIMIT_ENV = "DBT_DUCKDB_MEMORY_LIMIT"
 DBT_THREADS_ENV = "DBT_THREADS"
-DEFAULT_THREADS = 2
 DAILY_RUN_MAX_DAYS = 3
 
 
@@ -73,19 +70,13 @@ def run_budget(days: int | None, env: Mapping[str, str] | None = None) -> RunBud
     """The budgets of a run covering `days` days (None: unknown or unpartitioned, which may read
     the whole history: the backfill budget). Each variable set in the environment wins; dbt's
     memory falls back to DUCKDB_MEMORY_LIMIT, as dbt's profile does."""
-    env = os.environ if env is None else env
     daily = days is not None and days <= DAILY_RUN_MAX_DAYS
     default = DAILY_BUDGET if daily else BACKFILL_BUDGET
-    memory_limit = (env.get(MEMORY_LIMIT_ENV) or "").strip()
-    threads = (env.get(DBT_THREADS_ENV) or "").strip() or str(default.dbt_threads)
-    if not threads.isdigit() or int(threads) < 1:
-        raise ValueError(f"{DBT_THREADS_ENV}={threads!r}: expected a positive number of threads")
+    chosen = load_settings(env).duckdb
     return RunBudget(
-        memory_limit=memory_limit or default.memory_limit,
-        dbt_memory_limit=(env.get(DBT_MEMORY_LIMIT_ENV) or "").strip()
-        or memory_limit
-        or default.dbt_memory_limit,
-        dbt_threads=int(threads),
+        memory_limit=chosen.memory_limit or default.memory_limit,
+        dbt_memory_limit=chosen.dbt_memory_limit or chosen.memory_limit or default.dbt_memory_limit,
+        dbt_threads=chosen.dbt_threads or default.dbt_threads,
     )
 
 
@@ -106,19 +97,15 @@ def run_covering(days: int | None) -> Iterator[None]:
 
 def temp_directory(env: Mapping[str, str] | None = None) -> Path:
     """Where in-process DuckDB spills: `{WAREHOUSE_DIR}/build/tmp`."""
-    return warehouse_dir(env) / "build" / "tmp"
+    return warehouse_layout(env).build_tmp
 
 
 def settings(ordered: bool = True, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The DuckDB configuration `connect()` applies, from the environment (read when called) and
     the days of the enclosing `run_covering` block (none: the backfill budget)."""
-    env = os.environ if env is None else env
-    threads = (env.get(THREADS_ENV) or "").strip() or str(DEFAULT_THREADS)
-    if not threads.isdigit() or int(threads) < 1:
-        raise ValueError(f"{THREADS_ENV}={threads!r}: expected a positive number of threads")
     config: dict[str, Any] = {
         "memory_limit": run_budget(_run_days.get(), env).memory_limit,
-        "threads": int(threads),
+        "threads": load_settings(env).duckdb.threads,
         "temp_directory": str(temp_directory(env)),
     }
     if not ordered:

@@ -33,7 +33,6 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ import pyarrow.parquet as pq
 from psycopg import sql
 
 from orchestration.lib.landing_schemas import LANDING_DATASETS
+from orchestration.lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +85,7 @@ def postgres_type(arrow_type: pa.DataType) -> str:
 
 def postgres_dsn_from_env(env: dict[str, str] | None = None) -> str:
     """A libpq connection string from the variables of dbt's `postgres` profile output."""
-    env = dict(os.environ if env is None else env)
-    parts = {
-        "host": env.get("DBT_POSTGRES_HOST", "127.0.0.1"),
-        "port": env.get("DBT_POSTGRES_PORT", "5432"),
-        "user": env.get("DBT_POSTGRES_USER", "postgres"),
-        "dbname": env.get("DBT_POSTGRES_DBNAME", "postgres"),
-        "sslmode": env.get("DBT_POSTGRES_SSLMODE", "prefer"),
-    }
-    if env.get("DBT_POSTGRES_PASSWORD"):
-        parts["password"] = env["DBT_POSTGRES_PASSWORD"]
-    return " ".join(f"{k}={v}" for k, v in parts.items())
+    return load_settings(env).dbt_postgres_dsn
 
 
 def _day_of(path: Path) -> dt.date | None:
@@ -273,7 +263,7 @@ def load_landing(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--warehouse-dir", default=os.environ.get("WAREHOUSE_DIR", "warehouse"))
+    parser.add_argument("--warehouse-dir", default=str(load_settings().warehouse_dir))
     parser.add_argument("--dsn", default=None, help="libpq DSN (default: DBT_POSTGRES_* vars)")
     parser.add_argument("--schema", default=DEFAULT_SCHEMA)
     parser.add_argument(

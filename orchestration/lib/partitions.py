@@ -6,20 +6,19 @@ bounds are converted here once instead of in every source.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE
+from orchestration.lib.settings import load_settings
 
-# An empty SHOP_TIMEZONE means the default, as for the extracts (config.py) and dbt: the three
-# must cut days at the same midnight.
-SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE") or DEFAULT_SHOP_TIMEZONE
+# Read when the definitions are built: the partitions are part of them.
+_SETTINGS = load_settings()
+SHOP_TIMEZONE = _SETTINGS.shop_timezone
 
 daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("PIPELINE_START_DATE", "2025-01-01"),
+    start_date=_SETTINGS.pipeline_start_date,
     timezone=SHOP_TIMEZONE,
 )
 

@@ -14,19 +14,12 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-DEFAULT_RETENTION_RUNS = 14
+from orchestration.lib.settings import load_settings
 
 
 def retention_runs(env: Mapping[str, str] | None = None) -> int:
     """RETENTION_RUNS (default 14): how many runs' Data Docs and reports are kept; at least 1."""
-    value = (os.environ if env is None else env).get("RETENTION_RUNS") or ""
-    try:
-        runs = int(value) if value else DEFAULT_RETENTION_RUNS
-    except ValueError:
-        raise ValueError(f"RETENTION_RUNS must be a whole number of runs, got {value!r}") from None
-    if runs < 1:
-        raise ValueError(f"RETENTION_RUNS must be at least 1 (the run's own outputs), got {runs}")
-    return runs
+    return load_settings(env).retention_runs
 
 
 def prune_oldest(paths: Iterable[Path], keep: int) -> list[Path]:

@@ -11,7 +11,6 @@ checks did not pass and admits the run's days once published (day_gate.py).
 
 # No `from __future__ import annotations`: Dagster inspects the context/config annotations.
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +21,7 @@ from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.settings import load_settings
 from orchestration.publication.contract import Stamp
 from orchestration.publication.day_gate import BuildPlan, audit_build, plan_build, record_passed
 from orchestration.publication.publish import PostgresTarget, PublicationResult, publish_marts
@@ -113,7 +113,7 @@ def plan_dbt_build(context: dg.AssetExecutionContext) -> BuildPlan:
         warehouse_dir(),
         context.run.run_id,
         run_days(context.run.tags),
-        source_mode(os.environ),
+        source_mode(),
         held_day_reasons(context.instance, landing_keys),
     )
     for day, reason in sorted(plan.held.items()):
@@ -124,10 +124,8 @@ def plan_dbt_build(context: dg.AssetExecutionContext) -> BuildPlan:
 
 
 def postgres_target_from_env() -> PostgresTarget | None:
-    dsn = os.environ.get("PUBLISH_POSTGRES_DSN")
-    if not dsn:
-        return None
-    return PostgresTarget(dsn=dsn, schema=os.environ.get("PUBLISH_POSTGRES_SCHEMA", "marts"))
+    publish = load_settings().publish_postgres
+    return PostgresTarget(dsn=publish[0], schema=publish[1]) if publish else None
 
 
 def _metadata(result: PublicationResult) -> dict[str, dg.MetadataValue | int | float | str]:
@@ -178,7 +176,7 @@ def build_published_marts_asset(
             warehouse,
             context.run.run_id,
             run_days(context.run.tags),
-            config.source_mode or source_mode(os.environ),
+            config.source_mode or source_mode(),
         )
         stamp = Stamp(
             published_at=datetime.now(UTC),

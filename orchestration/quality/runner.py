@@ -9,19 +9,19 @@ last RETENTION_RUNS runs are kept (orchestration/lib/retention.py).
 
 Great Expectations is imported when a suite runs, not when this module is: it takes seconds and
 hundreds of MB to import (with pyspark, which it imports when installed), and the Dagster
-definitions only need the check specs (issue #6).
+definitions only need the check specs.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestration.lib.retention import prune_oldest, share_folder
+from orchestration.lib.settings import load_settings
 from orchestration.quality.frames import Window, compute_frames
 from orchestration.quality.suites import SuiteDefinition
 
@@ -111,10 +111,7 @@ def prune_data_docs(warehouse_dir: Path, keep: int) -> list[Path]:
 def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:
     """Suite defaults, then environment overrides; the reject-rate ceiling is always set."""
     parameters = {"max_reject_rate": DEFAULT_MAX_REJECT_RATE, **suite.parameters}
-    for name, env_var in PARAMETER_ENV.items():
-        if os.environ.get(env_var):
-            parameters[name] = float(os.environ[env_var])
-    return parameters
+    return {**parameters, **load_settings().quality_overrides(PARAMETER_ENV)}
 
 
 def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
@@ -763,7 +762,7 @@ def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     snapshot_at = datetime.now(UTC)
     client, path = _client(run), graphql_path(run)
     settings = shop_settings(client, path)
-    options = option_names(os.environ)
+    options = option_names(run.config.shop_option_names)
     first, *others = days
     with run.day(first, CATALOG_DATASETS) as landing:
         for node in variant_nodes(client, path):

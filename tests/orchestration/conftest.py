@@ -1,7 +1,6 @@
 """Shared fixtures for the Dagster side.
 
-Importing `orchestration.definitions` prepares the dbt manifest (`dbt parse` into
-dbt_project/target/ when missing or stale, under a file lock shared by xdist workers), so a fresh
+The test session prepares the dbt manifest before collection (tests/conftest.py), so a fresh
 clone needs no separate step. Every test gets its own WAREHOUSE_DIR: nothing touches ./warehouse.
 """
 

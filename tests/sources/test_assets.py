@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.definitions import extract_assets
-from orchestration.lib.config import PipelineResource
+from orchestration.demo import DemoPipelineResource
 from orchestration.lib.landing_schemas import LANDING_DATASETS
 from simulator import DEMO_CREDENTIALS
 from tests.sources.conftest import DAY
 
 SECRETS = [v for k, v in DEMO_CREDENTIALS.items() if "TOKEN" in k]
-FAST = PipelineResource(max_retries=3, backoff_factor=0.01, backoff_max=0.05, retry_after_max=2)
+FAST = DemoPipelineResource(max_retries=3, backoff_factor=0.01, backoff_max=0.05, retry_after_max=2)
 
 
 def _landed(warehouse: Path) -> dict[str, list[dict]]:
