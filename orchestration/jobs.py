@@ -30,6 +30,6 @@ daily_pipeline_job = dg.define_asset_job(
     executor_def=PIPELINE_EXECUTOR,
     description=(
         "Extract the six sources for the shop day, build the dbt models and tests over that "
-        "day's window (and its lookback), check quality and publish the marts."
+        "day's window, check quality and publish the marts."
     ),
 )

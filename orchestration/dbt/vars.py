@@ -4,7 +4,7 @@ its own.
 
 How the range reaches dbt: as the environment variables DBT_PARTITION_START / DBT_PARTITION_END
 (`dbt_env_for_vars`), not as `--vars`. dbt re-parses the whole project whenever `--vars` change
-(≈ 10 s a run, and the window changes every day), while the dbt macro that reads the range
+(seconds a run, and the window changes every day), while the dbt macro that reads the range
 (`partition_window_var`, dbt_project/macros/incremental_window.sql) reads the environment
 variables only when executing, never while parsing: dbt does not record them in its manifest, so
 a run with a new window re-uses the previous parse (partial parsing, nothing re-parsed).

@@ -1,4 +1,4 @@
-"""Give memory a step freed back to the operating system (issue #6: a daily run under 1 GiB).
+"""Give memory a step freed back to the operating system (a daily run stays under 1 GiB).
 
 The Dagster run process lives through every step of a run (in-process executor). What a step
 frees stays in the allocators' caches: glibc's heap (Python objects, pandas), and pyarrow's

@@ -2,7 +2,7 @@
 
 The names below are imported on first use (PEP 562): the suite process
 (`python -m orchestration.quality.isolated`) imports this package too, and must not pay for
-Dagster, which `checks` imports (issue #6: the process starts once per check step).
+Dagster, which `checks` imports (the process starts once per check step).
 """
 
 from __future__ import annotations

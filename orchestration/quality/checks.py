@@ -3,7 +3,7 @@
 The checks of one layer (landing, marts) run in one step (two for landing: see `_waves`), whose
 suites run in one child process (orchestration/quality/isolated.py): Great Expectations is
 imported once per step, and never by the Dagster run process, which lives through dbt and the
-publication (issue #6). Every check still has its own result and severity in Dagster, and a
+publication. Every check still has its own result and severity in Dagster, and a
 step runs only the checks selected.
 
 `blocking=True` on every check: a failed *blocking expectation* gives severity ERROR, which stops

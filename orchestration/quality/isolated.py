@@ -1,10 +1,10 @@
 """Run Great Expectations suites in a child process: the Dagster run process never holds GE.
 
-Why (issue #6, a daily run under 1 GiB): with the in-process executor one Python process lives
-through the whole run. Importing GE takes ~130 MB, and its frames and validations leave more in
-the allocators' caches; before this, that weight sat beside dbt's process and its DuckDB for the
-rest of the run. A child per check step (orchestration/quality/checks.py groups the suites into
-steps) imports GE once for all the step's suites and gives everything back when it exits.
+Why (a daily run under 1 GiB): with the in-process executor one Python process lives
+through the whole run. Importing GE takes well over a hundred MB, and its frames and validations
+leave more in the allocators' caches; before this, that weight sat beside dbt's process and its
+DuckDB for the rest of the run. A child per check step (orchestration/quality/checks.py groups the
+suites into steps) imports GE once for all the step's suites and frees everything when it exits.
 
     python -m orchestration.quality.isolated REQUEST.json RESULTS.json
 
@@ -92,7 +92,7 @@ def _run_request(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def main(argv: Sequence[str]) -> None:
     # GE imports pyspark when it is installed (the spark dbt target needs it), to support Spark
-    # DataFrames; our frames are pandas. Marked absent, GE skips it: 0.3 s of each start.
+    # DataFrames; our frames are pandas. Marked absent, GE skips it and starts faster.
     sys.modules.setdefault("pyspark", None)  # type: ignore[arg-type]
     request_path, results_path = (Path(arg) for arg in argv)
     results = _run_request(json.loads(request_path.read_text()))

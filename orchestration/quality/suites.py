@@ -13,7 +13,7 @@ GE drops an expectation of an unknown type without raising (it only logs), so a 
 would silently weaken the gate: loading counts the expectations GE kept and fails loudly.
 
 The Dagster definitions load the suites without Great Expectations (`validate=False`: importing
-GE costs seconds and hundreds of MB, issue #6); the same count then runs when the check builds
+GE costs seconds and hundreds of MB); the same count then runs when the check builds
 its GE suites (`gx_suite`), where a dropped expectation fails the check (severity ERROR) rather
 than checking less. `load_suite` validates with GE by default (the suite tests do).
 """
@@ -60,7 +60,7 @@ class SuiteDefinition:
     @property
     def asset_key(self) -> dg.AssetKey:
         """The asset the suite guards. Dagster is imported here, not with the module: the suite
-        process (isolated.py) loads suites and never needs it (0.5 s of its start)."""
+        process (isolated.py) loads suites and never needs it (a slower start)."""
         import dagster as dg
 
         return dg.AssetKey.from_user_string(self.asset_key_string)

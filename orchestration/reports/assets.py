@@ -4,8 +4,8 @@
 same file BI users read, so no data passes through an IO manager and the lineage still shows
 that a new publication makes the report and the picking sheets stale.
 
-The report modules (pandas, ~55 MB) are imported when a report is built, not with the
-definitions: the run process would otherwise carry pandas beside dbt's process (issue #6).
+The report modules (pandas among them) are imported when a report is built, not with the
+definitions: the run process would otherwise carry pandas beside dbt's process.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the `context` annotation at
