@@ -1,59 +1,34 @@
 """Which landed days may enter the build: write-audit-publish per day, and one source mode.
 
-The gate of a run (the blocking checks) judges the run's own days. Without this module a later
-run could still publish a day whose checks never passed: dbt reads the landing partitions of the
-run's first day *and later* (`in_landing_window`), and it keeps in the build database what an
-earlier run built. So a run of 11-20 after a blocked run of 11-23 would read and publish 11-23.
-
-The rule: the build reads a landed day only when the day is one of the run's own days (its checks
-run in this run, and the publication waits for them) or when a run of that day passed all its
-checks and published since the day's files were last written: the day is *admitted*. Every other
-landed day is *held*: the dbt step passes it to dbt (`DBT_HELD_DAYS`, read by the landing filter
-in dbt_project/macros/incremental_window.sql) and no model reads it. The hold lifts when a run of
-that day passes (the day is then in the run's window).
-
-The ledger, `build/day_ledger.json` (written atomically; the dbt step and the publication are in
-the `duckdb` pool, so one run at a time writes it):
-
-- `passed`: per day, the publication that admitted it (run id, time, source mode). Written by the
-  publication, after it replaced the published files. A landing file of the day modified after
-  that time (a re-extraction) makes the day unadmitted again until a run of it passes;
-- `build`: what the build database holds, written by the dbt step BEFORE dbt starts: the run, its
-  source mode, its own days (in the build before their checks passed), the days it read and the
-  days it held with the reason. When that run does not publish (a check blocked it, dbt failed,
-  the process died), its days stay in the build unchecked: the next dbt step that does not
-  cover them rebuilds every model without them (`dbt build --full-refresh`), because dbt's
-  incremental models cannot remove rows of keys that no longer arrive. Rare (once after a blocked
-  run), and a full rebuild, so it costs what a first build costs.
-
-Source mode: a build holds data of one mode. The dbt step refuses to build when a day it would
-read was landed in the other mode (admitted days by their ledger entry, the run's own days by the
-`_source_mode` of their files), naming the days and the fix; when the build's mode changed (the
-other mode's landing was removed) it rebuilds in full. The publication stamps the mode of the
-build, not the environment's.
-
-A warehouse without a ledger (before this module) takes its admitted days from the current
-publication's `publication_log`: the days of every logged run (every day landed before an
-unpartitioned publication), as of that publication.
+The gate of a run judges the run's own days, yet dbt reads later landed days too and keeps what
+earlier runs built; without this rule a later run could publish a day whose checks never passed.
+So the build reads a day only when it is one of the run's own days or a run of it passed and
+published since its files were last written; every other landed day is held (`DBT_HELD_DAYS`).
+The ledger these rules read and write is day_ledger.py; docs/architecture.md ("Which days enter
+the build") tells the design.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
-LEDGER_FILE = "day_ledger.json"
+from orchestration.publication.day_ledger import (
+    BuildState,
+    Ledger,
+    PassedDay,
+    landed_days,
+    landed_files,
+    load_ledger,
+    save_ledger,
+)
+
 #: The environment variable that gives dbt the held days (comma-separated ISO dates).
 HELD_DAYS_ENV = "DBT_HELD_DAYS"
-_DAY_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 #: Reason given when nothing better is known about a held day.
 NEVER_PASSED = "landed, and no run of this day has passed its checks"
 #: The latest held days whose reason is looked up (in the Dagster instance: a few queries each);
@@ -70,33 +45,6 @@ class UncheckedBuild(RuntimeError):
 
 
 @dataclass(frozen=True)
-class PassedDay:
-    run_id: str
-    passed_at: datetime
-    source_mode: str
-
-
-@dataclass(frozen=True)
-class BuildState:
-    """What the build database holds (see the module docstring)."""
-
-    run_id: str
-    source_mode: str
-    own_days: list[date]
-    read_days: list[date]
-    held: dict[date, str]
-    #: when the dbt step planned the build: its own days' files are admitted as of then (a file
-    #: landed again while dbt ran was not what this run's checks judged)
-    planned_at: datetime
-
-
-@dataclass
-class Ledger:
-    passed: dict[date, PassedDay] = field(default_factory=dict)
-    build: BuildState | None = None
-
-
-@dataclass(frozen=True)
 class BuildPlan:
     """What the dbt step of a run does: which days it holds out, whether it rebuilds in full."""
 
@@ -108,118 +56,6 @@ class BuildPlan:
 
     def dbt_args(self) -> list[str]:
         return ["--full-refresh"] if self.full_refresh_reason else []
-
-
-def ledger_path(warehouse: Path) -> Path:
-    return warehouse / "build" / LEDGER_FILE
-
-
-def _to_json(ledger: Ledger) -> dict[str, object]:
-    build = ledger.build
-    return {
-        "passed": {
-            day.isoformat(): {
-                "run_id": entry.run_id,
-                "passed_at": entry.passed_at.isoformat(),
-                "source_mode": entry.source_mode,
-            }
-            for day, entry in sorted(ledger.passed.items())
-        },
-        "build": None
-        if build is None
-        else {
-            "run_id": build.run_id,
-            "source_mode": build.source_mode,
-            "own_days": [day.isoformat() for day in build.own_days],
-            "read_days": [day.isoformat() for day in build.read_days],
-            "held": {day.isoformat(): reason for day, reason in sorted(build.held.items())},
-            "planned_at": build.planned_at.isoformat(),
-        },
-    }
-
-
-def _from_json(data: dict[str, object]) -> Ledger:
-    passed = {
-        date.fromisoformat(day): PassedDay(
-            entry["run_id"], datetime.fromisoformat(entry["passed_at"]), entry["source_mode"]
-        )
-        for day, entry in data["passed"].items()
-    }
-    raw = data.get("build")
-    build = None
-    if raw:
-        build = BuildState(
-            run_id=raw["run_id"],
-            source_mode=raw["source_mode"],
-            own_days=[date.fromisoformat(day) for day in raw["own_days"]],
-            read_days=[date.fromisoformat(day) for day in raw["read_days"]],
-            held={date.fromisoformat(day): reason for day, reason in raw["held"].items()},
-            planned_at=datetime.fromisoformat(raw["planned_at"]),
-        )
-    return Ledger(passed, build)
-
-
-def save_ledger(warehouse: Path, ledger: Ledger) -> None:
-    """Atomically: a crash leaves the previous ledger or the new one."""
-    path = ledger_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(_to_json(ledger), indent=1, sort_keys=True))
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
-def load_ledger(warehouse: Path) -> Ledger:
-    """The ledger; without one, the days of the current publication's log (module docstring)."""
-    path = ledger_path(warehouse)
-    if path.exists():
-        return _from_json(json.loads(path.read_text()))
-    return Ledger(passed=_seed_from_publication(warehouse))
-
-
-def _seed_from_publication(warehouse: Path) -> dict[date, PassedDay]:
-    published = warehouse / "published" / "marts.duckdb"
-    if not published.exists():
-        return {}
-    with duckdb.connect(str(published), read_only=True) as con:
-        rows = con.execute(
-            "select run_id, published_at, source_mode, partition_start, partition_end "
-            "from publication_log order by published_at"
-        ).fetchall()
-    landed = landed_days(warehouse)
-    passed: dict[date, PassedDay] = {}
-    for run_id, published_at, mode, start, end in rows:
-        entry = PassedDay(run_id, published_at.astimezone(UTC), mode)
-        if start is None or end is None:
-            days: Iterable[date] = [
-                day for day, mtime in landed.items() if mtime <= entry.passed_at.timestamp()
-            ]
-        else:
-            days = [day for day in landed if start <= day <= end]
-        passed.update(dict.fromkeys(days, entry))
-    return passed
-
-
-def landed_files(warehouse: Path) -> dict[date, list[Path]]:
-    """Every landed file (any source, dataset or rejects), by day: one walk of the landing tree.
-
-    One walk for all days, not one per day: a glob per day walks the whole tree each time, which
-    made the plan of a range run quadratic in its days."""
-    files: dict[date, list[Path]] = {}
-    for path in (warehouse / "landing").glob("**/date=*/*.parquet"):
-        match = _DAY_FOLDER.fullmatch(path.parent.name)
-        if match:
-            files.setdefault(date.fromisoformat(match.group(1)), []).append(path)
-    return files
-
-
-def landed_days(warehouse: Path) -> dict[date, float]:
-    """Every landed day (any source, dataset or rejects) -> the latest mtime of its files."""
-    return {
-        day: max(path.stat().st_mtime for path in paths)
-        for day, paths in landed_files(warehouse).items()
-    }
 
 
 def _admitted(ledger: Ledger, landed: dict[date, float]) -> set[date]:
@@ -287,7 +123,8 @@ def plan_build(
     mode: str,
     reason_for: Callable[[date], str | None] = lambda day: None,
 ) -> BuildPlan:
-    """The dbt step's plan (module docstring), recorded in the ledger before dbt starts.
+    """The dbt step's plan (the days it holds, whether it rebuilds in full), recorded in the
+    ledger before dbt starts: a run that dies after it still names the days it put in the build.
 
     `reason_for(day)`: why a held day is held, when the caller knows (e.g. the checks that
     blocked its last run); else a generic reason. Raises SourceModeConflict."""
