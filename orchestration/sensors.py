@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import dagster as dg
 import requests
 
-from orchestration.lib.http import redact, secret_forms, zendesk_auth
+from orchestration.lib.http import redact, secret_forms
+from orchestration.sources.zendesk import zendesk_auth
 
 SECRET_NAME_SUFFIXES = ("TOKEN", "KEY", "SECRET", "PASSWORD", "DSN")
 _MIN_SECRET_LENGTH = 4  # shorter values ("1", "no") would blank out ordinary words

@@ -16,10 +16,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
-from orchestration.lib.http import ApiClient, ApiError, google_ads_auth
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiClient, ApiError, Auth, bearer_auth, secret_forms
 from orchestration.lib.landing import (
+    Dataset,
     DayLanding,
     Dedupe,
     InvalidRecord,
@@ -28,8 +32,8 @@ from orchestration.lib.landing import (
     required,
     to_json,
 )
+from orchestration.lib.landing_schemas import AD_METRICS, landing_schema
 from orchestration.lib.pagination import page_token_pages
-from orchestration.sources import ExtractRun, extract_asset
 
 SOURCE = "google_ads"
 _METRICS = (
@@ -44,14 +48,39 @@ PRODUCT_QUERY = (
     f"SELECT segments.date, campaign.id, segments.product_item_id, {_METRICS} "
     "FROM shopping_performance_view WHERE segments.date = '{day}'"
 )
-DATASETS = {
-    "campaign_stats": Dedupe(("date", "campaign_id")),
-    "product_stats": Dedupe(("date", "campaign_id", "sku")),
-}
 #: Shopify's Google channel names offers `shopify_{country}_{product id}_{variant id}`.
 SHOPIFY_OFFER_ID = re.compile(r"^shopify_[a-z]{2}_(\d+)_(\d+)$", re.IGNORECASE)
 #: What answers a version Google has switched off (or never had): the path is not served.
 RETIRED_VERSION_STATUSES = frozenset({404, 501})
+
+GOOGLE_ADS_CAMPAIGN_STATS = landing_schema(
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("campaign_id", pa.string(), nullable=False),
+    pa.field("campaign_name", pa.string()),
+    pa.field("cost_micros", pa.int64(), nullable=False),
+    *AD_METRICS,
+    pa.field("payload", pa.string(), nullable=False),
+)
+
+GOOGLE_ADS_PRODUCT_STATS = landing_schema(
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("campaign_id", pa.string(), nullable=False),
+    pa.field("sku", pa.string(), nullable=False),  # segments.product_item_id
+    pa.field("cost_micros", pa.int64(), nullable=False),
+    *AD_METRICS,
+    pa.field("payload", pa.string(), nullable=False),
+)
+
+DATASETS = {
+    "campaign_stats": Dataset(GOOGLE_ADS_CAMPAIGN_STATS, Dedupe(("date", "campaign_id"))),
+    "product_stats": Dataset(GOOGLE_ADS_PRODUCT_STATS, Dedupe(("date", "campaign_id", "sku"))),
+}
+
+
+def google_ads_auth(developer_token: str, access_token: str) -> Auth:
+    """Google Ads wants an OAuth Bearer token and the developer token on every call."""
+    auth = bearer_auth(access_token, {"developer-token": developer_token})
+    return Auth(headers=auth.headers, secrets=auth.secrets | secret_forms(developer_token))
 
 
 class OfferIds:

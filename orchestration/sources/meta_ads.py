@@ -16,10 +16,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 import requests
 
-from orchestration.lib.http import ApiError, RetryWhen, meta_auth, meta_rate_limit
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiError, Auth, HttpSettings, RetryWhen, bearer_auth
 from orchestration.lib.landing import (
+    Dataset,
     Dedupe,
     InvalidRecord,
     parse_count,
@@ -27,8 +30,8 @@ from orchestration.lib.landing import (
     required,
     to_json,
 )
+from orchestration.lib.landing_schemas import AD_METRICS, landing_schema
 from orchestration.lib.pagination import graph_api_pages
-from orchestration.sources import ExtractRun, extract_asset
 
 SOURCE = "meta_ads"
 PAGE_SIZE = 500
@@ -48,10 +51,71 @@ LEVELS = {
 }
 #: "(#2635) You are calling a deprecated version of the Ads API".
 EXPIRED_VERSION_CODE = 2635
+#: Meta's throttling codes (answered as HTTP 400): app, user, API and business use case limits.
+META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+
+META_ADS_CAMPAIGN_INSIGHTS = landing_schema(
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("campaign_id", pa.string(), nullable=False),
+    pa.field("campaign_name", pa.string()),
+    *AD_METRICS,  # conversions = purchase actions, conversions_value = purchase action_values
+    pa.field("payload", pa.string(), nullable=False),
+)
+
+META_ADS_AD_INSIGHTS = landing_schema(
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("campaign_id", pa.string(), nullable=False),
+    pa.field("ad_id", pa.string(), nullable=False),
+    pa.field("sku", pa.string()),  # product id of a catalog ad, null for other ads
+    *AD_METRICS,
+    pa.field("payload", pa.string(), nullable=False),
+)
+
 DATASETS = {
-    "campaign_insights": Dedupe(("date", "campaign_id")),
-    "ad_insights": Dedupe(("date", "campaign_id", "ad_id", "sku")),
+    "campaign_insights": Dataset(META_ADS_CAMPAIGN_INSIGHTS, Dedupe(("date", "campaign_id"))),
+    "ad_insights": Dataset(META_ADS_AD_INSIGHTS, Dedupe(("date", "campaign_id", "ad_id", "sku"))),
 }
+
+
+def meta_auth(access_token: str) -> Auth:
+    """Meta accepts the token as a Bearer header: preferred to `?access_token=` in URLs."""
+    return bearer_auth(access_token)
+
+
+def meta_usage_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until Meta lifts a rate limit, from its usage headers, or None if they don't say.
+
+    `X-Business-Use-Case-Usage` gives `estimated_time_to_regain_access` in minutes per business
+    use case; `X-Ad-Account-Usage` gives `reset_time_duration` in seconds.
+    """
+    waits: list[float] = []
+    try:
+        business = json.loads(headers.get("X-Business-Use-Case-Usage") or "{}")
+        for entries in business.values():
+            waits += [60.0 * float(e.get("estimated_time_to_regain_access") or 0) for e in entries]
+        account = json.loads(headers.get("X-Ad-Account-Usage") or "{}")
+        waits.append(float(account.get("reset_time_duration") or 0))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(waits) if waits and max(waits) > 0 else None
+
+
+def meta_rate_limit(settings: HttpSettings) -> RetryWhen:
+    """Meta signals throttling as HTTP 400 with error code 4/17/613 (or 80000+ for BUC limits);
+    waits as long as its usage headers say, else backs off exponentially."""
+
+    def wait(response: requests.Response, attempt: int) -> float | None:
+        if response.status_code != 400:
+            return None
+        try:
+            code = int(response.json().get("error", {}).get("code", 0))
+        except (ValueError, AttributeError, TypeError):
+            return None
+        if code not in META_RATE_LIMIT_CODES:
+            return None
+        return meta_usage_wait(response.headers) or settings.backoff(attempt)
+
+    return wait
 
 
 def purchase_value(actions: list[Mapping[str, Any]] | None) -> str | None:
