@@ -30,9 +30,11 @@ sys.path.insert(0, str(ROOT))
 from orchestration.lib.config import resolve_config  # noqa: E402
 from orchestration.lib.extract import ExtractRun  # noqa: E402
 from orchestration.lib.http import HttpSettings  # noqa: E402
-from orchestration.sources import google_ads, meta_ads, zendesk  # noqa: E402
+from orchestration.sources.google_ads import extract as google_ads  # noqa: E402
+from orchestration.sources.meta_ads import extract as meta_ads  # noqa: E402
 from orchestration.sources.shop import catalog as catalog_src  # noqa: E402
 from orchestration.sources.shop import orders as orders_src  # noqa: E402
+from orchestration.sources.zendesk import extract as zendesk  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 
 SHOP_BUCKET, SHOP_RESTORE = 2000.0, 100.0

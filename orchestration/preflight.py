@@ -45,10 +45,10 @@ from orchestration.lib.http import (
     bearer_auth,
     redact,
 )
-from orchestration.sources.google_ads import google_ads_auth
-from orchestration.sources.meta_ads import meta_auth
+from orchestration.sources.google_ads.extract import google_ads_auth
+from orchestration.sources.meta_ads.extract import meta_auth
 from orchestration.sources.shop.api import shopify_auth
-from orchestration.sources.zendesk import zendesk_auth
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 #: google-ads 34.x, the current official client library, ships v23 to v26; v21 was switched off.
 OLDEST_GOOGLE_ADS_VERSION = 23

@@ -18,7 +18,7 @@ import dagster as dg
 import requests
 
 from orchestration.lib.http import redact, secret_forms
-from orchestration.sources.zendesk import zendesk_auth
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 SECRET_NAME_SUFFIXES = ("TOKEN", "KEY", "SECRET", "PASSWORD", "DSN")
 _MIN_SECRET_LENGTH = 4  # shorter values ("1", "no") would blank out ordinary words

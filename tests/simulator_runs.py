@@ -18,12 +18,13 @@ import pytest
 
 from orchestration.lib.config import SOURCE_ENV, PipelineResource
 from orchestration.lib.paths import warehouse_dir
-from orchestration.sources.ga4 import ga4_sessions
-from orchestration.sources.google_ads import google_ads
-from orchestration.sources.meta_ads import meta_ads
-from orchestration.sources.rfid import rfid_counts
-from orchestration.sources.shop import shop_catalog, shop_orders
-from orchestration.sources.zendesk import zendesk_tickets
+from orchestration.sources.ga4.extract import ga4_sessions
+from orchestration.sources.google_ads.extract import google_ads
+from orchestration.sources.meta_ads.extract import meta_ads
+from orchestration.sources.rfid.extract import rfid_counts
+from orchestration.sources.shop.catalog import shop_catalog
+from orchestration.sources.shop.orders import shop_orders
+from orchestration.sources.zendesk.extract import zendesk_tickets
 from simulator import SimulatorConfig, SimulatorServer
 from tests.dbt_runner import run_dbt
 

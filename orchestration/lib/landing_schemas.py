@@ -1,7 +1,7 @@
 """The landing zone's column vocabulary: the types, bookkeeping columns and rejects every source
-shares. Each source module declares its own datasets' schemas with `landing_schema`, next to the
-code that fills them; `orchestration.sources.LANDING_DATASETS` gathers them for the readers (dbt
-sources, the quality suites, the Postgres loader). Layout on disk:
+shares. Each source declares its own datasets' schemas with `landing_schema` in its
+`orchestration/sources/<source>/landing.py`; `orchestration.sources.LANDING_DATASETS` gathers
+them for the readers (dbt sources, the quality suites, the Postgres loader). Layout on disk:
 
     {WAREHOUSE_DIR}/landing/{source}/{dataset}/date={YYYY-MM-DD}/data.parquet
     {WAREHOUSE_DIR}/landing/{source}/_rejects/{dataset}/date={YYYY-MM-DD}/data.parquet

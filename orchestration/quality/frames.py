@@ -70,7 +70,7 @@ from orchestration.lib import duckdb_settings
 from orchestration.lib.landing_schemas import REJECTS, REJECTS_DATASET
 from orchestration.sources import LANDING_DATASETS
 
-if TYPE_CHECKING:  # pandas only where frames are computed: the suite process (issue #6)
+if TYPE_CHECKING:  # pandas only where frames are computed: the suite process
     import pandas as pd
 
 _DAY_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$", re.MULTILINE)

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
 from orchestration.lib.extract import ExtractRun
-from orchestration.sources import ga4
+from orchestration.sources.ga4 import extract as ga4
 from tests.contracts.conftest import LIVE_CREDENTIALS, recording_handler
 from tests.sources.conftest import DAY, read_landed
 

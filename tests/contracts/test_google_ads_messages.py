@@ -23,7 +23,7 @@ from werkzeug import Request
 
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.lib.extract import ExtractRun
-from orchestration.sources import google_ads
+from orchestration.sources.google_ads import extract as google_ads
 from tests.contracts.conftest import land_catalog, recording_handler
 from tests.sources.conftest import DAY, read_landed, read_rejects
 

@@ -14,8 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib import http
-from orchestration.sources.meta_ads import meta_rate_limit
-from orchestration.sources.zendesk import zendesk_auth
+from orchestration.sources.meta_ads.extract import meta_rate_limit
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 TOKEN = "shpat_secret_canary_0001"
 

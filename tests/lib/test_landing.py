@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib import landing
-from orchestration.sources.ga4 import GA4_SESSIONS
-from orchestration.sources.zendesk import ZENDESK_TICKETS
+from orchestration.sources.ga4.landing import GA4_SESSIONS
+from orchestration.sources.zendesk.landing import ZENDESK_TICKETS
 
 DAY = date(2026, 3, 2)
 EXTRACTED = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ import pytest
 
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiError
-from orchestration.sources import google_ads, meta_ads
+from orchestration.sources.google_ads import extract as google_ads
+from orchestration.sources.meta_ads import extract as meta_ads
 from orchestration.sources.shop import catalog as catalog_src
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects

@@ -8,7 +8,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib import http
-from orchestration.sources.meta_ads import meta_rate_limit, meta_usage_wait
+from orchestration.sources.meta_ads.extract import meta_rate_limit, meta_usage_wait
 
 
 def _limited_then_ok(code: int, headers: dict[str, str]) -> object:

@@ -15,8 +15,8 @@ from werkzeug import Request, Response
 
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiClient, HttpSettings
-from orchestration.sources import zendesk
 from orchestration.sources.shop.api import CostBucket, shopify_auth
+from orchestration.sources.zendesk import extract as zendesk
 from simulator import PageSizes, SimulatorServer
 from simulator.shop import LeakyBucket
 from tests.sources.conftest import DAY

@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.gs1 import sgln_to_gln13
-from orchestration.sources import rfid
+from orchestration.sources.rfid import extract as rfid
 from orchestration.sources.shop import catalog as catalog_src
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects

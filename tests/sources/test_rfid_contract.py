@@ -32,7 +32,7 @@ from werkzeug import Request, Response
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
-from orchestration.sources import rfid
+from orchestration.sources.rfid import extract as rfid
 from orchestration.sources.shop import catalog as catalog_src
 from tests.sources import loopback
 from tests.sources.conftest import DAY, read_landed, read_rejects

@@ -11,10 +11,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib import http
-from orchestration.sources.google_ads import google_ads_auth
-from orchestration.sources.meta_ads import meta_auth, meta_rate_limit
+from orchestration.sources.google_ads.extract import google_ads_auth
+from orchestration.sources.meta_ads.extract import meta_auth, meta_rate_limit
 from orchestration.sources.shop.api import CostBucket, shopify_auth
-from orchestration.sources.zendesk import zendesk_auth
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 TOKEN = "shpat_secret_canary_0001"
 

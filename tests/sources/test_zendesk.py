@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from orchestration.lib.extract import ExtractRun
-from orchestration.sources import zendesk
+from orchestration.sources.zendesk import extract as zendesk
 from simulator import DEMO_CREDENTIALS, FaultConfig, PageSizes, SimulatorServer
 from tests.sources.conftest import DAY, read_landed
 

@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
-from orchestration.sources import zendesk
+from orchestration.sources.zendesk import extract as zendesk
 from tests.sources import loopback
 from tests.sources.conftest import DAY, read_landed
 

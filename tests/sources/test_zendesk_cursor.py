@@ -8,7 +8,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib.http import ApiClient, Auth, HttpSettings
-from orchestration.sources.zendesk import zendesk_cursor_pages
+from orchestration.sources.zendesk.extract import zendesk_cursor_pages
 
 PAGES = 7
 

@@ -30,7 +30,6 @@ from orchestration.lib.http import (
 )
 from orchestration.lib.pagination import graphql_pages
 
-SOURCE = "shop"
 API_VERSION_HEADER = "X-Shopify-API-Version"
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 log = logging.getLogger(__name__)

@@ -16,14 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.gs1 import normalize_gtin
 from orchestration.lib.http import ApiClient, ApiError
 from orchestration.lib.landing import (
-    Dataset,
-    Dedupe,
     InvalidRecord,
     copy_day,
     landing_path,
@@ -34,41 +30,20 @@ from orchestration.lib.landing import (
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import MONEY, UTC_TIMESTAMP, landing_schema
 from orchestration.lib.pagination import graphql_pages
 from orchestration.sources.shop.api import (
     PAGE_INFO,
-    SOURCE,
     answered_version,
     complete_connection,
     graphql_path,
     shop_client,
 )
+from orchestration.sources.shop.landing import CATALOG_DATASETS, SOURCE
 
 #: Page sizes keep a query's calculated cost under Shopify's 1,000-point single-query limit.
 VARIANTS_PAGE = 100
 INVENTORY_LEVELS_PAGE = 10
 
-SHOP_PRODUCT_VARIANTS = landing_schema(
-    pa.field("variant_id", pa.string(), nullable=False),
-    pa.field("sku", pa.string(), nullable=False),
-    pa.field("barcode", pa.string()),  # as the shop stores it (EAN-13 / UPC-12)
-    pa.field("gtin14", pa.string()),  # barcode normalised to GTIN-14
-    pa.field("price", MONEY),
-    pa.field("shop_taxes_included", pa.bool_()),  # shop { taxesIncluded }: `price` includes tax
-    pa.field("product_id", pa.string(), nullable=False),
-    pa.field("product_title", pa.string()),
-    pa.field("vendor", pa.string()),  # the brand
-    pa.field("product_type", pa.string()),  # the category
-    pa.field("colour", pa.string()),  # selectedOptions value named like a colour (option_names)
-    pa.field("size", pa.string()),  # selectedOptions value named like a size
-    pa.field("unit_cost", MONEY),
-    pa.field("warehouse_available_qty", pa.int64()),
-    pa.field("snapshot_at", UTC_TIMESTAMP, nullable=False),  # when the stock was read
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-CATALOG_DATASETS = {"product_variants": Dataset(SHOP_PRODUCT_VARIANTS, Dedupe(("variant_id",)))}
 
 VARIANT_SHAPE = {
     "id": None,

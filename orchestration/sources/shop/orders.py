@@ -27,15 +27,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
 from orchestration.lib.catalog import CatalogSkus
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import ApiClient, ApiError
 from orchestration.lib.landing import (
-    Dataset,
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_money,
@@ -45,18 +41,17 @@ from orchestration.lib.landing import (
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import MONEY, UTC_TIMESTAMP, landing_schema
 from orchestration.lib.pagination import graphql_pages
 from orchestration.lib.partitions import day_bounds_utc, iso_utc
 from orchestration.sources.shop.api import (
     PAGE_INFO,
-    SOURCE,
     answered_version,
     complete_connection,
     graphql_path,
     shop_client,
 )
 from orchestration.sources.shop.bulk import bulk_objects, run_bulk_query
+from orchestration.sources.shop.landing import ORDER_DATASETS, SOURCE
 
 # Page sizes keep a query's calculated cost under Shopify's 1,000-point single-query limit
 # (orders x line items multiply); orders with more lines are completed by a follow-up query.
@@ -196,67 +191,6 @@ query AccessScopes {
   currentAppInstallation { accessScopes { handle } }
 }
 """
-
-SHOP_ORDERS = landing_schema(
-    pa.field("order_id", pa.string(), nullable=False),  # gid://shopify/Order/N
-    pa.field("order_name", pa.string()),  # "#1001", what tickets quote
-    pa.field("created_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("updated_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("processed_at", UTC_TIMESTAMP),
-    pa.field("cancelled_at", UTC_TIMESTAMP),
-    pa.field("is_test", pa.bool_(), nullable=False),
-    pa.field("currency_code", pa.string()),
-    pa.field("taxes_included", pa.bool_(), nullable=False),
-    pa.field("customer_id", pa.string()),  # gid://shopify/Customer/N, opaque
-    pa.field("source_name", pa.string()),
-    pa.field("landing_page", pa.string()),
-    pa.field("utm_source", pa.string()),
-    pa.field("utm_medium", pa.string()),
-    pa.field("utm_campaign", pa.string()),
-    pa.field("utm_content", pa.string()),
-    pa.field("utm_term", pa.string()),
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-SHOP_ORDER_LINES = landing_schema(
-    pa.field("order_id", pa.string(), nullable=False),
-    pa.field("order_updated_at", UTC_TIMESTAMP, nullable=False),  # version of the parent order
-    pa.field("line_id", pa.string(), nullable=False),
-    pa.field("sku", pa.string()),
-    pa.field("quantity", pa.int64(), nullable=False),
-    pa.field("original_unit_price", MONEY, nullable=False),
-    pa.field("discount_amount", MONEY, nullable=False),  # sum of discountAllocations
-    pa.field("tax_amount", MONEY, nullable=False),  # sum of taxLines
-)
-
-SHOP_REFUND_LINES = landing_schema(
-    pa.field("order_id", pa.string(), nullable=False),
-    pa.field("order_updated_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("refund_id", pa.string(), nullable=False),
-    pa.field("refund_created_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("line_id", pa.string(), nullable=False),
-    pa.field("quantity", pa.int64(), nullable=False),
-    pa.field("subtotal", MONEY, nullable=False),
-)
-
-SHOP_FULFILLMENTS = landing_schema(
-    pa.field("order_id", pa.string(), nullable=False),
-    pa.field("order_updated_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("fulfillment_index", pa.int32(), nullable=False),  # position in the order's list
-    pa.field("created_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("status", pa.string()),
-)
-
-ORDER_DATASETS = {
-    "orders": Dataset(SHOP_ORDERS, Dedupe(("order_id",), "updated_at")),
-    "order_lines": Dataset(SHOP_ORDER_LINES, Dedupe(("order_id", "line_id"), "order_updated_at")),
-    "refund_lines": Dataset(
-        SHOP_REFUND_LINES, Dedupe(("order_id", "refund_id", "line_id"), "order_updated_at")
-    ),
-    "fulfillments": Dataset(
-        SHOP_FULFILLMENTS, Dedupe(("order_id", "fulfillment_index"), "order_updated_at")
-    ),
-}
 
 
 def _amount(money_set: Mapping[str, Any] | None) -> Any:

@@ -18,50 +18,24 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pyarrow as pa
-
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import ApiClient, Auth, basic_auth_forms
 from orchestration.lib.landing import (
-    Dataset,
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_utc,
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import UTC_TIMESTAMP, landing_schema
 from orchestration.lib.partitions import day_bounds_utc
+from orchestration.sources.zendesk.landing import DATASETS, SOURCE
 
-SOURCE = "zendesk"
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 #: Zendesk's documented limit of the incremental export endpoints (30 with the High Volume API
 #: add-on). Once a 429 shows the limit is reached, calls are spaced to keep to it.
 EXPORT_REQUESTS_PER_MINUTE = 10
 DURATIONS = ("reply_time_in_minutes", "full_resolution_time_in_minutes")
-
-ZENDESK_TICKETS = landing_schema(
-    pa.field("ticket_id", pa.int64(), nullable=False),
-    pa.field("created_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("updated_at", UTC_TIMESTAMP, nullable=False),
-    pa.field("status", pa.string()),
-    pa.field("channel", pa.string()),  # via.channel
-    pa.field("tags", pa.list_(pa.string())),
-    pa.field("reason_tag", pa.string()),  # the tag starting with "reason_", if any
-    pa.field("order_number", pa.string()),  # the order-number custom field, e.g. "#1001"
-    pa.field("satisfaction_score", pa.string()),  # good, bad, offered, unoffered
-    pa.field("first_reply_minutes", pa.int64()),  # metric_set reply_time_in_minutes.calendar
-    pa.field("full_resolution_minutes", pa.int64()),
-    pa.field("first_reply_minutes_business", pa.int64()),  # reply_time_in_minutes.business
-    pa.field("full_resolution_minutes_business", pa.int64()),
-    pa.field("reopens", pa.int64()),  # metric_set reopens
-    pa.field("replies", pa.int64()),  # metric_set replies
-    pa.field("payload", pa.string(), nullable=False),  # whitelisted fields only
-)
-
-DATASETS = {"tickets": Dataset(ZENDESK_TICKETS, Dedupe(("ticket_id",), "updated_at"))}
 
 
 def zendesk_auth(email: str, api_token: str) -> Auth:

@@ -12,45 +12,15 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-import pyarrow as pa
-
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import bearer_auth
-from orchestration.lib.landing import Dataset, Dedupe, InvalidRecord, parse_count, to_json
-from orchestration.lib.landing_schemas import landing_schema
+from orchestration.lib.landing import InvalidRecord, parse_count, to_json
 from orchestration.lib.pagination import offset_pages
+from orchestration.sources.ga4.landing import DATASETS, SOURCE
 
-SOURCE = "ga4"
 PAGE_SIZE = 10_000
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
 METRICS = ("sessions", "totalUsers", "addToCarts")
-
-GA4_SESSIONS = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("session_source", pa.string()),
-    pa.field("session_medium", pa.string()),
-    pa.field("session_campaign_name", pa.string()),
-    pa.field("sessions", pa.int64(), nullable=False),
-    pa.field("total_users", pa.int64()),
-    pa.field("add_to_carts", pa.int64()),
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-GA4_REPORT_METADATA = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("subject_to_thresholding", pa.bool_(), nullable=False),
-    pa.field("data_loss_from_other_row", pa.bool_(), nullable=False),
-    pa.field("is_sampled", pa.bool_(), nullable=False),
-    pa.field("payload", pa.string(), nullable=False),  # the response's `metadata` object
-)
-
-DATASETS = {
-    "sessions": Dataset(
-        GA4_SESSIONS,
-        Dedupe(("date", "session_source", "session_medium", "session_campaign_name")),
-    ),
-    "report_metadata": Dataset(GA4_REPORT_METADATA, Dedupe(("date",))),
-}
 
 
 def report_body(day: date) -> dict[str, Any]:

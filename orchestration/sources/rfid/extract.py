@@ -19,57 +19,27 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.gs1 import epc_class_to_gtin14, epc_to_gtin14, location_to_gln13
 from orchestration.lib.http import bearer_auth
 from orchestration.lib.landing import (
-    Dataset,
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_utc,
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import UTC_TIMESTAMP, landing_schema
 from orchestration.lib.pagination import link_header_pages
 from orchestration.lib.partitions import day_bounds_utc, iso_utc
+from orchestration.sources.rfid.landing import DATASETS, SOURCE
 
-SOURCE = "rfid"
 PAGE_SIZE = 500
 CYCLE_COUNTING = "cycle_counting"
 CBV_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
 #: The REST binding answers in Digital Link unless asked otherwise; URNs are the stable form.
 REQUEST_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-EPC-Format": "Always_EPC_URN"}
 ITEM_UOM = "EA"  # UN/CEFACT "each": the only unit of measure that counts items
-
-RFID_EVENTS = landing_schema(
-    pa.field("event_id", pa.string(), nullable=False),
-    pa.field("event_time", UTC_TIMESTAMP, nullable=False),
-    pa.field("event_time_zone_offset", pa.string()),
-    pa.field("biz_step", pa.string(), nullable=False),  # short form: cycle_counting
-    pa.field("store_gln", pa.string(), nullable=False),  # GLN-13 from bizLocation SGLN
-    pa.field("read_point", pa.string()),
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-RFID_OBSERVATIONS = landing_schema(
-    pa.field("event_id", pa.string(), nullable=False),
-    pa.field("event_time", UTC_TIMESTAMP, nullable=False),
-    pa.field("store_gln", pa.string(), nullable=False),
-    pa.field("read_point", pa.string()),
-    pa.field("gtin14", pa.string(), nullable=False),
-    pa.field("serial", pa.string()),  # null for a quantityList (class-level) observation
-    pa.field("quantity", pa.int64(), nullable=False),  # 1 for a serialised item
-)
-
-DATASETS = {
-    "events": Dataset(RFID_EVENTS, Dedupe(("event_id",))),
-    "observations": Dataset(RFID_OBSERVATIONS, Dedupe(("event_id", "gtin14", "serial"))),
-}
 
 
 def catalog_gtins(warehouse_dir: Path) -> set[str]:

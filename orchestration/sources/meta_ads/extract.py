@@ -16,24 +16,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
 import requests
 
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import ApiError, Auth, HttpSettings, RetryWhen, bearer_auth
 from orchestration.lib.landing import (
-    Dataset,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_money,
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import AD_METRICS, landing_schema
 from orchestration.lib.pagination import graph_api_pages
+from orchestration.sources.meta_ads.landing import DATASETS, SOURCE
 
-SOURCE = "meta_ads"
 PAGE_SIZE = 500
 #: Ads Manager's "Purchases" is one of these, in this order; summing them would double count.
 PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
@@ -53,28 +49,6 @@ LEVELS = {
 EXPIRED_VERSION_CODE = 2635
 #: Meta's throttling codes (answered as HTTP 400): app, user, API and business use case limits.
 META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
-
-META_ADS_CAMPAIGN_INSIGHTS = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("campaign_id", pa.string(), nullable=False),
-    pa.field("campaign_name", pa.string()),
-    *AD_METRICS,  # conversions = purchase actions, conversions_value = purchase action_values
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-META_ADS_AD_INSIGHTS = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("campaign_id", pa.string(), nullable=False),
-    pa.field("ad_id", pa.string(), nullable=False),
-    pa.field("sku", pa.string()),  # product id of a catalog ad, null for other ads
-    *AD_METRICS,
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-DATASETS = {
-    "campaign_insights": Dataset(META_ADS_CAMPAIGN_INSIGHTS, Dedupe(("date", "campaign_id"))),
-    "ad_insights": Dataset(META_ADS_AD_INSIGHTS, Dedupe(("date", "campaign_id", "ad_id", "sku"))),
-}
 
 
 def meta_auth(access_token: str) -> Auth:

@@ -16,26 +16,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import ApiClient, ApiError, Auth, bearer_auth, secret_forms
 from orchestration.lib.landing import (
-    Dataset,
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_money,
     required,
     to_json,
 )
-from orchestration.lib.landing_schemas import AD_METRICS, landing_schema
 from orchestration.lib.pagination import page_token_pages
+from orchestration.sources.google_ads.landing import DATASETS, SOURCE
 
-SOURCE = "google_ads"
 _METRICS = (
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions, "
     "metrics.conversions_value"
@@ -52,29 +47,6 @@ PRODUCT_QUERY = (
 SHOPIFY_OFFER_ID = re.compile(r"^shopify_[a-z]{2}_(\d+)_(\d+)$", re.IGNORECASE)
 #: What answers a version Google has switched off (or never had): the path is not served.
 RETIRED_VERSION_STATUSES = frozenset({404, 501})
-
-GOOGLE_ADS_CAMPAIGN_STATS = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("campaign_id", pa.string(), nullable=False),
-    pa.field("campaign_name", pa.string()),
-    pa.field("cost_micros", pa.int64(), nullable=False),
-    *AD_METRICS,
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-GOOGLE_ADS_PRODUCT_STATS = landing_schema(
-    pa.field("date", pa.date32(), nullable=False),
-    pa.field("campaign_id", pa.string(), nullable=False),
-    pa.field("sku", pa.string(), nullable=False),  # segments.product_item_id
-    pa.field("cost_micros", pa.int64(), nullable=False),
-    *AD_METRICS,
-    pa.field("payload", pa.string(), nullable=False),
-)
-
-DATASETS = {
-    "campaign_stats": Dataset(GOOGLE_ADS_CAMPAIGN_STATS, Dedupe(("date", "campaign_id"))),
-    "product_stats": Dataset(GOOGLE_ADS_PRODUCT_STATS, Dedupe(("date", "campaign_id", "sku"))),
-}
 
 
 def google_ads_auth(developer_token: str, access_token: str) -> Auth:
