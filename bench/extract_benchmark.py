@@ -59,9 +59,9 @@ def extract(start: date, end: date) -> dict[str, object]:
     import importlib
 
     from orchestration.lib.config import resolve_config
+    from orchestration.lib.extract import ExtractRun
     from orchestration.lib.http import HttpSettings
     from orchestration.lib.partitions import partition_days
-    from orchestration.sources import ExtractRun
 
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # interpreter + imports
     config = resolve_config(os.environ)

@@ -28,8 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration.lib.config import resolve_config  # noqa: E402
+from orchestration.lib.extract import ExtractRun  # noqa: E402
 from orchestration.lib.http import HttpSettings  # noqa: E402
-from orchestration.sources import ExtractRun, google_ads, meta_ads, shop, zendesk  # noqa: E402
+from orchestration.sources.google_ads import extract as google_ads  # noqa: E402
+from orchestration.sources.meta_ads import extract as meta_ads  # noqa: E402
+from orchestration.sources.shop import catalog as catalog_src  # noqa: E402
+from orchestration.sources.shop import orders as orders_src  # noqa: E402
+from orchestration.sources.zendesk import extract as zendesk  # noqa: E402
 from simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 
 SHOP_BUCKET, SHOP_RESTORE = 2000.0, 100.0
@@ -74,8 +79,8 @@ def main() -> None:
         print(f"simulator: large profile, clock {now:%Y-%m-%d %H:%M} UTC")
 
         for name, extract in (
-            ("shop_orders", shop.extract_orders),
-            ("shop_catalog", shop.extract_catalog),
+            ("shop_orders", orders_src.extract_orders),
+            ("shop_catalog", catalog_src.extract_catalog),
         ):
             if name not in sources:
                 continue

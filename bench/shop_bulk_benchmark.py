@@ -39,9 +39,10 @@ def extract(start: date, end: date, mode: str) -> dict[str, object]:
     import dataclasses
 
     from orchestration.lib.config import resolve_config
+    from orchestration.lib.extract import ExtractRun
     from orchestration.lib.http import HttpSettings
     from orchestration.lib.partitions import partition_days
-    from orchestration.sources import ExtractRun, shop
+    from orchestration.sources.shop import orders as orders_src
 
     days = partition_days(start.isoformat(), end.isoformat())
     config = resolve_config(os.environ)
@@ -54,7 +55,7 @@ def extract(start: date, end: date, mode: str) -> dict[str, object]:
         extracted_at=extracted_at,
     )
     started = time.monotonic()
-    read_with = shop.extract_orders(run, days)["orders_read_with"]
+    read_with = orders_src.extract_orders(run, days)["orders_read_with"]
     seconds = time.monotonic() - started
     metadata = run.metadata()
     return {

@@ -230,6 +230,7 @@ def run_engine(
         with server as server_memory:
             if engine == "postgres":
                 from orchestration.lib.landing_loader import load_landing
+                from orchestration.sources import LANDING_DATASETS
 
                 database = create_postgres_database("bench_transform")
                 env.update(postgres_env(database))
@@ -238,7 +239,7 @@ def run_engine(
                     result["postgres_options"] = postgres_options
                 started = time.perf_counter()
                 with PeakMemory(os.getpid(), include_root=True) as load_memory:
-                    load_landing(postgres_dsn(database), warehouse)
+                    load_landing(postgres_dsn(database), warehouse, LANDING_DATASETS)
                 result["load_seconds"] = round(time.perf_counter() - started, 2)
                 result["load_peak_rss_mb"] = load_memory.mb
             started = time.perf_counter()

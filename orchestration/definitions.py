@@ -13,12 +13,13 @@ from orchestration.recovery import dead_run_recovery
 from orchestration.reports.assets import report_assets
 from orchestration.schedules import daily_pipeline_schedule
 from orchestration.sensors import run_failure_alert
-from orchestration.sources.ga4 import ga4_sessions
-from orchestration.sources.google_ads import google_ads
-from orchestration.sources.meta_ads import meta_ads
-from orchestration.sources.rfid import rfid_counts
-from orchestration.sources.shop import shop_catalog, shop_orders
-from orchestration.sources.zendesk import zendesk_tickets
+from orchestration.sources.ga4.extract import ga4_sessions
+from orchestration.sources.google_ads.extract import google_ads
+from orchestration.sources.meta_ads.extract import meta_ads
+from orchestration.sources.rfid.extract import rfid_counts
+from orchestration.sources.shop.catalog import shop_catalog
+from orchestration.sources.shop.orders import shop_orders
+from orchestration.sources.zendesk.extract import zendesk_tickets
 
 extract_assets = [
     shop_orders,

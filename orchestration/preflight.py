@@ -43,13 +43,13 @@ from orchestration.lib.http import (
     Auth,
     HttpSettings,
     bearer_auth,
-    google_ads_auth,
-    meta_auth,
     redact,
-    shopify_auth,
-    zendesk_auth,
 )
 from orchestration.lib.settings import load_settings
+from orchestration.sources.google_ads.extract import google_ads_auth
+from orchestration.sources.meta_ads.extract import meta_auth
+from orchestration.sources.shop.api import shopify_auth
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 #: google-ads 34.x, the current official client library, ships v23 to v26; v21 was switched off.
 OLDEST_GOOGLE_ADS_VERSION = 23

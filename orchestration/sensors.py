@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import dagster as dg
 import requests
 
-from orchestration.lib.http import redact, secret_forms, zendesk_auth
+from orchestration.lib.http import redact, secret_forms
 from orchestration.lib.settings import SECRET_NAME_SUFFIXES, load_settings
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 _MIN_SECRET_LENGTH = 4  # shorter values ("1", "no") would blank out ordinary words
 _MAX_ERROR_CHARS = 800

@@ -16,14 +16,16 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from orchestration.lib.config import SOURCE_ENV, PipelineResource
+from orchestration.demo import DemoPipelineResource
+from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.paths import warehouse_dir
-from orchestration.sources.ga4 import ga4_sessions
-from orchestration.sources.google_ads import google_ads
-from orchestration.sources.meta_ads import meta_ads
-from orchestration.sources.rfid import rfid_counts
-from orchestration.sources.shop import shop_catalog, shop_orders
-from orchestration.sources.zendesk import zendesk_tickets
+from orchestration.sources.ga4.extract import ga4_sessions
+from orchestration.sources.google_ads.extract import google_ads
+from orchestration.sources.meta_ads.extract import meta_ads
+from orchestration.sources.rfid.extract import rfid_counts
+from orchestration.sources.shop.catalog import shop_catalog
+from orchestration.sources.shop.orders import shop_orders
+from orchestration.sources.zendesk.extract import zendesk_tickets
 from simulator import SimulatorConfig, SimulatorServer
 from tests.dbt_runner import run_dbt
 
@@ -46,8 +48,9 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 #: What a test's environment must not inherit from the shell: they change what is published.
 PUBLICATION_VARS = ("PUBLISH_POSTGRES_DSN", "MAX_REJECT_RATE", "MIN_VOLUME_RATIO", "DBT_TARGET")
-#: Millisecond retry sleeps: a simulator on loopback has nothing to wait for.
-FAST_PIPELINE = PipelineResource(
+#: Millisecond retry sleeps: a simulator on loopback has nothing to wait for. The code location's
+#: resource: live sources when every URL is set, the in-process simulator when none is.
+FAST_PIPELINE = DemoPipelineResource(
     max_retries=3, backoff_factor=0.01, backoff_max=0.05, retry_after_max=2
 )
 

@@ -50,11 +50,11 @@ from orchestration.lib.landing_loader import (
     postgres_dsn_from_env,
     table_name,
 )
-from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
 from orchestration.lib.settings import load_settings, process_environment
 from orchestration.publication.assets import plan_dbt_build
+from orchestration.sources import LANDING_DATASETS
 
 DBT_TARGET_TAG = "dbt/target"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
@@ -234,7 +234,7 @@ def _load_postgres_landing(context: dg.AssetExecutionContext, partitioned: bool)
     if days is not None and not _postgres_landing_exists(dsn):
         days = None
     started = time.monotonic()
-    loaded = load_landing(dsn, warehouse_dir(), days=days)
+    loaded = load_landing(dsn, warehouse_dir(), LANDING_DATASETS, days=days)
     context.log.info(
         f"loaded {sum(item.rows for item in loaded):,} landing rows into Postgres "
         f"({'all days' if days is None else f'{len(days)} days'}) "

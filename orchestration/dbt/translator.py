@@ -1,10 +1,12 @@
 """How dbt nodes become Dagster assets: one translator, overriding `get_asset_spec` only.
 
-dagster-dbt's defaults already give what the issue asks for and are kept: the asset key of a dbt
-source comes from its `meta.dagster.asset_key` (the extract asset that lands it, so lineage reads
-extract -> staging without an orphan stub), descriptions and column schemas from the dbt YAML,
-kinds `dbt` + `duckdb`, code versions from the SQL, dbt tests as asset checks. What is added:
-the group and owner along the customer journey, and a `layer` tag.
+dagster-dbt's defaults are kept: the asset key of a dbt source comes from its
+`meta.dagster.asset_key` (the extract asset that lands it, so lineage reads extract -> staging
+without an orphan stub), descriptions and column schemas from the dbt YAML, kinds `dbt` +
+`duckdb`, code versions from the SQL, dbt tests as asset checks, and the group from
+`meta.dagster.group`. That group is declared in dbt, per folder in dbt_project.yml
+(models/staging/zendesk -> retention), per model where a folder mixes journeys (marts/core).
+What is added here: the owners of each journey group, a `layer` tag and the docs link.
 """
 
 from __future__ import annotations
@@ -26,42 +28,24 @@ JOURNEY_OWNERS: dict[str, list[str]] = {
     "stores": ["team:stores"],
 }
 
-# First match wins, tried against the node's name and folder path (e.g. "stg_ga4__sessions",
-# "marts/acquisition"). Order matters: `mart_ad_spend_on_stockouts` is acquisition, not
-# conversion; `dim_customers` is retention.
-_JOURNEY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("stores", ("rfid", "epcis", "store", "picking")),
-    ("retention", ("zendesk", "support", "ticket", "customer", "retention")),
-    (
-        "acquisition",
-        (
-            "google_ads",
-            "meta_ads",
-            "ga4",
-            "session",
-            "channel",
-            "campaign",
-            "ad_spend",
-            "marketing",
-            "acquisition",
-        ),
-    ),
-    ("conversion", ("shop", "order", "product", "catalog", "kpi", "conversion")),
-)
-DEFAULT_GROUP = "conversion"
+
+class MissingJourneyGroup(ValueError):
+    """A dbt model or seed for which neither its folder nor itself declares a journey group."""
 
 
 def journey_group(resource_props: Mapping[str, Any]) -> str:
-    """The customer-journey group of a dbt node, from its name and folder path.
-
-    Unmatched nodes fall back to `conversion`, home of the KPI marts that combine every source.
-    """
-    folders = "/".join(resource_props.get("fqn", [])[1:-1])
-    haystack = f"{resource_props.get('name', '')} {folders}".lower()
-    for group, keywords in _JOURNEY_RULES:
-        if any(keyword in haystack for keyword in keywords):
-            return group
-    return DEFAULT_GROUP
+    """The customer-journey group dbt declares for a node (`meta.dagster.group`, inherited from
+    its folder in dbt_project.yml); a node without one is an error, never a guess."""
+    meta = resource_props.get("config", {}).get("meta") or resource_props.get("meta") or {}
+    group = (meta.get("dagster") or {}).get("group")
+    if not group:
+        path = resource_props.get("original_file_path", resource_props.get("name"))
+        raise MissingJourneyGroup(
+            f"dbt {resource_props.get('resource_type', 'node')} {path} has no journey group: give "
+            "its folder (or the model) `+meta: {dagster: {group: ...}}` in dbt_project.yml, one "
+            f"of {', '.join(JOURNEY_OWNERS)}"
+        )
+    return str(group)
 
 
 def docs_url(unique_id: str) -> str:
@@ -95,9 +79,7 @@ class RetailDbtTranslator(DagsterDbtTranslator):
             # A source's spec stands for the extract asset that produces it (same key): that
             # asset, not dbt, owns its group, owners and kinds.
             return spec
-        # An explicit `meta.dagster.group` / dbt group in the YAML wins over the rules.
-        group = spec.group_name if spec.group_name not in (None, "default") else None
-        group = group or journey_group(props)
+        group = journey_group(props)
         return spec.replace_attributes(
             group_name=group,
             owners=list(spec.owners) or JOURNEY_OWNERS.get(group, []),

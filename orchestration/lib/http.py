@@ -4,11 +4,13 @@ Retries (connect/read timeouts, connection resets, 429/5xx with `Retry-After`, e
 backoff with jitter) are this module's loop rather than urllib3's, because every call has a time
 budget: no attempt's timeouts and no wait reach past the call's deadline, so a source that does
 not answer fails in `budget_seconds`, not in attempts x timeouts. The same loop handles what
-urllib3 cannot see in a response: GraphQL `errors` in an HTTP 200 body (Shopify's THROTTLED among
-them, with proactive pacing from the cost bucket) and Meta's rate-limit error codes on HTTP 400.
+urllib3 cannot see in a response: GraphQL `errors` in an HTTP 200 body, and whatever a source's
+API means by "slow down" besides 429. Rate-limit rules are the source module's, plugged in through
+hooks: `retry_when` (a throttle signalled some other way), `spacing_after_throttle` (a documented
+calls-per-minute rate) and `GraphQLPacing` (a query-cost budget).
 
 Secrets: tokens live in the Session's headers or basic auth, which are never logged; secret query
-parameters (Meta's `access_token` in `paging.next`) are stripped from every URL before it is sent.
+parameters (an `access_token` in a next-page link) are stripped from every URL before it is sent.
 A server may still echo what it received (headers, URL) into an error body, so every error text
 is redacted of each secret in every form it travels in: raw, URL-quoted, base64 (the basic-auth
 header is base64 of `user:password`).
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import json
 import logging
 import random
 import time
@@ -49,7 +50,6 @@ TRANSIENT_EXCEPTIONS = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,10 @@ class RequestStats:
     requests: int = 0
     pages: int = 0
     retries: int = 0
-    #: Answers that said "slow down": HTTP 429, Shopify's THROTTLED, Meta's rate-limit codes.
+    #: Answers that said "slow down": HTTP 429, or what the source's hooks recognise as such.
     throttled: int = 0
     throttle_wait_seconds: float = 0.0
-    #: Points spent, as the API reports them (Shopify's `extensions.cost.actualQueryCost`).
+    #: Points spent, as an API with a query-cost budget reports them (see GraphQLPacing).
     query_cost_points: float = 0.0
 
     def as_metadata(self) -> dict[str, float | int]:
@@ -130,32 +130,9 @@ class Auth:
     secrets: frozenset[str] = frozenset()
 
 
-def shopify_auth(access_token: str) -> Auth:
-    return Auth(
-        headers={"X-Shopify-Access-Token": access_token}, secrets=secret_forms(access_token)
-    )
-
-
 def bearer_auth(access_token: str, extra_headers: Mapping[str, str] | None = None) -> Auth:
     headers = {"Authorization": f"Bearer {access_token}", **(extra_headers or {})}
     return Auth(headers=headers, secrets=secret_forms(access_token))
-
-
-def google_ads_auth(developer_token: str, access_token: str) -> Auth:
-    """Google Ads wants an OAuth Bearer token and the developer token on every call."""
-    auth = bearer_auth(access_token, {"developer-token": developer_token})
-    return Auth(headers=auth.headers, secrets=auth.secrets | secret_forms(developer_token))
-
-
-def meta_auth(access_token: str) -> Auth:
-    """Meta accepts the token as a Bearer header: preferred to `?access_token=` in URLs."""
-    return bearer_auth(access_token)
-
-
-def zendesk_auth(email: str, api_token: str) -> Auth:
-    """Zendesk API tokens use basic auth with the user `{email}/token`."""
-    user = f"{email}/token"
-    return Auth(basic=(user, api_token), secrets=basic_auth_forms(user, api_token))
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -216,6 +193,30 @@ def strip_secret_params(url: str, secrets: Iterable[str] = ()) -> str:
 RetryWhen = Callable[[requests.Response, int], float | None]
 
 
+class GraphQLPacing:
+    """The hooks through which a source's GraphQL rate limit paces `ApiClient.graphql`.
+
+    These defaults know no limit: nothing to wait for before a query, nothing to learn from a
+    response, and no GraphQL error means "slow down", so any error in a body fails the call. A
+    source whose API budgets query cost overrides them (the shop source's `CostBucket`).
+    """
+
+    def wait_before(self, query: str) -> float:
+        """Seconds to wait before sending `query` so that it is not throttled."""
+        return 0.0
+
+    def record(self, body: Mapping[str, Any], query: str, stats: RequestStats) -> None:
+        """Learn from a response body what the budget has left; count the points spent."""
+
+    def throttled(self, errors: list[Mapping[str, Any]]) -> bool:
+        """Whether a body's `errors` only say "slow down": then the call waits and retries."""
+        return False
+
+    def throttle_wait(self, attempt: int, settings: HttpSettings) -> float:
+        """Seconds to wait after a throttled answer before sending the query again."""
+        return settings.backoff(attempt)
+
+
 class ApiClient:
     """A Session bound to one source: base URL, auth, retries and request accounting."""
 
@@ -226,6 +227,7 @@ class ApiClient:
         auth: Auth,
         settings: HttpSettings | None = None,
         default_headers: Mapping[str, str] | None = None,
+        pacing: GraphQLPacing | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -241,12 +243,10 @@ class ApiClient:
         self._session.auth = auth.basic
         #: Headers of the last response: what an API says about itself (e.g. the version).
         self.last_headers: Mapping[str, str] | None = None
-        self._bucket: tuple[float, float, float] | None = None  # available, restore rate, at
-        self._last_query_cost = 0.0
-        self._query_costs: dict[str, float] = {}  # GraphQL document -> its requested cost
+        self.pacing = pacing or GraphQLPacing()
         #: Seconds between the starts of two calls once the API has throttled this client once:
-        #: a source whose limit is a documented rate (Zendesk's export: 10 calls a minute) then
-        #: keeps to it instead of being throttled again. None: no spacing.
+        #: a source whose limit is a documented rate (N calls a minute) then keeps to it instead
+        #: of being throttled again. None: no spacing.
         self.spacing_after_throttle: float | None = None
         self._spacing = False
         self._last_start = 0.0
@@ -314,7 +314,7 @@ class ApiClient:
         return self._json(self.request("POST", path_or_url, json=body, **kwargs))
 
     def download(self, url: str, target: Path) -> int:
-        """Stream a file the API handed out as a link (Shopify's bulk JSONL) to `target`; its size.
+        """Stream a file the API handed out as a link (a bulk export) to `target`; its size.
 
         The link is pre-signed and points at a storage host, not the API: it is fetched with no
         credential of this client, which must never travel to another host. A lost connection
@@ -344,29 +344,28 @@ class ApiClient:
         raise self._error("GET", url, None, detail, permanent=False)
 
     def graphql(self, path: str, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """POST a GraphQL query; return `data`. Errors in a 200 body raise, THROTTLED waits.
+        """POST a GraphQL query; return `data`. Errors in a 200 body raise, throttling waits.
 
-        Before sending, waits until the leaky bucket (as of the last response's throttleStatus)
-        holds the last query's cost, so a long pagination rarely gets throttled at all. The
-        THROTTLED retries share one time budget with the transport's.
+        Before sending, waits as long as `pacing` says, so a long pagination rarely gets
+        throttled at all. The throttled retries share one time budget with the transport's.
         """
         deadline: float | None = None
         for attempt in range(self.settings.max_retries + 1):
-            self._pace(self._query_costs.get(query, self._last_query_cost))
+            self._pace(query)
             deadline = self.deadline() if deadline is None else deadline  # pacing is not failing
             body = {"query": query, "variables": variables}
             response = self.request("POST", path, json=body, deadline=deadline)
             data = self._json(response)
-            self._record_cost(data, query)
+            self.pacing.record(data, query, self.stats)
             errors = data.get("errors") or []
             if not errors:
                 return data["data"]
-            if not all(_error_code(e) == "THROTTLED" for e in errors):
+            if not self.pacing.throttled(errors):
                 messages = "; ".join(str(e.get("message", e)) for e in errors)
                 detail = f"GraphQL errors: {redact(messages, self.secrets)[:500]}"
                 raise self._error("POST", response.url, 200, detail, permanent=True)
             self.stats.throttled += 1
-            wait = self._throttle_wait(attempt)
+            wait = self.pacing.throttle_wait(attempt, self.settings)
             tried = f"{attempt + 1} attempt(s), the last: GraphQL THROTTLED"
             last_attempt = attempt == self.settings.max_retries
             self._wait_within(
@@ -477,30 +476,11 @@ class ApiClient:
         snippet = " ".join(redact(response.text, self.secrets).split())[:300]
         return f"{reason}; body: {snippet}"
 
-    def _record_cost(self, body: Mapping[str, Any], query: str) -> None:
-        cost = (body.get("extensions") or {}).get("cost") or {}
-        status = cost.get("throttleStatus") or {}
-        if "currentlyAvailable" in status and status.get("restoreRate"):
-            self._bucket = (
-                float(status["currentlyAvailable"]),
-                float(status["restoreRate"]),
-                time.monotonic(),
-            )
-        if cost.get("requestedQueryCost") is not None:
-            self._last_query_cost = float(cost["requestedQueryCost"])
-            self._query_costs[query] = self._last_query_cost
-        self.stats.query_cost_points += float(cost.get("actualQueryCost") or 0)
-
-    def _pace(self, cost: float) -> None:
-        """Wait until the bucket holds `cost`: what the query about to go cost the last time it
-        was sent (a follow-up query and a page of orders cost very different amounts)."""
-        if self._bucket is None:
-            return
-        available, restore_rate, at = self._bucket
-        available += restore_rate * (time.monotonic() - at)
-        if available < cost:
-            wait = (cost - available) / restore_rate
-            log.debug("%s: pacing %.2fs for the query cost bucket", self.source, wait)
+    def _pace(self, query: str) -> None:
+        """Wait as long as the pacing hooks say `query` needs to go through unthrottled."""
+        wait = self.pacing.wait_before(query)
+        if wait > 0:
+            log.debug("%s: pacing %.2fs for the query cost budget", self.source, wait)
             self.stats.throttle_wait_seconds += wait
             time.sleep(wait)
 
@@ -513,35 +493,6 @@ class ApiClient:
                 time.sleep(wait)
         self._last_start = time.monotonic()
 
-    def _throttle_wait(self, attempt: int) -> float:
-        """Seconds until the bucket holds the throttled query's cost (else plain backoff)."""
-        if self._bucket is None or not self._last_query_cost:
-            return self.settings.backoff(attempt)
-        available, restore_rate, _ = self._bucket
-        return max(0.0, (self._last_query_cost - available) / restore_rate)
-
-
-def _error_code(error: Mapping[str, Any]) -> str | None:
-    return (error.get("extensions") or {}).get("code")
-
-
-def meta_usage_wait(headers: Mapping[str, str]) -> float | None:
-    """Seconds until Meta lifts a rate limit, from its usage headers, or None if they don't say.
-
-    `X-Business-Use-Case-Usage` gives `estimated_time_to_regain_access` in minutes per business
-    use case; `X-Ad-Account-Usage` gives `reset_time_duration` in seconds.
-    """
-    waits: list[float] = []
-    try:
-        business = json.loads(headers.get("X-Business-Use-Case-Usage") or "{}")
-        for entries in business.values():
-            waits += [60.0 * float(e.get("estimated_time_to_regain_access") or 0) for e in entries]
-        account = json.loads(headers.get("X-Ad-Account-Usage") or "{}")
-        waits.append(float(account.get("reset_time_duration") or 0))
-    except (ValueError, AttributeError, TypeError):
-        return None
-    return max(waits) if waits and max(waits) > 0 else None
-
 
 def _retry_after(response: requests.Response) -> float | None:
     """`Retry-After` in seconds (a number or an HTTP date), or None when absent or unreadable."""
@@ -553,21 +504,3 @@ def _retry_after(response: requests.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def meta_rate_limit(settings: HttpSettings) -> RetryWhen:
-    """Meta signals throttling as HTTP 400 with error code 4/17/613 (or 80000+ for BUC limits);
-    waits as long as its usage headers say, else backs off exponentially."""
-
-    def wait(response: requests.Response, attempt: int) -> float | None:
-        if response.status_code != 400:
-            return None
-        try:
-            code = int(response.json().get("error", {}).get("code", 0))
-        except (ValueError, AttributeError, TypeError):
-            return None
-        if code not in META_RATE_LIMIT_CODES:
-            return None
-        return meta_usage_wait(response.headers) or settings.backoff(attempt)
-
-    return wait

@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.landing_schemas import BOOKKEEPING_FIELDS, LANDING_DATASETS, REJECTS
+from orchestration.lib.landing_schemas import BOOKKEEPING_FIELDS, REJECTS
 
 DEFAULT_CHUNK_ROWS = 20_000
 
@@ -62,6 +62,17 @@ class Dedupe:
 
     key: tuple[str, ...]
     version: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One landed dataset as its source module declares it: the columns, and how a day dedupes.
+
+    None for `dedupe`: every row received lands (the records have no identity to collapse).
+    """
+
+    schema: pa.Schema
+    dedupe: Dedupe | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +242,7 @@ class DayLanding:
         warehouse_dir: Path,
         source: str,
         bookkeeping: Bookkeeping,
-        datasets: Mapping[str, Dedupe | None],
+        datasets: Mapping[str, Dataset],
         *,
         totals: LandingTotals | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -239,16 +250,15 @@ class DayLanding:
         self.source = source
         self.totals = totals if totals is not None else LandingTotals()
         day = bookkeeping.partition_date
-        schemas = LANDING_DATASETS[source]
         self._writers = {
             name: DatasetWriter(
                 landing_path(warehouse_dir, source, name, day),
-                schemas[name],
+                dataset.schema,
                 bookkeeping,
                 chunk_rows=chunk_rows,
-                dedupe=dedupe,
+                dedupe=dataset.dedupe,
             )
-            for name, dedupe in datasets.items()
+            for name, dataset in datasets.items()
         }
         self._rejects = {
             name: DatasetWriter(

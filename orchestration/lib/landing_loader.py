@@ -3,8 +3,8 @@
 PostgreSQL cannot read Parquet (and no extension can be installed), so before `dbt build
 --target postgres` the landing zone is loaded into the schema `landing`, one table per dataset
 named `<source>__<dataset>` (the `identifier` of the dbt sources). Columns and types come from
-the landing contract (`landing_schemas.LANDING_DATASETS`), not from the files: a file written
-before a column was added gets nulls there (like DuckDB's `union_by_name`).
+the landing contract (`orchestration.sources.LANDING_DATASETS`, passed in), not from the files:
+a file written before a column was added gets nulls there (like DuckDB's `union_by_name`).
 
 Two modes:
 - full (default): every table is dropped, re-created and filled from every landed day, in one
@@ -34,7 +34,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
-from orchestration.lib.landing_schemas import LANDING_DATASETS
 from orchestration.lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -168,11 +167,12 @@ def load_dataset(
     warehouse_dir: Path,
     source: str,
     dataset: str,
+    contract: pa.Schema,
     schema_name: str = DEFAULT_SCHEMA,
     days: Sequence[dt.date] | None = None,
 ) -> LoadedDataset:
-    """Load one dataset (full replace, or only `days`) in one transaction."""
-    contract = LANDING_DATASETS[source][dataset]
+    """Load one dataset (full replace, or only `days`) in one transaction, as its `contract`
+    (landing schema) types it."""
     name = table_name(source, dataset)
     qualified = sql.Identifier(schema_name, name)
     column_defs = sql.SQL(", ").join(
@@ -244,19 +244,23 @@ def _record_partitions(
 def load_landing(
     dsn: str,
     warehouse_dir: Path | str,
+    contracts: Mapping[str, Mapping[str, pa.Schema]],
     schema_name: str = DEFAULT_SCHEMA,
     days: Sequence[dt.date] | None = None,
 ) -> list[LoadedDataset]:
-    """Load every landed dataset of `warehouse_dir` into `schema_name` of the database `dsn`."""
+    """Load every dataset of `contracts` (source -> dataset -> landing schema) landed in
+    `warehouse_dir` into `schema_name` of the database `dsn`."""
     import psycopg
 
     warehouse_dir = Path(warehouse_dir)
     loaded = []
     with psycopg.connect(dsn, autocommit=True) as connection:
-        for source, datasets in LANDING_DATASETS.items():
-            for dataset in datasets:
+        for source, datasets in contracts.items():
+            for dataset, contract in datasets.items():
                 loaded.append(
-                    load_dataset(connection, warehouse_dir, source, dataset, schema_name, days)
+                    load_dataset(
+                        connection, warehouse_dir, source, dataset, contract, schema_name, days
+                    )
                 )
     return loaded
 
@@ -271,8 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     dsn = args.dsn or postgres_dsn_from_env()
+    # The command line is the one caller that assembles the contract itself: the library above
+    # takes it as an argument, so lib/ does not depend on the source modules.
+    from orchestration.sources import LANDING_DATASETS
+
     started = time.perf_counter()
-    loaded = load_landing(dsn, args.warehouse_dir, args.schema, args.days)
+    loaded = load_landing(dsn, args.warehouse_dir, LANDING_DATASETS, args.schema, args.days)
     summary = {
         "tables": len(loaded),
         "rows": sum(item.rows for item in loaded),

@@ -1,4 +1,4 @@
-"""One generator per pagination style the six APIs use; each yields parsed pages.
+"""One generator per standard pagination style; each yields parsed pages.
 
 The generators only know how to get from one page to the next; what a page means is the source
 module's business. They are lazy, so a consumer that has seen enough simply stops iterating and
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from orchestration.lib.http import ApiClient, RetryWhen
 
@@ -65,31 +64,6 @@ def page_token_pages(client: ApiClient, path: str, body: Mapping[str, Any]) -> I
         token = page.get("nextPageToken")
         if not token:
             return
-
-
-def zendesk_cursor_pages(
-    client: ApiClient, path: str, params: Mapping[str, Any], sticky: tuple[str, ...] = ()
-) -> Iterator[dict[str, Any]]:
-    """Zendesk cursor-based incremental export: follow `after_url` until `end_of_stream`.
-
-    The `sticky` params (sideloads such as `include`) hold for every page: a cursor URL that
-    drops them gets them back, otherwise the next pages would silently come without them.
-    """
-    url: str | None = path
-    query: Mapping[str, Any] | None = params
-    kept = {name: params[name] for name in sticky if name in params}
-    while url:
-        page = client.get_json(url, params=query)
-        client.stats.pages += 1
-        yield page
-        if page.get("end_of_stream", True):
-            return
-        url = page.get("after_url")
-        if url:
-            present = parse_qs(urlsplit(url).query)
-            query = {k: v for k, v in kept.items() if k not in present} or None
-        elif page.get("after_cursor"):
-            url, query = path, {"cursor": page["after_cursor"], **kept}
 
 
 def offset_pages(

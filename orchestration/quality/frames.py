@@ -66,7 +66,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from orchestration.lib import duckdb_settings
-from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
+from orchestration.lib.landing_schemas import REJECTS, REJECTS_DATASET
+from orchestration.sources import LANDING_DATASETS
 
 if TYPE_CHECKING:  # pandas only where frames are computed: the suite process
     import pandas as pd

@@ -21,8 +21,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib.config import SOURCE_ENV, resolve_config
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
-from orchestration.sources import ExtractRun, shop
+from orchestration.sources.shop import catalog as catalog_src
 from tests.vendor import fetch_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,9 +87,9 @@ def live_extract_run(
 def land_catalog(run: ExtractRun, day: date, variants: list[dict[str, Any]]) -> None:
     """A landed catalog, as the shop extract writes it, for extracts that map ids through it."""
     snapshot = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
-    with run.day(day, shop.CATALOG_DATASETS) as landing:
+    with run.day(day, catalog_src.CATALOG_DATASETS) as landing:
         for node in variants:
-            landing.write("product_variants", shop.variant_row(node, snapshot, True))
+            landing.write("product_variants", catalog_src.variant_row(node, snapshot, True))
 
 
 def recording_handler(

@@ -17,7 +17,8 @@ from google.protobuf import json_format
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from orchestration.sources import ExtractRun, ga4
+from orchestration.lib.extract import ExtractRun
+from orchestration.sources.ga4 import extract as ga4
 from tests.contracts.conftest import LIVE_CREDENTIALS, recording_handler
 from tests.sources.conftest import DAY, read_landed
 

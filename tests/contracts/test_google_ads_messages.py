@@ -22,7 +22,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
-from orchestration.sources import ExtractRun, google_ads
+from orchestration.lib.extract import ExtractRun
+from orchestration.sources.google_ads import extract as google_ads
 from tests.contracts.conftest import land_catalog, recording_handler
 from tests.sources.conftest import DAY, read_landed, read_rejects
 

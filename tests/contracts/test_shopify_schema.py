@@ -13,21 +13,21 @@ import graphql
 import pytest
 from graphql.validation import NoDeprecatedCustomRule
 
-from orchestration.lib import shopify_bulk
 from orchestration.lib.config import DEFAULT_SHOP_API_VERSION
-from orchestration.sources import shop
+from orchestration.sources.shop import bulk, catalog
+from orchestration.sources.shop import orders as orders_src
 from tests.contracts.conftest import SHOPIFY_SCHEMA_VERSION
 
 #: Every GraphQL document the extractor sends (module-level `*_QUERY` and `*_MUTATION` strings).
 QUERIES = {
     name: value
-    for module in (shop, shopify_bulk)
+    for module in (orders_src, catalog, bulk)
     for name, value in vars(module).items()
     if name.endswith(("_QUERY", "_MUTATION")) and isinstance(value, str)
 }
 #: The query a backfill hands to `bulkOperationRunQuery`, as sent for a real range.
-BULK_ORDERS = shop.bulk_orders_query(
-    shop.orders_filter(date(2026, 1, 1), date(2026, 3, 31), "Europe/Paris")
+BULK_ORDERS = orders_src.bulk_orders_query(
+    orders_src.orders_filter(date(2026, 1, 1), date(2026, 3, 31), "Europe/Paris")
 )
 
 
@@ -133,7 +133,7 @@ def test_the_bulk_orders_query_is_one_shopify_runs_in_bulk(
 
 def test_the_bulk_checks_catch_what_shopify_refuses(shopify_schema: graphql.GraphQLSchema) -> None:
     """The paged orders query (paging, a connection in the `refunds` list) is no bulk query."""
-    problems = bulk_query_violations(shopify_schema, graphql.parse(shop.ORDERS_QUERY))
+    problems = bulk_query_violations(shopify_schema, graphql.parse(orders_src.ORDERS_QUERY))
     assert "refundLineItems: a connection inside a list field" in problems
     assert "pageInfo: paging in a bulk query" in problems
     deep = graphql.parse(
@@ -150,8 +150,8 @@ def test_bulk_operations_are_polled_by_id_not_by_the_deprecated_field(
 ) -> None:
     """`currentBulkOperation` is deprecated in the schema: the poll asks `bulkOperation(id:)`."""
     assert shopify_schema.query_type.fields["currentBulkOperation"].deprecation_reason
-    assert "bulkOperation(id: $id)" in shopify_bulk.BULK_OPERATION_QUERY
-    assert "groupObjects: true" in shopify_bulk.BULK_RUN_MUTATION
+    assert "bulkOperation(id: $id)" in bulk.BULK_OPERATION_QUERY
+    assert "groupObjects: true" in bulk.BULK_RUN_MUTATION
 
 
 def test_the_default_version_is_the_vendored_schema() -> None:

@@ -1,7 +1,8 @@
 """A small hand-made landing zone whose every KPI is worked out by hand (tests/dbt/FIXTURE.md).
 
-The fixture is written directly as Parquet with the schemas of `orchestration.lib.landing_schemas`
-(the landing contract), one file per source x dataset x day, every day of the range, empty or not.
+The fixture is written directly as Parquet with the schemas of the landing contract
+(`orchestration.sources.LANDING_DATASETS`), one file per source x dataset x day, every day of the
+range, empty or not.
 Nothing here is computed by the code under test: the expected values live as literals in
 `test_fixture_kpis.py`, with the arithmetic next to them.
 
@@ -31,7 +32,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.landing_schemas import LANDING_DATASETS
+from orchestration.sources import LANDING_DATASETS
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC

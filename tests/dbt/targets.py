@@ -129,10 +129,11 @@ class TargetBuild:
         """Make the landing zone readable by the target (Postgres: load it into the server)."""
         if self.target == "postgres":
             from orchestration.lib.landing_loader import load_landing
+            from orchestration.sources import LANDING_DATASETS
 
             self.database = create_postgres_database("dbt_fixture")
             self.env.update(postgres_env(self.database))
-            load_landing(postgres_dsn(self.database), self.warehouse)
+            load_landing(postgres_dsn(self.database), self.warehouse, LANDING_DATASETS)
 
     def dbt(self, args: list[str], dbt_vars: dict | None = None, check: bool = True):
         extra = EXTRA_BUILD_ARGS[self.target] if args and args[0] == "build" else []

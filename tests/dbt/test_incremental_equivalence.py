@@ -1,6 +1,6 @@
 """Incremental runs equal a full refresh.
 
-A small landing set is generated in-process (every dataset of `landing_schemas`, with late
+A small landing set is generated in-process (every dataset of `LANDING_DATASETS`, with late
 refunds, fulfilments and ticket updates re-landing orders/tickets on later days), then dbt is run
 day by day (`partition_start = partition_end = D`) and compared, table by table, with a
 `--full-refresh` build of the same data: every table of the marts schema must be identical.
@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.landing_schemas import LANDING_DATASETS
+from orchestration.sources import LANDING_DATASETS
 from tests.dbt_runner import run_dbt
 
 PARIS = ZoneInfo("Europe/Paris")

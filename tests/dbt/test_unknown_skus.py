@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.sources.shop import shop_catalog, shop_orders
+from orchestration.sources.shop.catalog import shop_catalog
+from orchestration.sources.shop.orders import shop_orders
 from simulator import FaultConfig
 from tests.dbt_runner import run_dbt
 from tests.simulator_runs import land, morning_after, serving, simulator_config

@@ -14,6 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib import http
+from orchestration.sources.meta_ads.extract import meta_rate_limit
+from orchestration.sources.zendesk.extract import zendesk_auth
 
 TOKEN = "shpat_secret_canary_0001"
 
@@ -40,25 +42,6 @@ def _sequence(*responses: Response) -> object:
 
 def _ok(body: object) -> Response:
     return Response(json.dumps(body), content_type="application/json")
-
-
-def test_auth_headers_per_source(httpserver: HTTPServer, fast_http: http.HttpSettings) -> None:
-    httpserver.expect_request("/shop", headers={"X-Shopify-Access-Token": TOKEN}).respond_with_json(
-        {"ok": 1}
-    )
-    httpserver.expect_request(
-        "/ads",
-        headers={"developer-token": "dev", "Authorization": "Bearer at"},
-    ).respond_with_json({"ok": 2})
-    httpserver.expect_request(
-        "/zd", headers={"Authorization": "Basic YUBiLmMvdG9rZW46enQ="}
-    ).respond_with_json({"ok": 3})
-    base = httpserver.url_for("")
-    assert http.ApiClient("shop", base, http.shopify_auth(TOKEN), fast_http).get_json("/shop")
-    ads = http.ApiClient("google_ads", base, http.google_ads_auth("dev", "at"), fast_http)
-    assert ads.get_json("/ads") == {"ok": 2}
-    zendesk = http.ApiClient("zendesk", base, http.zendesk_auth("a@b.c", "zt"), fast_http)
-    assert zendesk.get_json("/zd") == {"ok": 3}
 
 
 def test_429_with_retry_after_then_success(
@@ -103,7 +86,7 @@ def test_permanent_errors_fail_fast_with_clear_message(
     httpserver: HTTPServer, fast_http: http.HttpSettings, status: int
 ) -> None:
     httpserver.expect_request("/admin/x").respond_with_data(f"no {TOKEN}", status=status)
-    client = http.ApiClient("shop", httpserver.url_for(""), http.shopify_auth(TOKEN), fast_http)
+    client = http.ApiClient("shop", httpserver.url_for(""), http.bearer_auth(TOKEN), fast_http)
     with pytest.raises(http.ApiError) as raised:
         client.get_json("/admin/x", params={"a": "b"})
     error = raised.value
@@ -124,50 +107,6 @@ def test_retries_exhausted_names_source_and_path(
     assert client.stats.requests == fast_http.max_retries + 1
 
 
-def _cost(available: float) -> dict:
-    return {
-        "cost": {
-            "requestedQueryCost": 50,
-            "actualQueryCost": 10,
-            "throttleStatus": {
-                "maximumAvailable": 1000,
-                "currentlyAvailable": available,
-                "restoreRate": 100,
-            },
-        }
-    }
-
-
-def test_graphql_throttled_waits_for_the_bucket(
-    httpserver: HTTPServer, fast_http: http.HttpSettings
-) -> None:
-    throttled = {
-        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-        "extensions": _cost(20),
-    }
-    httpserver.expect_request("/graphql.json", method="POST").respond_with_handler(
-        _sequence(_ok(throttled), _ok({"data": {"x": 1}, "extensions": _cost(900)}))
-    )
-    client = http.ApiClient("shop", httpserver.url_for(""), http.shopify_auth(TOKEN), fast_http)
-    started = time.monotonic()
-    assert client.graphql("/graphql.json", "{x}", {}) == {"x": 1}
-    # (50 - 20) / 100 = 0.3 s until the bucket holds the query cost
-    assert 0.25 <= time.monotonic() - started < 1.5
-    assert client.stats.retries == 1
-
-
-def test_graphql_paces_proactively(httpserver: HTTPServer, fast_http: http.HttpSettings) -> None:
-    httpserver.expect_request("/g", method="POST").respond_with_json(
-        {"data": {}, "extensions": _cost(10)}
-    )
-    client = http.ApiClient("shop", httpserver.url_for(""), http.Auth(), fast_http)
-    client.graphql("/g", "{x}", {})
-    started = time.monotonic()
-    client.graphql("/g", "{x}", {})
-    assert time.monotonic() - started >= 0.35  # (50 - 10) / 100 s before the second query
-    assert client.stats.retries == 0
-
-
 def test_graphql_errors_in_200_are_errors(
     httpserver: HTTPServer, fast_http: http.HttpSettings
 ) -> None:
@@ -177,21 +116,6 @@ def test_graphql_errors_in_200_are_errors(
     client = http.ApiClient("shop", httpserver.url_for(""), http.Auth(), fast_http)
     with pytest.raises(http.ApiError, match=r"shop: POST /g .*Field 'bogus' doesn't exist"):
         client.graphql("/g", "{bogus}", {})
-
-
-def test_meta_rate_limit_codes_back_off(
-    httpserver: HTTPServer, fast_http: http.HttpSettings
-) -> None:
-    limited = Response(
-        json.dumps({"error": {"code": 17, "message": "User request limit reached"}}), status=400
-    )
-    httpserver.expect_request("/act_1/insights").respond_with_handler(
-        _sequence(limited, _ok({"data": []}))
-    )
-    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.meta_auth(TOKEN), fast_http)
-    page = client.get_json("/act_1/insights", retry_when=http.meta_rate_limit(fast_http))
-    assert page == {"data": []}
-    assert client.stats.retries == 1
 
 
 def test_token_never_logged_nor_sent_in_urls(
@@ -207,7 +131,7 @@ def test_token_never_logged_nor_sent_in_urls(
     )
     httpserver.expect_request("/p2").respond_with_json({"data": [2]})
     httpserver.expect_request("/p3").respond_with_data("denied", status=401)
-    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.meta_auth(TOKEN), fast_http)
+    client = http.ApiClient("meta_ads", httpserver.url_for(""), http.bearer_auth(TOKEN), fast_http)
     client.get_json("/p1")
     client.get_json(next_url)
     with pytest.raises(http.ApiError) as raised:
@@ -266,7 +190,7 @@ def test_what_may_heal_is_retriable_the_rest_is_not(
         "/html": lambda: client.get_json("/html"),
         "/g": lambda: client.graphql("/g", "{bogus}", {}),
         "/act_1/insights": lambda: client.get_json(
-            "/act_1/insights", retry_when=http.meta_rate_limit(fast_http)
+            "/act_1/insights", retry_when=meta_rate_limit(fast_http)
         ),
         "/down": lambda: client.get_json("/down"),
     }
@@ -289,8 +213,8 @@ def test_secret_forms_cover_quoting_and_base64() -> None:
         "YWIvYytkPWUgZg%3D%3D",
     }
     assert http.secret_forms(token) == expected
-    pair_forms = http.zendesk_auth("a@b.c", "zt").secrets
-    assert "YUBiLmMvdG9rZW46enQ=" in pair_forms  # the Basic header of test_auth_headers_per_source
+    pair_forms = zendesk_auth("a@b.c", "zt").secrets
+    assert "YUBiLmMvdG9rZW46enQ=" in pair_forms  # the Basic header Zendesk receives
     assert "a@b.c/token:zt" in pair_forms and "zt" in pair_forms
 
 
@@ -303,7 +227,7 @@ def test_echoed_basic_auth_is_redacted_whole(
 
     httpserver.expect_request("/tickets").respond_with_handler(echo)
     api_token = "zdtoken_0123456789abcdef"
-    auth = http.zendesk_auth("ops@example.com", api_token)
+    auth = zendesk_auth("ops@example.com", api_token)
     client = http.ApiClient("zendesk", httpserver.url_for(""), auth, fast_http)
     with pytest.raises(http.ApiError) as raised:
         client.get_json(httpserver.url_for("/tickets") + f"?after=p2&sig={api_token}")

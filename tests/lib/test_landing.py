@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib import landing
-from orchestration.lib.landing_schemas import GA4_SESSIONS, ZENDESK_TICKETS
+from orchestration.sources.ga4.landing import GA4_SESSIONS
+from orchestration.sources.zendesk.landing import ZENDESK_TICKETS
 
 DAY = date(2026, 3, 2)
 EXTRACTED = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ def _session(i: int, sessions: int = 1) -> dict:
 
 def _land(warehouse: Path, rows: list[dict], chunk_rows: int = 3) -> landing.LandingTotals:
     totals = landing.LandingTotals()
-    datasets = {"sessions": landing.Dedupe(("session_source",))}
+    datasets = {"sessions": landing.Dataset(GA4_SESSIONS, landing.Dedupe(("session_source",)))}
     with landing.DayLanding(
         warehouse, "ga4", BK, datasets, totals=totals, chunk_rows=chunk_rows
     ) as day:
@@ -56,7 +57,7 @@ def test_rerun_gives_byte_identical_file(tmp_path: Path) -> None:
 
 
 def test_empty_day_has_schema_and_no_rows(tmp_path: Path) -> None:
-    with landing.DayLanding(tmp_path, "zendesk", BK, {"tickets": None}):
+    with landing.DayLanding(tmp_path, "zendesk", BK, {"tickets": landing.Dataset(ZENDESK_TICKETS)}):
         pass
     table = pq.read_table(landing.landing_path(tmp_path, "zendesk", "tickets", DAY))
     assert table.num_rows == 0 and table.schema == ZENDESK_TICKETS
@@ -68,7 +69,7 @@ def test_failure_keeps_previous_file(tmp_path: Path) -> None:
     before = path.read_bytes()
     with (
         pytest.raises(RuntimeError),
-        landing.DayLanding(tmp_path, "ga4", BK, {"sessions": None}) as d,
+        landing.DayLanding(tmp_path, "ga4", BK, {"sessions": landing.Dataset(GA4_SESSIONS)}) as d,
     ):
         d.write("sessions", _session(2))
         raise RuntimeError("network died")
@@ -94,7 +95,9 @@ def test_duplicates_keep_latest_version(tmp_path: Path) -> None:
 def test_version_column_beats_arrival_order(tmp_path: Path) -> None:
     early, late = datetime(2026, 3, 2, 8, tzinfo=UTC), datetime(2026, 3, 2, 9, tzinfo=UTC)
     base = {"created_at": early, "payload": "{}"}
-    dedupe = {"tickets": landing.Dedupe(("ticket_id",), "updated_at")}
+    dedupe = {
+        "tickets": landing.Dataset(ZENDESK_TICKETS, landing.Dedupe(("ticket_id",), "updated_at"))
+    }
     with landing.DayLanding(tmp_path, "zendesk", BK, dedupe) as day:
         day.write("tickets", {**base, "ticket_id": 1, "updated_at": late, "status": "solved"})
         day.write("tickets", {**base, "ticket_id": 1, "updated_at": early, "status": "open"})
@@ -105,7 +108,7 @@ def test_version_column_beats_arrival_order(tmp_path: Path) -> None:
 def test_required_column_null_is_refused(tmp_path: Path) -> None:
     with (
         pytest.raises(ValueError, match="required column sessions"),
-        landing.DayLanding(tmp_path, "ga4", BK, {"sessions": None}) as day,
+        landing.DayLanding(tmp_path, "ga4", BK, {"sessions": landing.Dataset(GA4_SESSIONS)}) as day,
     ):
         day.write("sessions", {"date": DAY, "sessions": None, "payload": "{}"})
 

@@ -15,8 +15,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.landing_schemas import LANDING_DATASETS, REJECTS, REJECTS_DATASET
+from orchestration.lib.landing_schemas import REJECTS, REJECTS_DATASET
 from orchestration.quality.frames import Window
+from orchestration.sources import LANDING_DATASETS
 
 LAST_DAY = date(2025, 3, 31)
 #: A daily run of LAST_DAY, and a run that names no partitions (its window is LAST_DAY too).

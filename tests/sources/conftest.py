@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib.config import resolve_config
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
-from orchestration.sources import ExtractRun
 from simulator import FaultConfig, PageSizes, SimulatorConfig, SimulatorServer
 
 #: The simulator's clock: fixed, so every test day is complete and re-runs serve the same data.

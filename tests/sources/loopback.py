@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.lib.config import SOURCE_ENV, PipelineConfig, resolve_config
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
-from orchestration.sources import ExtractRun
 from tests.sources.conftest import EXTRACTED_AT
 
 

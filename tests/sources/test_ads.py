@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiError
-from orchestration.sources import ExtractRun, google_ads, meta_ads, shop
+from orchestration.sources.google_ads import extract as google_ads
+from orchestration.sources.meta_ads import extract as meta_ads
+from orchestration.sources.shop import catalog as catalog_src
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects
 
@@ -22,7 +25,7 @@ def test_google_ads_pages_rate_limits_and_spend(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve()
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
     reference = {d: _rows(warehouse, "google_ads", d) for d in google_ads.DATASETS}
     serve(
@@ -42,7 +45,7 @@ def test_google_ads_malformed_rows_rejected(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve()
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     serve(faults=FaultConfig(malformed_rate=0.2))
     google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
     rejects = read_rejects(warehouse, "google_ads", "product_stats").to_pylist()
@@ -56,7 +59,7 @@ def test_google_ads_offer_ids_map_to_catalog_skus(
     """Offers named by sku (lowercased by Google) and by Shopify's channel id both land as the
     shop's sku."""
     serve()
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     google_ads.extract_google_ads(extract_run("google_ads"), [DAY])
     landed = read_landed(warehouse, "google_ads", "product_stats").to_pylist()
     catalog = set(read_landed(warehouse, "shop", "product_variants").column("sku").to_pylist())
@@ -73,7 +76,7 @@ def test_google_ads_retired_version_names_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     serve()
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     monkeypatch.setenv("GOOGLE_ADS_API_VERSION", "v21")
     with pytest.raises(ApiError) as raised:
         google_ads.extract_google_ads(extract_run("google_ads"), [DAY])

@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.definitions import extract_assets
 from orchestration.demo import DemoPipelineResource
-from orchestration.lib.landing_schemas import LANDING_DATASETS
+from orchestration.sources import LANDING_DATASETS
 from simulator import DEMO_CREDENTIALS
 from tests.sources.conftest import DAY
 

@@ -21,8 +21,8 @@ from werkzeug import Request, Response
 
 from orchestration.definitions import extract_assets
 from orchestration.lib.config import SOURCE_ENV, PipelineResource, resolve_config
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
-from orchestration.sources import ExtractRun
 from tests.contracts.conftest import land_catalog
 from tests.sources.conftest import DAY
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import requests
 
-from orchestration.sources import ExtractRun, ga4
+from orchestration.lib.extract import ExtractRun
+from orchestration.sources.ga4 import extract as ga4
 from simulator import DEMO_CREDENTIALS as C
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed

@@ -13,8 +13,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from orchestration.lib.http import ApiClient, HttpSettings, shopify_auth
-from orchestration.sources import ExtractRun, zendesk
+from orchestration.lib.extract import ExtractRun
+from orchestration.lib.http import ApiClient, HttpSettings
+from orchestration.sources.shop.api import CostBucket, shopify_auth
+from orchestration.sources.zendesk import extract as zendesk
 from simulator import PageSizes, SimulatorServer
 from simulator.shop import LeakyBucket
 from tests.sources.conftest import DAY
@@ -40,7 +42,9 @@ def test_shopify_paces_each_query_by_its_own_cost(
         return Response(json.dumps(body), 200, {"Content-Type": "application/json"})
 
     httpserver.expect_request("/graphql.json").respond_with_handler(answer)
-    client = ApiClient("shop", httpserver.url_for(""), shopify_auth("t"), fast_http)
+    client = ApiClient(
+        "shop", httpserver.url_for(""), shopify_auth("t"), fast_http, pacing=CostBucket()
+    )
     page, follow_up = "query Page { a }", "query FollowUp { b }"
     for query in [page, follow_up, follow_up] * 3 + [page]:
         client.graphql("/graphql.json", query, {})

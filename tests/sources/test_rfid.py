@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.gs1 import sgln_to_gln13
-from orchestration.sources import ExtractRun, rfid, shop
+from orchestration.sources.rfid import extract as rfid
+from orchestration.sources.shop import catalog as catalog_src
 from simulator import FaultConfig, PageSizes
 from tests.sources.conftest import DAY, read_landed, read_rejects
 
@@ -19,7 +21,7 @@ def _counts(
     serve: Callable, extract_run: Callable[[str], ExtractRun], **config: object
 ) -> ExtractRun:
     serve(**UNLIMITED, **config)
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     run = extract_run("rfid")
     rfid.extract_rfid_counts(run, [DAY])
     return run

@@ -29,9 +29,11 @@ from jsonschema import Draft7Validator
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
-from orchestration.sources import ExtractRun, rfid
+from orchestration.sources.rfid import extract as rfid
+from orchestration.sources.shop import catalog as catalog_src
 from tests.sources import loopback
 from tests.sources.conftest import DAY, read_landed, read_rejects
 from tests.vendor import epcis_schema
@@ -215,7 +217,7 @@ def live_run(
         return runs[-1]
 
     snapshot = datetime(2026, 3, 2, 6, tzinfo=UTC)
-    with make("shop").day(DAY, {"product_variants": None}) as landing:
+    with make("shop").day(DAY, catalog_src.CATALOG_DATASETS) as landing:
         for n, gtin in enumerate(CATALOG):
             row = {"variant_id": str(n), "sku": f"SKU-{n}", "product_id": str(n), "payload": "{}"}
             landing.write("product_variants", {**row, "gtin14": gtin, "snapshot_at": snapshot})

@@ -14,9 +14,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiError
-from orchestration.lib.landing import landing_path
-from orchestration.sources import ExtractRun, shop
+from orchestration.lib.landing import InvalidRecord, landing_path
+from orchestration.sources.shop import catalog as catalog_src
+from orchestration.sources.shop import orders as orders_src
 from simulator import FaultConfig, PageSizes
 from simulator.stock import warehouse_available
 from tests.simulator_runs import morning_after, serving, simulator_config
@@ -29,7 +31,7 @@ UNLIMITED = {"shop_bucket_size": 1e9, "shop_restore_rate": 1e9}
 
 def land_catalog(extract_run: Callable[[str], ExtractRun]) -> None:
     """Orders are checked against the landed catalog: land it first, as the asset's deps do."""
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
 
 
 def _landed_orders(warehouse: Path) -> dict[str, list[dict]]:
@@ -49,11 +51,11 @@ def test_orders_many_pages_and_long_orders_complete(
 ) -> None:
     serve(**UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     reference = _landed_orders(warehouse)
     serve(page_sizes=PageSizes(shop=40, shop_line_items=2), **UNLIMITED)
     run = extract_run("shop")
-    shop.extract_orders(run, [DAY])
+    orders_src.extract_orders(run, [DAY])
     assert run.metadata()["pages"] > len(reference["orders"]) // 40 + 10  # + line item pages
     assert _landed_orders(warehouse) == reference  # no line item lost to pagination
     assert len(reference["orders"]) > 50 and len(reference["order_lines"]) > len(
@@ -66,7 +68,7 @@ def test_order_day_follows_the_shop_time_zone(
 ) -> None:
     serve(**UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     updated = read_landed(warehouse, "shop", "orders").column("updated_at").to_pylist()
     start = min(updated).replace(hour=23, minute=0, second=0, microsecond=0)
     assert str(start.date()) == str(DAY - timedelta(days=1))  # 00:00 Paris is 23:00 UTC
@@ -78,14 +80,14 @@ def test_throttled_and_5xx_retried_same_data(
 ) -> None:
     serve(**UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     reference = _landed_orders(warehouse)
     serve(
         faults=FaultConfig(rate_limit_every=2, server_error_every=5, retry_after_seconds=0),
         page_sizes=PageSizes(shop=20),
     )
     run = extract_run("shop")
-    shop.extract_orders(run, [DAY])
+    orders_src.extract_orders(run, [DAY])
     assert run.metadata()["retries"] >= 3
     assert _landed_orders(warehouse) == reference
 
@@ -98,7 +100,7 @@ def test_malformed_rejected_duplicates_dropped_good_records_land(
     )
     land_catalog(extract_run)
     run = extract_run("shop")
-    shop.extract_orders(run, [DAY])
+    orders_src.extract_orders(run, [DAY])
     orders = read_landed(warehouse, "shop", "orders")
     rejects = read_rejects(warehouse, "shop", "orders").to_pylist()
     assert orders.num_rows > 50 and rejects
@@ -117,9 +119,9 @@ def test_rerun_gives_identical_files(
 ) -> None:
     serve(**UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     files = {n: landing_path(warehouse, "shop", n, DAY).read_bytes() for n in ORDER_DATASETS}
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     assert {
         n: landing_path(warehouse, "shop", n, DAY).read_bytes() for n in ORDER_DATASETS
     } == files
@@ -130,7 +132,7 @@ def test_catalog_snapshot_lands_under_every_day(
 ) -> None:
     serve(faults=FaultConfig(malformed_rate=0.05), **UNLIMITED)
     days = [DAY - timedelta(days=1), DAY]
-    extra = shop.extract_catalog(extract_run("shop"), days)
+    extra = catalog_src.extract_catalog(extract_run("shop"), days)
     first, second = (read_landed(warehouse, "shop", "product_variants", d) for d in days)
     assert first.num_rows == second.num_rows > 300
     assert first.column("snapshot_at").to_pylist() == second.column("snapshot_at").to_pylist()
@@ -151,7 +153,7 @@ def test_wrong_token_fails_fast(
     monkeypatch.setenv("SHOP_ACCESS_TOKEN", "shpat_wrong_token_value")
     run = extract_run("shop")
     with pytest.raises(ApiError) as raised:
-        shop.extract_orders(run, [DAY])
+        orders_src.extract_orders(run, [DAY])
     assert raised.value.permanent
     assert "shop: POST /shop/admin/api/" in str(raised.value) and "HTTP 401" in str(raised.value)
     assert "shpat_wrong_token_value" not in str(raised.value)
@@ -164,15 +166,15 @@ def test_refunds_with_more_lines_than_a_page_land_in_full(
     """Orders of 22-31 lines returned in one refund: refundLineItems has a second page."""
     serve(bulk_refund_order_share=0.05, **UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     refund_lines = read_landed(warehouse, "shop", "refund_lines").to_pylist()
     per_refund = Counter(r["refund_id"] for r in refund_lines)
-    assert max(per_refund.values()) > shop.LINE_ITEMS_PAGE
+    assert max(per_refund.values()) > orders_src.LINE_ITEMS_PAGE
     order_lines = read_landed(warehouse, "shop", "order_lines").to_pylist()
     lines_of = Counter(r["order_id"] for r in order_lines)
     refund_order = {r["refund_id"]: r["order_id"] for r in refund_lines}
     # A bulk order is returned whole in one refund: as many refund lines as order lines.
-    bulk = [rid for rid, n in per_refund.items() if n > shop.LINE_ITEMS_PAGE]
+    bulk = [rid for rid, n in per_refund.items() if n > orders_src.LINE_ITEMS_PAGE]
     assert all(per_refund[rid] == lines_of[refund_order[rid]] for rid in bulk)
 
 
@@ -181,14 +183,14 @@ def test_variants_at_more_locations_than_a_page_count_every_location(
 ) -> None:
     """Stock summed over 12-15 locations equals the simulator's own warehouse stock."""
     server = serve(many_locations_share=0.2, **UNLIMITED)
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     rows = read_landed(warehouse, "shop", "product_variants").to_pylist()
     cat = server.app.world.catalog
     today = server.app.world.calendar.local_date(int(NOW.timestamp())).toordinal()
     truth = warehouse_available(42, np.arange(len(cat)), today)
     expected = {sku: int(q) for sku, q in zip(cat.sku, truth, strict=True)}
     assert {r["sku"]: r["warehouse_available_qty"] for r in rows} == expected
-    many = [r for r in rows if r["payload"].count('"location"') > shop.INVENTORY_LEVELS_PAGE]
+    many = [r for r in rows if r["payload"].count('"location"') > catalog_src.INVENTORY_LEVELS_PAGE]
     assert len(many) > 20
 
 
@@ -197,7 +199,7 @@ def test_catalog_lands_colour_and_size_whatever_the_brand_named_the_options(
 ) -> None:
     """The simulated brands name their options Colour/Size, Color/Size or Couleur/Taille."""
     server = serve(**UNLIMITED)
-    shop.extract_catalog(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [DAY])
     rows = {r["sku"]: r for r in read_landed(warehouse, "shop", "product_variants").to_pylist()}
     cat = server.app.world.catalog
     names = {cat.option_names[i][0] for i in range(len(cat))}
@@ -219,14 +221,16 @@ def test_colour_and_size_option_names_are_configurable() -> None:
         ],
         "product": {"id": "gid://shopify/Product/1"},
     }
-    row = shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
+    row = catalog_src.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
     assert (row["colour"], row["size"]) == ("Bleu marine", "38")
-    names = shop.option_names({"SHOP_SIZE_OPTION_NAMES": "Pointure, Shoe size"})
+    names = catalog_src.option_names({"SHOP_SIZE_OPTION_NAMES": "Pointure, Shoe size"})
     assert names.size == frozenset({"pointure", "shoe size"})
-    assert names.colour == shop.DEFAULT_OPTION_NAMES.colour  # unset: the defaults
-    row = shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True, names)
+    assert names.colour == catalog_src.DEFAULT_OPTION_NAMES.colour  # unset: the defaults
+    row = catalog_src.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True, names)
     assert (row["colour"], row["size"]) == ("Bleu marine", "41")
-    bare = shop.variant_row({**node, "selectedOptions": []}, datetime(2026, 3, 3, tzinfo=UTC), True)
+    bare = catalog_src.variant_row(
+        {**node, "selectedOptions": []}, datetime(2026, 3, 3, tzinfo=UTC), True
+    )
     assert (bare["colour"], bare["size"]) == (None, None)
 
 
@@ -234,7 +238,7 @@ def test_catalog_lands_the_shop_tax_setting_and_the_answering_version(
     serve: Callable, extract_run: Callable[[str], ExtractRun], warehouse: Path
 ) -> None:
     serve(**UNLIMITED)
-    extra = shop.extract_catalog(extract_run("shop"), [DAY])
+    extra = catalog_src.extract_catalog(extract_run("shop"), [DAY])
     landed = read_landed(warehouse, "shop", "product_variants")
     assert set(landed.column("shop_taxes_included").to_pylist()) == {True}
     assert extra["shop_taxes_included"] is True and extra["shop_currency_code"] == "EUR"
@@ -249,7 +253,7 @@ def test_a_retired_version_is_reported_with_the_version_that_answered(
     serve(**UNLIMITED)
     land_catalog(extract_run)
     monkeypatch.setenv("SHOP_API_VERSION", "2025-07")
-    extra = shop.extract_orders(extract_run("shop"), [DAY])
+    extra = orders_src.extract_orders(extract_run("shop"), [DAY])
     assert extra["shop_api_version"] == "2026-01"
     assert "SHOP_API_VERSION=2025-07 is no longer supported" in extra["shop_api_version_note"]
 
@@ -261,13 +265,15 @@ def test_unreadable_barcode_rejected_missing_barcode_kept() -> None:
         "barcode": "40123456789AB",
         "product": {"id": "gid://shopify/Product/1"},
     }
-    with pytest.raises(shop.InvalidRecord) as raised:
-        shop.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
+    with pytest.raises(InvalidRecord) as raised:
+        catalog_src.variant_row(node, datetime(2026, 3, 3, tzinfo=UTC), True)
     assert raised.value.field == "barcode" and "not a GTIN" in raised.value.reason
     bad_check_digit = {**node, "barcode": "4006381333932"}
-    with pytest.raises(shop.InvalidRecord):
-        shop.variant_row(bad_check_digit, datetime(2026, 3, 3, tzinfo=UTC), True)
-    row = shop.variant_row({**node, "barcode": None}, datetime(2026, 3, 3, tzinfo=UTC), False)
+    with pytest.raises(InvalidRecord):
+        catalog_src.variant_row(bad_check_digit, datetime(2026, 3, 3, tzinfo=UTC), True)
+    row = catalog_src.variant_row(
+        {**node, "barcode": None}, datetime(2026, 3, 3, tzinfo=UTC), False
+    )
     assert row["gtin14"] is None and row["barcode"] is None
     assert row["shop_taxes_included"] is False
 
@@ -281,11 +287,11 @@ def test_old_days_without_read_all_orders_fail_naming_the_scope(
     serve(shop_access_scopes=("read_orders", "read_products"), **UNLIMITED)
     land_catalog(extract_run)
     with pytest.raises(ApiError) as raised:
-        shop.extract_orders(extract_run("shop"), [old_day])
+        orders_src.extract_orders(extract_run("shop"), [old_day])
     assert "read_all_orders" in str(raised.value) and raised.value.permanent
     assert not landing_path(warehouse, "shop", "orders", old_day).exists()
     serve(**UNLIMITED)  # the default app has the scope: the same day has orders
-    shop.extract_orders(extract_run("shop"), [old_day])
+    orders_src.extract_orders(extract_run("shop"), [old_day])
     assert read_landed(warehouse, "shop", "orders", old_day).num_rows > 50
 
 
@@ -315,10 +321,10 @@ def test_an_order_with_an_unknown_sku_is_rejected_whole_the_others_land(
 ) -> None:
     serve(**UNLIMITED)
     land_catalog(extract_run)
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     served = _order_ids(warehouse, DAY)["orders"]
     serve(faults=ORDER_FAULTS, **UNLIMITED)  # same retailer, now with faulty orders
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
 
     sku_rejects = _sku_rejects(warehouse, DAY)
     assert sku_rejects
@@ -349,7 +355,7 @@ def test_later_changes_of_a_rejected_order_are_rejected_with_it(
         land_catalog(extract_run)
     for day in days:
         with serving(simulator_config(morning_after(day), faults=ORDER_FAULTS), monkeypatch):
-            shop.extract_orders(extract_run("shop"), [day])
+            orders_src.extract_orders(extract_run("shop"), [day])
 
     rejected_on = {d: {r["record_id"] for r in _sku_rejects(warehouse, d)} for d in days}
     first_rejected = rejected_on[DAY]
@@ -372,15 +378,15 @@ def test_a_sku_gone_from_the_latest_catalog_day_but_landed_before_is_known(
     (and gives the marts its cost), so its orders land."""
     serve(**UNLIMITED)
     earlier = DAY - timedelta(days=1)
-    shop.extract_catalog(extract_run("shop"), [earlier])
-    shop.extract_orders(extract_run("shop"), [DAY])
+    catalog_src.extract_catalog(extract_run("shop"), [earlier])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     deleted = read_landed(warehouse, "shop", "order_lines").column("sku")[0].as_py()
     variants = read_landed(warehouse, "shop", "product_variants", earlier)
     latest = landing_path(warehouse, "shop", "product_variants", DAY)
     latest.parent.mkdir(parents=True)
     pq.write_table(variants.filter(pc.not_equal(variants["sku"], deleted)), latest)
 
-    shop.extract_orders(extract_run("shop"), [DAY])
+    orders_src.extract_orders(extract_run("shop"), [DAY])
     assert deleted in read_landed(warehouse, "shop", "order_lines").column("sku").to_pylist()
     assert read_rejects(warehouse, "shop", "orders").num_rows == 0
 
@@ -391,7 +397,7 @@ def test_orders_without_a_landed_catalog_fail_naming_the_catalog_asset(
     serve(**UNLIMITED)
     run = extract_run("shop")
     with pytest.raises(RuntimeError, match="materialise landing/shop_catalog first"):
-        shop.extract_orders(run, [DAY])
+        orders_src.extract_orders(run, [DAY])
     assert run.metadata()["requests"] == 0
     assert not landing_path(warehouse, "shop", "orders", DAY).exists()
 
@@ -410,12 +416,12 @@ def test_lines_without_a_sku_land_unknown_skus_reject() -> None:
         for n, sku in enumerate((None, "", "  "))
     ]
     known = {**line, "id": "gid://shopify/LineItem/3", "sku": "SKU-1 "}
-    rows = shop.order_rows(order, [*without_sku, known])
-    shop.require_catalog_skus(rows, frozenset({"SKU-1"}))  # no error: all land
+    rows = orders_src.order_rows(order, [*without_sku, known])
+    orders_src.require_catalog_skus(rows, frozenset({"SKU-1"}))  # no error: all land
     unknown = {**line, "id": "gid://shopify/LineItem/4", "sku": "XYZ"}
-    rows = shop.order_rows(order, [*without_sku, known, unknown])
-    with pytest.raises(shop.InvalidRecord) as raised:
-        shop.require_catalog_skus(rows, frozenset({"SKU-1"}))
+    rows = orders_src.order_rows(order, [*without_sku, known, unknown])
+    with pytest.raises(InvalidRecord) as raised:
+        orders_src.require_catalog_skus(rows, frozenset({"SKU-1"}))
     assert raised.value.field == "sku"
     assert raised.value.reason == (
         "order #1042 line gid://shopify/LineItem/4: sku 'XYZ' is not in the landed catalog"

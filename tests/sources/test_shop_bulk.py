@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib.config import ConfigError, resolve_config
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiError
-from orchestration.lib.shopify_bulk import BulkOperationError
-from orchestration.sources import ExtractRun, shop
+from orchestration.sources.shop import catalog as catalog_src
+from orchestration.sources.shop import orders as orders_src
+from orchestration.sources.shop.bulk import BulkOperationError
 from simulator import DEMO_CREDENTIALS, FaultConfig, PageSizes, SimulatorServer
 from tests.sources.conftest import DAY, read_rejects
 
@@ -36,14 +38,14 @@ def _landed(warehouse: Path) -> dict[str, str]:
     return {
         str(path): digest
         for path, digest in files.items()
-        if path.parts[0] in shop.ORDER_DATASETS
-        or (path.parts[0] == "_rejects" and path.parts[1] in shop.ORDER_DATASETS)
+        if path.parts[0] in orders_src.ORDER_DATASETS
+        or (path.parts[0] == "_rejects" and path.parts[1] in orders_src.ORDER_DATASETS)
     }
 
 
 def _run(make: Callable[[str], ExtractRun], min_days: int) -> ExtractRun:
     """A shop extract run, the catalog landed first (orders are checked against it)."""
-    shop.extract_catalog(make("shop"), [DAY])
+    catalog_src.extract_catalog(make("shop"), [DAY])
     run = make("shop")
     run.config = dataclasses.replace(run.config, shopify_bulk_min_days=min_days)
     return run
@@ -64,12 +66,12 @@ def test_bulk_and_paged_land_byte_identical_files(
         **UNLIMITED,
     )
     paged = _run(extract_run, min_days=len(RANGE) + 1)
-    assert shop.extract_orders(paged, RANGE)["orders_read_with"] == "pages"
+    assert orders_src.extract_orders(paged, RANGE)["orders_read_with"] == "pages"
     paged_files = _landed(warehouse)
     (warehouse / "landing").rename(tmp_path / "paged")
 
     bulk = _run(extract_run, min_days=len(RANGE))
-    assert shop.extract_orders(bulk, RANGE)["orders_read_with"] == "bulk"
+    assert orders_src.extract_orders(bulk, RANGE)["orders_read_with"] == "bulk"
     assert _landed(warehouse) == paged_files
     assert len(paged_files) == 8 * len(RANGE)  # 4 datasets + 4 rejects files a day
     assert bulk.totals.rows["orders"] > 100 and bulk.totals.rows["refund_lines"] > 0
@@ -84,7 +86,7 @@ def test_the_bulk_result_is_downloaded_without_the_access_token(
     serve: Callable[..., SimulatorServer], extract_run: Callable[[str], ExtractRun]
 ) -> None:
     sim = serve(**UNLIMITED)
-    shop.extract_orders(_run(extract_run, min_days=2), RANGE[:2])
+    orders_src.extract_orders(_run(extract_run, min_days=2), RANGE[:2])
     (headers,) = sim.app.shop.bulk.downloads
     assert "X-Shopify-Access-Token" not in headers
     assert sim.env()["SHOP_ACCESS_TOKEN"] not in str(headers)
@@ -95,7 +97,7 @@ def test_a_short_range_keeps_paging(
 ) -> None:
     sim = serve(**UNLIMITED)
     run = _run(extract_run, min_days=7)
-    assert shop.extract_orders(run, RANGE[:6])["orders_read_with"] == "pages"
+    assert orders_src.extract_orders(run, RANGE[:6])["orders_read_with"] == "pages"
     assert not sim.app.shop.bulk.operations
 
 
@@ -108,7 +110,7 @@ def test_a_range_without_orders_lands_empty_days(
     serve(history_start=date(2026, 3, 1), **UNLIMITED)
     days = [date(2026, 2, 1) + timedelta(days=i) for i in range(3)]
     run = _run(extract_run, min_days=1)
-    shop.extract_orders(run, days)
+    orders_src.extract_orders(run, days)
     assert run.totals.rows["orders"] == 0
     assert len(_landed(warehouse)) == 8 * len(days)
 
@@ -132,7 +134,7 @@ def test_a_bulk_operation_that_ends_without_a_result_is_a_clear_error(
 ) -> None:
     serve(shop_bulk_failure=failure, **UNLIMITED)
     with pytest.raises(BulkOperationError) as raised:
-        shop.extract_orders(_run(extract_run, min_days=1), RANGE[:2])
+        orders_src.extract_orders(_run(extract_run, min_days=1), RANGE[:2])
     message = str(raised.value)
     assert message.startswith("shop: ") and "Shopify" in message and expected in message
     assert raised.value.permanent == (failure in ("ACCESS_DENIED", "CANCELED"))
@@ -145,7 +147,7 @@ def test_the_read_all_orders_rule_applies_to_bulk_backfills(
     sim = serve(shop_access_scopes=("read_orders", "read_products", "read_inventory"))
     old = [DAY - timedelta(days=90 + i) for i in range(8)][::-1]
     with pytest.raises(ApiError, match="read_all_orders"):
-        shop.extract_orders(_run(extract_run, min_days=1), old)
+        orders_src.extract_orders(_run(extract_run, min_days=1), old)
     assert not sim.app.shop.bulk.operations  # refused before any bulk operation started
 
 
@@ -176,7 +178,7 @@ def test_invalid_orders_in_a_bulk_result_are_rejected_with_their_reason(
         **UNLIMITED,
     )
     run = _run(extract_run, min_days=1)
-    shop.extract_orders(run, RANGE[:2])
+    orders_src.extract_orders(run, RANGE[:2])
     assert run.totals.rows["orders"] > 100 and run.totals.duplicates["orders"] > 0
     reasons = set(read_rejects(warehouse, "shop", "orders").column("field").to_pylist())
     assert reasons and reasons <= {"lineItems.quantity", "createdAt", "sku"}

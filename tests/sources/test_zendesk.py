@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from orchestration.sources import ExtractRun, zendesk
+from orchestration.lib.extract import ExtractRun
+from orchestration.sources.zendesk import extract as zendesk
 from simulator import DEMO_CREDENTIALS, FaultConfig, PageSizes, SimulatorServer
 from tests.sources.conftest import DAY, read_landed
 

@@ -18,9 +18,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.landing import landing_path, rejects_path
-from orchestration.sources import ExtractRun, zendesk
+from orchestration.sources.zendesk import extract as zendesk
 from tests.sources import loopback
 from tests.sources.conftest import DAY, read_landed
 

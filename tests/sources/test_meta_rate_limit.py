@@ -8,6 +8,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.lib import http
+from orchestration.sources.meta_ads.extract import meta_rate_limit, meta_usage_wait
 
 
 def _limited_then_ok(code: int, headers: dict[str, str]) -> object:
@@ -31,9 +32,7 @@ def test_business_use_case_usage_sets_the_wait(
         _limited_then_ok(80004, headers)
     )
     client = http.ApiClient("meta_ads", httpserver.url_for(""), http.Auth(), fast_http)
-    assert client.get_json("/act_1/insights", retry_when=http.meta_rate_limit(fast_http)) == {
-        "data": []
-    }
+    assert client.get_json("/act_1/insights", retry_when=meta_rate_limit(fast_http)) == {"data": []}
     # One minute to regain access, capped by retry_after_max (2 s in tests), not the 10 ms
     # exponential backoff.
     assert client.stats.throttle_wait_seconds == fast_http.retry_after_max
@@ -41,6 +40,6 @@ def test_business_use_case_usage_sets_the_wait(
 
 def test_ad_account_usage_reset_time_sets_the_wait() -> None:
     headers = {"X-Ad-Account-Usage": json.dumps({"acc_id_util_pct": 100, "reset_time_duration": 7})}
-    assert http.meta_usage_wait(headers) == 7.0
-    assert http.meta_usage_wait({}) is None
-    assert http.meta_usage_wait({"X-Ad-Account-Usage": "not json"}) is None
+    assert meta_usage_wait(headers) == 7.0
+    assert meta_usage_wait({}) is None
+    assert meta_usage_wait({"X-Ad-Account-Usage": "not json"}) is None

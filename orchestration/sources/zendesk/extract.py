@@ -16,28 +16,57 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from orchestration.lib.http import zendesk_auth
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiClient, Auth, basic_auth_forms
 from orchestration.lib.landing import (
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_utc,
     required,
     to_json,
 )
-from orchestration.lib.pagination import zendesk_cursor_pages
 from orchestration.lib.partitions import day_bounds_utc
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.zendesk.landing import DATASETS, SOURCE
 
-SOURCE = "zendesk"
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 #: Zendesk's documented limit of the incremental export endpoints (30 with the High Volume API
 #: add-on). Once a 429 shows the limit is reached, calls are spaced to keep to it.
 EXPORT_REQUESTS_PER_MINUTE = 10
-DATASETS = {"tickets": Dedupe(("ticket_id",), "updated_at")}
 DURATIONS = ("reply_time_in_minutes", "full_resolution_time_in_minutes")
+
+
+def zendesk_auth(email: str, api_token: str) -> Auth:
+    """Zendesk API tokens use basic auth with the user `{email}/token`."""
+    user = f"{email}/token"
+    return Auth(basic=(user, api_token), secrets=basic_auth_forms(user, api_token))
+
+
+def zendesk_cursor_pages(
+    client: ApiClient, path: str, params: Mapping[str, Any], sticky: tuple[str, ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """Zendesk cursor-based incremental export: follow `after_url` until `end_of_stream`.
+
+    The `sticky` params (sideloads such as `include`) hold for every page: a cursor URL that
+    drops them gets them back, otherwise the next pages would silently come without them.
+    """
+    url: str | None = path
+    query: Mapping[str, Any] | None = params
+    kept = {name: params[name] for name in sticky if name in params}
+    while url:
+        page = client.get_json(url, params=query)
+        client.stats.pages += 1
+        yield page
+        if page.get("end_of_stream", True):
+            return
+        url = page.get("after_url")
+        if url:
+            present = parse_qs(urlsplit(url).query)
+            query = {k: v for k, v in kept.items() if k not in present} or None
+        elif page.get("after_cursor"):
+            url, query = path, {"cursor": page["after_cursor"], **kept}
 
 
 class MissingMetricSet(RuntimeError):

@@ -1,10 +1,9 @@
-"""Shop (Shopify GraphQL Admin API): orders updated on the day, and the catalog/stock snapshot.
+"""The shop's orders: every order updated on the shop day, with its lines, refunds, fulfilments.
 
-Particular to Shopify: cursor pagination over `orders(query: "updated_at:...")` sorted by
-UPDATED_AT; every nested connection (an order's line items, a refund's lines, a variant's
-inventory levels) completed with a follow-up query when it has more than one page; orders older
-than 60 days only visible with the `read_all_orders` scope; and the catalog being a snapshot of
-*now* whatever day is being landed, landed with the shop's `taxesIncluded` setting.
+Particular to orders: cursor pagination over `orders(query: "updated_at:...")` sorted by
+UPDATED_AT, or one bulk operation for a long range (`bulk.py`); an order's line items and a
+refund's lines completed with a follow-up query when they have more than one page; orders older
+than 60 days only visible with the `read_all_orders` scope.
 
 Order lines and the catalog: the marts cost a line through its sku's catalog snapshot, so an
 order with a line whose sku no catalog day ever landed is rejected whole (field `sku`, the reason
@@ -19,10 +18,8 @@ check and lands as before, without cost.
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
-from collections.abc import Callable, Container, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
@@ -31,37 +28,35 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestration.lib.catalog import CatalogSkus
-from orchestration.lib.gs1 import normalize_gtin
-from orchestration.lib.http import ApiClient, ApiError, shopify_auth
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiClient, ApiError
 from orchestration.lib.landing import (
     DayLanding,
-    Dedupe,
     InvalidRecord,
-    copy_day,
-    landing_path,
     parse_count,
     parse_money,
     parse_optional_utc,
     parse_utc,
     pick,
-    rejects_path,
     required,
     to_json,
 )
 from orchestration.lib.pagination import graphql_pages
 from orchestration.lib.partitions import day_bounds_utc, iso_utc
-from orchestration.lib.shopify_bulk import bulk_objects, run_bulk_query
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.shop.api import (
+    PAGE_INFO,
+    answered_version,
+    complete_connection,
+    graphql_path,
+    shop_client,
+)
+from orchestration.sources.shop.bulk import bulk_objects, run_bulk_query
+from orchestration.sources.shop.landing import ORDER_DATASETS, SOURCE
 
-SOURCE = "shop"
-API_VERSION_HEADER = "X-Shopify-API-Version"
-log = logging.getLogger(__name__)
 # Page sizes keep a query's calculated cost under Shopify's 1,000-point single-query limit
 # (orders x line items multiply); orders with more lines are completed by a follow-up query.
 ORDERS_PAGE = 50
 LINE_ITEMS_PAGE = 20
-VARIANTS_PAGE = 100
-INVENTORY_LEVELS_PAGE = 10
 #: After a bulk operation, one ORDER_REFUNDS_QUERY reads the refunds of this many orders, each
 #: refund with its first REFUND_LINES_FIRST lines (2 + 5 x 4 points an order, so 40 orders stay
 #: under the 1,000-point limit); longer refunds are completed like every other connection.
@@ -118,22 +113,6 @@ ORDER_SHAPE = {
     },
     "fulfillments": {"createdAt": None, "status": None},
 }
-VARIANT_SHAPE = {
-    "id": None,
-    "sku": None,
-    "barcode": None,
-    "price": None,
-    "selectedOptions": {"name": None, "value": None},
-    "product": dict.fromkeys(("id", "title", "vendor", "productType")),
-    "inventoryItem": {
-        "id": None,
-        "unitCost": {"amount": None},
-        "inventoryLevels": {
-            "nodes": {"location": {"id": None}, "quantities": {"name": None, "quantity": None}},
-            "pageInfo": {"hasNextPage": None},
-        },
-    },
-}
 
 _MONEY = "shopMoney { amount }"
 _LINE_ITEM = (
@@ -142,8 +121,6 @@ _LINE_ITEM = (
     f"taxLines {{ priceSet {{ {_MONEY} }} }}"
 )
 _REFUND_LINE = f"lineItem {{ id }} quantity subtotalSet {{ {_MONEY} }}"
-_LEVEL = 'location { id } quantities(names: ["available"]) { name quantity }'
-_PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 #: An order's own fields, as the paged and the bulk queries select them.
 _ORDER_FIELDS = """
       id name createdAt updatedAt processedAt cancelledAt test currencyCode taxesIncluded
@@ -165,7 +142,7 @@ query Orders($cursor: String, $query: String!) {{
         id createdAt
         refundLineItems(first: {LINE_ITEMS_PAGE}) {{
           nodes {{ {_REFUND_LINE} }}
-          {_PAGE_INFO}
+          {PAGE_INFO}
         }}
       }}
     }}
@@ -178,7 +155,7 @@ query OrderLineItems($id: ID!, $cursor: String) {{
   order(id: $id) {{
     lineItems(first: {LINE_ITEMS_PAGE}, after: $cursor) {{
       nodes {{ {_LINE_ITEM} }}
-      {_PAGE_INFO}
+      {PAGE_INFO}
     }}
   }}
 }}
@@ -188,7 +165,7 @@ query RefundLineItems($id: ID!, $cursor: String) {{
   refund(id: $id) {{
     refundLineItems(first: {LINE_ITEMS_PAGE}, after: $cursor) {{
       nodes {{ {_REFUND_LINE} }}
-      {_PAGE_INFO}
+      {PAGE_INFO}
     }}
   }}
 }}
@@ -202,77 +179,18 @@ query OrderRefunds($ids: [ID!]!) {{
         id createdAt
         refundLineItems(first: {REFUND_LINES_FIRST}) {{
           nodes {{ {_REFUND_LINE} }}
-          {_PAGE_INFO}
+          {PAGE_INFO}
         }}
       }}
     }}
   }}
 }}
-"""
-INVENTORY_LEVELS_QUERY = f"""
-query InventoryLevels($id: ID!, $cursor: String) {{
-  inventoryItem(id: $id) {{
-    inventoryLevels(first: {INVENTORY_LEVELS_PAGE}, after: $cursor) {{
-      nodes {{ {_LEVEL} }}
-      {_PAGE_INFO}
-    }}
-  }}
-}}
-"""
-SHOP_QUERY = """
-query ShopSettings {
-  shop { taxesIncluded currencyCode ianaTimezone }
-}
 """
 ACCESS_SCOPES_QUERY = """
 query AccessScopes {
   currentAppInstallation { accessScopes { handle } }
 }
 """
-VARIANTS_QUERY = f"""
-query Variants($cursor: String) {{
-  productVariants(first: {VARIANTS_PAGE}, after: $cursor) {{
-    nodes {{
-      id sku barcode price
-      selectedOptions {{ name value }}
-      product {{ id title vendor productType }}
-      inventoryItem {{
-        id
-        unitCost {{ amount }}
-        inventoryLevels(first: {INVENTORY_LEVELS_PAGE}) {{
-          nodes {{ {_LEVEL} }}
-          {_PAGE_INFO}
-        }}
-      }}
-    }}
-    pageInfo {{ hasNextPage endCursor }}
-  }}
-}}
-"""
-
-ORDER_DATASETS = {
-    "orders": Dedupe(("order_id",), "updated_at"),
-    "order_lines": Dedupe(("order_id", "line_id"), "order_updated_at"),
-    "refund_lines": Dedupe(("order_id", "refund_id", "line_id"), "order_updated_at"),
-    "fulfillments": Dedupe(("order_id", "fulfillment_index"), "order_updated_at"),
-}
-CATALOG_DATASETS = {"product_variants": Dedupe(("variant_id",))}
-#: The option names that mean colour and size. Shopify has no colour or size field: the merchant
-#: names a product's options ("Color", "Couleur", "Taille"...), so the names are a list, matched
-#: case-insensitively, set by a comma-separated env var. The first option whose name is listed
-#: gives the value; none listed gives null (an accessory has no size), never a guess.
-COLOUR_OPTIONS_VAR = "SHOP_COLOUR_OPTION_NAMES"
-SIZE_OPTIONS_VAR = "SHOP_SIZE_OPTION_NAMES"
-DEFAULT_COLOUR_OPTIONS = ("Colour", "Color", "Couleur", "Farbe", "Colore")
-DEFAULT_SIZE_OPTIONS = ("Size", "Taille", "Größe", "Taglia", "Talla")
-
-
-def graphql_path(run: ExtractRun) -> str:
-    return f"/admin/api/{run.config.shop_api_version}/graphql.json"
-
-
-def _client(run: ExtractRun) -> ApiClient:
-    return run.client(shopify_auth(run.settings.credentials["SHOP_ACCESS_TOKEN"]))
 
 
 def _amount(money_set: Mapping[str, Any] | None) -> Any:
@@ -374,31 +292,8 @@ def require_catalog_skus(rows: Mapping[str, list[dict]], catalog_skus: Container
         raise InvalidRecord("sku", "; ".join(unknown))
 
 
-def complete_connection(
-    client: ApiClient,
-    path: str,
-    connection: Mapping[str, Any] | None,
-    follow_up: tuple[str, Callable[[dict[str, Any]], dict[str, Any]]],
-    owner_id: str | None,
-) -> list[Mapping[str, Any]]:
-    """Every node of a nested connection: the first page as served with its parent, then the
-    pages after it through `follow_up` (a query by the owner's id, and how to find the
-    connection in its answer). Shopify caps every connection at `first`: never stop there."""
-    connection = connection or {}
-    nodes = list(connection.get("nodes") or [])
-    info = connection.get("pageInfo") or {}
-    if info.get("hasNextPage") and owner_id:
-        query, pick_connection = follow_up
-        pages = graphql_pages(
-            client, path, query, {"id": owner_id}, pick_connection, cursor=info.get("endCursor")
-        )
-        nodes += [item for page in pages for item in page.get("nodes") or []]
-    return nodes
-
-
 _LINE_ITEMS = (ORDER_LINE_ITEMS_QUERY, lambda data: data["order"]["lineItems"])
 _REFUND_LINES = (REFUND_LINE_ITEMS_QUERY, lambda data: data["refund"]["refundLineItems"])
-_LEVELS = (INVENTORY_LEVELS_QUERY, lambda data: data["inventoryItem"]["inventoryLevels"])
 
 
 def all_line_items(client: ApiClient, path: str, node: Mapping[str, Any]) -> list[Mapping]:
@@ -420,15 +315,6 @@ def with_all_refund_lines(client: ApiClient, path: str, node: Mapping[str, Any])
         for refund in node.get("refunds") or []
     ]
     return {**node, "refunds": refunds}
-
-
-def with_all_inventory_levels(client: ApiClient, path: str, node: Mapping[str, Any]) -> dict:
-    """The variant node with its item's `inventoryLevels` read to the end (every location)."""
-    item = node.get("inventoryItem")
-    if not item:
-        return dict(node)
-    levels = complete_connection(client, path, item.get("inventoryLevels"), _LEVELS, item.get("id"))
-    return {**node, "inventoryItem": {**item, "inventoryLevels": {"nodes": levels}}}
 
 
 def require_all_orders_scope(run: ExtractRun, client: ApiClient, days: list[date]) -> None:
@@ -626,7 +512,7 @@ def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
     with one bulk operation, shorter ones (the daily run) page by page; either way each day
     commits on its own."""
     catalog_skus = CatalogSkus(run.config.warehouse_dir, SOURCE)
-    client = _client(run)
+    client = shop_client(run)
     require_all_orders_scope(run, client, days)
     bulk = len(days) >= run.config.shopify_bulk_min_days
     if bulk:
@@ -635,171 +521,6 @@ def extract_orders(run: ExtractRun, days: list[date]) -> dict[str, Any]:
         for day in days:
             land_orders_day(run, client, day, catalog_skus)
     return {**answered_version(run, client), "orders_read_with": "bulk" if bulk else "pages"}
-
-
-def gtin_of(barcode: str | None) -> str | None:
-    """The barcode as GTIN-14; None when the variant has none (Shopify's barcode is optional).
-
-    A barcode that is not a GTIN (letters, wrong length or check digit) rejects the variant: with
-    a null GTIN it would land but never match an RFID count, and nobody would know why.
-    """
-    if not barcode:
-        return None
-    try:
-        return normalize_gtin(barcode)
-    except ValueError as error:
-        raise InvalidRecord("barcode", f"not a GTIN: {error}") from None
-
-
-@dataclass(frozen=True)
-class OptionNames:
-    """Which `selectedOptions` names are the colour and the size (lower case)."""
-
-    colour: frozenset[str]
-    size: frozenset[str]
-
-
-def option_names(env: Mapping[str, str]) -> OptionNames:
-    """The colour and size option names from the environment, else the defaults."""
-
-    def names(var: str, default: tuple[str, ...]) -> frozenset[str]:
-        listed = [n.strip() for n in env.get(var, "").split(",") if n.strip()]
-        return frozenset(n.casefold() for n in (listed or default))
-
-    return OptionNames(
-        names(COLOUR_OPTIONS_VAR, DEFAULT_COLOUR_OPTIONS),
-        names(SIZE_OPTIONS_VAR, DEFAULT_SIZE_OPTIONS),
-    )
-
-
-DEFAULT_OPTION_NAMES = option_names({})
-
-
-def option_value(node: Mapping[str, Any], names: frozenset[str]) -> str | None:
-    """The value of the variant's first selected option whose name is in `names`."""
-    for option in node.get("selectedOptions") or []:
-        if str(option.get("name") or "").strip().casefold() in names:
-            return str(option.get("value") or "").strip() or None
-    return None
-
-
-def variant_row(
-    node: Mapping[str, Any],
-    snapshot_at: datetime,
-    taxes_included: bool,
-    options: OptionNames = DEFAULT_OPTION_NAMES,
-) -> dict[str, Any]:
-    """One productVariant -> a catalog row; stock is `available` summed over locations."""
-    barcode = node.get("barcode") or None
-    product = node.get("product") or {}
-    item = node.get("inventoryItem") or {}
-    levels = (item.get("inventoryLevels") or {}).get("nodes") or []
-    quantities = [
-        parse_count(q.get("quantity"), "inventoryLevels.quantities")
-        for level in levels
-        for q in level.get("quantities") or []
-        if q.get("name") == "available"
-    ]
-    unit_cost = (item.get("unitCost") or {}).get("amount")
-    price = node.get("price")
-    return {
-        "variant_id": required(node, "id"),
-        "sku": required(node, "sku"),
-        "barcode": barcode,
-        "gtin14": gtin_of(barcode),
-        "price": None if price is None else parse_money(price, "price"),
-        "shop_taxes_included": taxes_included,
-        "product_id": required(product, "id"),
-        "product_title": product.get("title"),
-        "vendor": product.get("vendor"),
-        "product_type": product.get("productType"),
-        "colour": option_value(node, options.colour),
-        "size": option_value(node, options.size),
-        "unit_cost": None if unit_cost is None else parse_money(unit_cost, "unitCost"),
-        "warehouse_available_qty": sum(quantities) if levels else None,
-        "snapshot_at": snapshot_at,
-        "payload": to_json(pick(node, VARIANT_SHAPE)),
-    }
-
-
-def variant_nodes(client: ApiClient, path: str) -> Iterator[Mapping[str, Any]]:
-    """Every variant, each with all its inventory levels."""
-    for page in graphql_pages(client, path, VARIANTS_QUERY, {}, lambda d: d["productVariants"]):
-        for node in page.get("nodes") or []:
-            yield with_all_inventory_levels(client, path, node)
-
-
-def shop_settings(client: ApiClient, path: str) -> dict[str, Any]:
-    """`shop { taxesIncluded currencyCode ianaTimezone }`: whether catalog prices include tax
-    is the shop's setting, read with the catalog rather than assumed."""
-    shop = client.graphql(path, SHOP_QUERY, {}).get("shop") or {}
-    if not isinstance(shop.get("taxesIncluded"), bool):
-        raise ApiError(SOURCE, "POST", client.url(path), 200, "shop.taxesIncluded is missing")
-    return shop
-
-
-def answered_version(run: ExtractRun, client: ApiClient) -> dict[str, Any]:
-    """The API version Shopify answered with (header `X-Shopify-API-Version`), for the metadata.
-
-    A version past its 12 months of support is not refused: Shopify silently answers with the
-    oldest supported one, so a difference is reported rather than ignored.
-    """
-    requested = run.config.shop_api_version
-    answered = client.last_headers.get(API_VERSION_HEADER) if client.last_headers else None
-    metadata: dict[str, Any] = {"shop_api_version": answered or "unknown"}
-    if answered and answered != requested:
-        note = (
-            f"SHOP_API_VERSION={requested} is no longer supported: Shopify answered with "
-            f"{answered}; set SHOP_API_VERSION to a supported version"
-        )
-        log.warning("shop: %s", note)
-        metadata["shop_api_version_note"] = note
-    return metadata
-
-
-def extract_catalog(run: ExtractRun, days: list[date]) -> dict[str, Any]:
-    """One API snapshot, landed under the range's first day and copied under the others."""
-    snapshot_at = datetime.now(UTC)
-    client, path = _client(run), graphql_path(run)
-    settings = shop_settings(client, path)
-    options = option_names(run.config.shop_option_names)
-    first, *others = days
-    with run.day(first, CATALOG_DATASETS) as landing:
-        for node in variant_nodes(client, path):
-            try:
-                row = variant_row(node, snapshot_at, settings["taxesIncluded"], options)
-            except InvalidRecord as invalid:
-                landing.reject(
-                    "product_variants", node.get("id"), invalid.field, invalid.reason, node
-                )
-                continue
-            landing.write("product_variants", row)
-    landed = run.totals.rows["product_variants"], run.totals.rejects["product_variants"]
-    warehouse = run.config.warehouse_dir
-    for day in others:  # the same snapshot under every other day of the range
-        for file_path in (landing_path, rejects_path):
-            source_file = file_path(warehouse, SOURCE, "product_variants", first)
-            copy_day(source_file, file_path(warehouse, SOURCE, "product_variants", day), day)
-        run.totals.rows["product_variants"] += landed[0]
-        run.totals.rejects["product_variants"] += landed[1]
-        run.totals.files += 2
-    snapshot_day = snapshot_at.astimezone(ZoneInfo(run.config.shop_timezone)).date()
-    # A daily run lands D = yesterday; any older day gets a stock that is not its own.
-    backfilled = [d for d in days if (snapshot_day - d).days > 1]
-    return {
-        **answered_version(run, client),
-        "snapshot_at": snapshot_at.isoformat(),
-        "shop_taxes_included": settings["taxesIncluded"],
-        "shop_currency_code": settings.get("currencyCode"),
-        "shop_iana_timezone": settings.get("ianaTimezone"),
-        "backfilled_days_with_current_stock": len(backfilled),
-        "snapshot_note": (
-            f"{len(backfilled)} day(s) older than yesterday carry the stock as of snapshot_at "
-            "(the API only knows current stock), not their historical stock"
-            if backfilled
-            else "stock read on the morning after the partition day"
-        ),
-    }
 
 
 shop_orders = extract_asset(
@@ -813,14 +534,3 @@ shop_orders = extract_asset(
     ),
     deps=[["landing", "shop_catalog"]],
 )(extract_orders)
-
-
-shop_catalog = extract_asset(
-    "shop_catalog",
-    source=SOURCE,
-    group="conversion",
-    description=(
-        "Shopify product variants with barcode (GTIN-14), price, cost and warehouse stock. The API "
-        "only knows today's stock: every day of a run lands the snapshot taken at run time."
-    ),
-)(extract_catalog)

@@ -12,19 +12,15 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import bearer_auth
-from orchestration.lib.landing import Dedupe, InvalidRecord, parse_count, to_json
+from orchestration.lib.landing import InvalidRecord, parse_count, to_json
 from orchestration.lib.pagination import offset_pages
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.ga4.landing import DATASETS, SOURCE
 
-SOURCE = "ga4"
 PAGE_SIZE = 10_000
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName")
 METRICS = ("sessions", "totalUsers", "addToCarts")
-DATASETS = {
-    "sessions": Dedupe(("date", "session_source", "session_medium", "session_campaign_name")),
-    "report_metadata": Dedupe(("date",)),
-}
 
 
 def report_body(day: date) -> dict[str, Any]:

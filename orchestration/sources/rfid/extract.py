@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib.catalog import latest_catalog
+from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.gs1 import epc_class_to_gtin14, epc_to_gtin14, location_to_gln13
 from orchestration.lib.http import bearer_auth
 from orchestration.lib.landing import (
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_utc,
     required,
@@ -32,19 +32,14 @@ from orchestration.lib.landing import (
 )
 from orchestration.lib.pagination import link_header_pages
 from orchestration.lib.partitions import day_bounds_utc, iso_utc
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.rfid.landing import DATASETS, SOURCE
 
-SOURCE = "rfid"
 PAGE_SIZE = 500
 CYCLE_COUNTING = "cycle_counting"
 CBV_BIZSTEP = "urn:epcglobal:cbv:bizstep:"
 #: The REST binding answers in Digital Link unless asked otherwise; URNs are the stable form.
 REQUEST_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-EPC-Format": "Always_EPC_URN"}
 ITEM_UOM = "EA"  # UN/CEFACT "each": the only unit of measure that counts items
-DATASETS = {
-    "events": Dedupe(("event_id",)),
-    "observations": Dedupe(("event_id", "gtin14", "serial")),
-}
 
 
 def catalog_gtins(warehouse_dir: Path) -> set[str]:

@@ -18,9 +18,9 @@ from typing import Any
 
 import requests
 
-from orchestration.lib.http import ApiError, RetryWhen, meta_auth, meta_rate_limit
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiError, Auth, HttpSettings, RetryWhen, bearer_auth
 from orchestration.lib.landing import (
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_money,
@@ -28,9 +28,8 @@ from orchestration.lib.landing import (
     to_json,
 )
 from orchestration.lib.pagination import graph_api_pages
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.meta_ads.landing import DATASETS, SOURCE
 
-SOURCE = "meta_ads"
 PAGE_SIZE = 500
 #: Ads Manager's "Purchases" is one of these, in this order; summing them would double count.
 PURCHASE_ACTIONS = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
@@ -48,10 +47,49 @@ LEVELS = {
 }
 #: "(#2635) You are calling a deprecated version of the Ads API".
 EXPIRED_VERSION_CODE = 2635
-DATASETS = {
-    "campaign_insights": Dedupe(("date", "campaign_id")),
-    "ad_insights": Dedupe(("date", "campaign_id", "ad_id", "sku")),
-}
+#: Meta's throttling codes (answered as HTTP 400): app, user, API and business use case limits.
+META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+
+
+def meta_auth(access_token: str) -> Auth:
+    """Meta accepts the token as a Bearer header: preferred to `?access_token=` in URLs."""
+    return bearer_auth(access_token)
+
+
+def meta_usage_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until Meta lifts a rate limit, from its usage headers, or None if they don't say.
+
+    `X-Business-Use-Case-Usage` gives `estimated_time_to_regain_access` in minutes per business
+    use case; `X-Ad-Account-Usage` gives `reset_time_duration` in seconds.
+    """
+    waits: list[float] = []
+    try:
+        business = json.loads(headers.get("X-Business-Use-Case-Usage") or "{}")
+        for entries in business.values():
+            waits += [60.0 * float(e.get("estimated_time_to_regain_access") or 0) for e in entries]
+        account = json.loads(headers.get("X-Ad-Account-Usage") or "{}")
+        waits.append(float(account.get("reset_time_duration") or 0))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(waits) if waits and max(waits) > 0 else None
+
+
+def meta_rate_limit(settings: HttpSettings) -> RetryWhen:
+    """Meta signals throttling as HTTP 400 with error code 4/17/613 (or 80000+ for BUC limits);
+    waits as long as its usage headers say, else backs off exponentially."""
+
+    def wait(response: requests.Response, attempt: int) -> float | None:
+        if response.status_code != 400:
+            return None
+        try:
+            code = int(response.json().get("error", {}).get("code", 0))
+        except (ValueError, AttributeError, TypeError):
+            return None
+        if code not in META_RATE_LIMIT_CODES:
+            return None
+        return meta_usage_wait(response.headers) or settings.backoff(attempt)
+
+    return wait
 
 
 def purchase_value(actions: list[Mapping[str, Any]] | None) -> str | None:

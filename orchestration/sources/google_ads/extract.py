@@ -18,10 +18,10 @@ from typing import Any
 
 from orchestration.lib.catalog import latest_catalog
 from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
-from orchestration.lib.http import ApiClient, ApiError, google_ads_auth
+from orchestration.lib.extract import ExtractRun, extract_asset
+from orchestration.lib.http import ApiClient, ApiError, Auth, bearer_auth, secret_forms
 from orchestration.lib.landing import (
     DayLanding,
-    Dedupe,
     InvalidRecord,
     parse_count,
     parse_money,
@@ -29,9 +29,8 @@ from orchestration.lib.landing import (
     to_json,
 )
 from orchestration.lib.pagination import page_token_pages
-from orchestration.sources import ExtractRun, extract_asset
+from orchestration.sources.google_ads.landing import DATASETS, SOURCE
 
-SOURCE = "google_ads"
 _METRICS = (
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions, "
     "metrics.conversions_value"
@@ -44,14 +43,16 @@ PRODUCT_QUERY = (
     f"SELECT segments.date, campaign.id, segments.product_item_id, {_METRICS} "
     "FROM shopping_performance_view WHERE segments.date = '{day}'"
 )
-DATASETS = {
-    "campaign_stats": Dedupe(("date", "campaign_id")),
-    "product_stats": Dedupe(("date", "campaign_id", "sku")),
-}
 #: Shopify's Google channel names offers `shopify_{country}_{product id}_{variant id}`.
 SHOPIFY_OFFER_ID = re.compile(r"^shopify_[a-z]{2}_(\d+)_(\d+)$", re.IGNORECASE)
 #: What answers a version Google has switched off (or never had): the path is not served.
 RETIRED_VERSION_STATUSES = frozenset({404, 501})
+
+
+def google_ads_auth(developer_token: str, access_token: str) -> Auth:
+    """Google Ads wants an OAuth Bearer token and the developer token on every call."""
+    auth = bearer_auth(access_token, {"developer-token": developer_token})
+    return Auth(headers=auth.headers, secrets=auth.secrets | secret_forms(developer_token))
 
 
 class OfferIds:

@@ -1,0 +1,5 @@
+"""Support tickets (Zendesk incremental ticket export).
+
+`extract.py` calls the API (auth, pagination, rate limit) and defines the extract asset;
+`landing.py` declares what lands (schemas, dedupe rules).
+"""
