@@ -171,29 +171,7 @@
 
     select
         period_start as {{ period_column }},
-        sessions,
-        orders,
-        cancelled_orders,
-        {{ kpi_conversion_rate('orders', 'sessions') }} as conversion_rate,
-        net_revenue,
-        {{ kpi_average_basket('net_revenue', 'orders') }} as average_basket,
-        {{ kpi_units_per_order('units', 'orders') }} as units_per_order,
-        {{ kpi_cross_sell_rate('cross_sell_orders', 'orders') }} as cross_sell_rate,
-        {{ kpi_upsell_rate('upsell_orders', 'returning_customer_orders') }} as upsell_rate,
-        new_customers,
-        ad_spend,
-        {{ kpi_cac('ad_spend', 'new_customers') }} as cac,
-        {{ kpi_roas('net_revenue', 'ad_spend') }} as roas,
-        contribution_margin,
-        {{ kpi_margin_after_ad_spend('contribution_margin', 'ad_spend') }} as margin_after_ad_spend,
-        {{ kpi_return_rate('refunded_units', 'units') }} as return_rate,
-        median_processing_hours,
-        {{ kpi_shipped_within_48h_rate('shipped_within_48h_orders', 'fulfilled_orders', 'unshipped_over_48h') }}
-            as shipped_within_48h_rate,
-        unshipped_over_48h,
-        tickets,
-        {{ kpi_contact_rate('tickets', 'orders') }} as contact_rate,
-        {{ kpi_csat('good_ratings', 'bad_ratings') }} as csat,
+        {{ kpi_columns() }},
         {%- if with_customers %}
             active_customers,
             repeat_customers,
@@ -221,4 +199,15 @@
         {{ add_days('max(date)', 1 - kpi_rolling_window_days() | int) }} as window_start_date
     from {{ ref('int_kpi_calendar') }}
     where is_complete
+{%- endmacro %}
+
+{#- SQL (one row): how many days of the rolling window are complete and final; the model
+    defines the CTE `rolling_window` (kpi_rolling_window()) first. -#}
+{% macro kpi_rolling_window_day_counts() -%}
+    select
+        count(*) filter (where calendar.is_complete) as complete_days,
+        count(*) filter (where calendar.is_final) as final_days
+    from {{ ref('int_kpi_calendar') }} as calendar
+    cross join rolling_window
+    where calendar.date between rolling_window.window_start_date and rolling_window.as_of_date
 {%- endmacro %}

@@ -10,12 +10,7 @@ rolling_window as (
 ),
 
 window_days as (
-    select
-        count(*) filter (where calendar.is_complete) as complete_days,
-        count(*) filter (where calendar.is_final) as final_days
-    from {{ ref('int_kpi_calendar') }} as calendar
-    cross join rolling_window
-    where calendar.date between rolling_window.window_start_date and rolling_window.as_of_date
+    {{ kpi_rolling_window_day_counts() }}
 ),
 
 channel_sums as (
