@@ -80,3 +80,23 @@ def test_a_publication_two_days_old_fails_its_freshness_check_and_alerts(
         sensor(dg.build_sensor_context(instance=instance, cursor=context.cursor))
         assert _latest_check(instance, PUBLISHED_MARTS).passed is True
     assert len(httpserver.log) == 1  # an asset turning fresh again sends no alert
+
+
+def test_a_run_without_the_extracts_evaluates_only_the_selected_freshness_checks(
+    tmp_path: Path,
+) -> None:
+    """Re-transforming without extracting (`--select 'not key:"landing/*"'`) must plan a job."""
+
+    @dg.asset(key=PUBLISHED_MARTS, partitions_def=dg.DailyPartitionsDefinition("2026-11-01"))
+    def published_marts() -> None:
+        """Stands in for the publication: only its key and partitions matter to the checks."""
+
+    checks = freshness.freshness_checks([PUBLISHED_MARTS, SHOP_ORDERS])
+    job = dg.define_asset_job("without_extracts", selection=dg.AssetSelection.assets(PUBLISHED_MARTS))
+    definitions = dg.Definitions(assets=[published_marts], asset_checks=[checks], jobs=[job])
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = definitions.resolve_job_def("without_extracts").execute_in_process(
+            instance=instance, partition_key="2026-11-30"
+        )
+    evaluated = [e.asset_key for e in result.get_asset_check_evaluations()]
+    assert evaluated == [PUBLISHED_MARTS]
