@@ -92,7 +92,9 @@ def test_a_run_without_the_extracts_evaluates_only_the_selected_freshness_checks
         """Stands in for the publication: only its key and partitions matter to the checks."""
 
     checks = freshness.freshness_checks([PUBLISHED_MARTS, SHOP_ORDERS])
-    job = dg.define_asset_job("without_extracts", selection=dg.AssetSelection.assets(PUBLISHED_MARTS))
+    job = dg.define_asset_job(
+        "without_extracts", selection=dg.AssetSelection.assets(PUBLISHED_MARTS)
+    )
     definitions = dg.Definitions(assets=[published_marts], asset_checks=[checks], jobs=[job])
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         result = definitions.resolve_job_def("without_extracts").execute_in_process(
