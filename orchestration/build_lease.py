@@ -28,14 +28,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.recovery import fail_dead_run, is_dead
 
-LEASE_FILE = "build.lease"
 POLL_SECONDS = 2.0
 
 
 def lease_path(warehouse: Path) -> Path:
-    return warehouse / "build" / LEASE_FILE
+    return WarehouseLayout(warehouse).build_lease
 
 
 @contextmanager

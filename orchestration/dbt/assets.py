@@ -51,7 +51,7 @@ from orchestration.lib.landing_loader import (
     table_name,
 )
 from orchestration.lib.partitions import daily_partitions
-from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.paths import warehouse_dir, warehouse_layout
 from orchestration.lib.settings import load_settings, process_environment
 from orchestration.publication.assets import plan_dbt_build
 from orchestration.sources import LANDING_DATASETS
@@ -73,7 +73,7 @@ def _iso_date(value: str | None) -> dt.date | None:
 
 
 def _run_target_path(run_id: str) -> Path:
-    runs = warehouse_dir() / "build" / "dbt_runs"
+    runs = warehouse_layout().dbt_runs
     if runs.exists():
         cutoff = time.time() - _KEEP_FAILED_TARGETS_DAYS * 86400
         for old in runs.iterdir():
@@ -97,7 +97,7 @@ def partial_parse_cache(target: str, project_dir: Path | None = None) -> Path:
     folder = (project_dir or dbt_project.project_dir).resolve()
     digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]
     folder_name = f"{target}-{digest}"
-    return warehouse_dir() / "build" / "dbt_partial_parse" / folder_name / PARTIAL_PARSE_FILE
+    return warehouse_layout().dbt_partial_parse / folder_name / PARTIAL_PARSE_FILE
 
 
 def restore_partial_parse(cache: Path, target_path: Path) -> bool:

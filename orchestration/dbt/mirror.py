@@ -24,17 +24,18 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.lib import duckdb_settings
+from orchestration.lib.paths import WarehouseLayout
 
 MIRROR_SCHEMA = "marts"
 
 
 def build_database(warehouse_dir: Path) -> Path:
-    return Path(warehouse_dir) / "build" / "warehouse.duckdb"
+    return WarehouseLayout(Path(warehouse_dir)).build_database
 
 
 def spark_warehouse(warehouse_dir: Path) -> Path:
     """Where the `spark` target writes its tables (profiles.yml spark.sql.warehouse.dir)."""
-    return Path(warehouse_dir) / "build" / "spark-warehouse"
+    return WarehouseLayout(Path(warehouse_dir)).spark_warehouse
 
 
 def _ident(name: str) -> str:

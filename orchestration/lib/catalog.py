@@ -15,12 +15,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lib.paths import WarehouseLayout
+
 SOURCE, DATASET = "shop", "product_variants"
 
 
 def _catalog_files(warehouse_dir: Path, needed_by: str) -> list[Path]:
     """Every landed day of the catalog, oldest first (ISO dates sort as strings)."""
-    folder = Path(warehouse_dir) / "landing" / SOURCE / DATASET
+    folder = WarehouseLayout(Path(warehouse_dir)).landing_dataset(SOURCE, DATASET)
     files = sorted(folder.glob("date=*/data.parquet"))
     if not files:
         raise RuntimeError(

@@ -31,18 +31,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.landing_schemas import BOOKKEEPING_FIELDS, REJECTS
+from orchestration.lib.paths import WarehouseLayout
 
 DEFAULT_CHUNK_ROWS = 20_000
 
 
 def landing_path(warehouse_dir: Path, source: str, dataset: str, day: date) -> Path:
-    return (
-        Path(warehouse_dir) / "landing" / source / dataset / f"date={day:%Y-%m-%d}" / "data.parquet"
-    )
+    return WarehouseLayout(Path(warehouse_dir)).landing_file(source, dataset, day)
 
 
 def rejects_path(warehouse_dir: Path, source: str, dataset: str, day: date) -> Path:
-    return landing_path(warehouse_dir, source, f"_rejects/{dataset}", day)
+    return WarehouseLayout(Path(warehouse_dir)).landing_file(source, dataset, day, rejects=True)
 
 
 def to_json(record: Any) -> str:

@@ -44,6 +44,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from psycopg import sql
 
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def landed_files(
     warehouse_dir: Path, source: str, dataset: str, days: Iterable[dt.date] | None = None
 ) -> list[Path]:
     """The Parquet files of a dataset (all days, or only `days`), oldest day first."""
-    folder = Path(warehouse_dir) / "landing" / source / dataset
+    folder = WarehouseLayout(Path(warehouse_dir)).landing_dataset(source, dataset)
     wanted = None if days is None else set(days)
     files = sorted(folder.glob("date=*/*.parquet"))
     return [f for f in files if wanted is None or _day_of(f) in wanted]

@@ -6,28 +6,92 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from orchestration.lib.landing_schemas import REJECTS_DATASET
 from orchestration.lib.settings import load_settings
 
 
 @dataclass(frozen=True)
 class WarehouseLayout:
-    """The folders and files of one warehouse (`root` is absolute)."""
+    """The folders and files of one warehouse (`root` is absolute).
+
+    The only place that knows where things live under WAREHOUSE_DIR: every module asks it, so a
+    folder moves in one line (tests/lib/test_paths.py fails on a path built by hand elsewhere).
+    """
 
     root: Path
 
     @property
     def landing(self) -> Path:
+        """The landing zone: one Parquet file per source, dataset and day, written by the extract
+        assets (lib/landing.py), read by dbt, the landing checks and the Postgres loader."""
         return self.root / "landing"
+
+    def landing_dataset(self, source: str, dataset: str) -> Path:
+        """One dataset's `date=YYYY-MM-DD/` folders."""
+        return self.landing / source / dataset
+
+    def landing_rejects(self, source: str, dataset: str) -> Path:
+        """The records of a dataset the extract rejected (with their reason), per day as well."""
+        return self.landing / source / REJECTS_DATASET / dataset
+
+    def landing_file(self, source: str, dataset: str, day: date, *, rejects: bool = False) -> Path:
+        """The Parquet file of one dataset (or its rejects) and day, replaced whole when the day
+        is extracted again."""
+        folder = self.landing_rejects if rejects else self.landing_dataset
+        return folder(source, dataset) / f"date={day:%Y-%m-%d}" / "data.parquet"
+
+    @property
+    def build(self) -> Path:
+        """What the build makes and BI never reads: dbt's database, caches, lease and ledger."""
+        return self.root / "build"
+
+    @property
+    def build_database(self) -> Path:
+        """The DuckDB file dbt builds (duckdb target) or the marts are mirrored into (other
+        targets); read by the mart checks and by the publication."""
+        return self.build / "warehouse.duckdb"
 
     @property
     def build_tmp(self) -> Path:
         """Where in-process DuckDB spills what exceeds its memory limit."""
-        return self.root / "build" / "tmp"
+        return self.build / "tmp"
+
+    @property
+    def build_lease(self) -> Path:
+        """The run id of the run that holds the build (build_lease.py): one build at a time."""
+        return self.build / "build.lease"
+
+    @property
+    def day_ledger(self) -> Path:
+        """Which days passed the gates and from which landed files (publication/day_ledger.py)."""
+        return self.build / "day_ledger.json"
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """Where the `spark` dbt target writes its tables (profiles.yml spark.sql.warehouse.dir)."""
+        return self.build / "spark-warehouse"
+
+    @property
+    def dbt_runs(self) -> Path:
+        """One dbt target folder per run (run_results.json, compiled SQL), kept after a failure."""
+        return self.build / "dbt_runs"
+
+    @property
+    def dbt_partial_parse(self) -> Path:
+        """dbt's partial-parse caches kept between runs, one folder per target and project."""
+        return self.build / "dbt_partial_parse"
+
+    @property
+    def data_docs(self) -> Path:
+        """Great Expectations' rendered results, a folder per run and suite (quality/runner.py)."""
+        return self.root / "quality" / "data_docs"
 
     @property
     def published(self) -> Path:
+        """What BI reads, written by the publication only after the gates passed."""
         return self.root / "published"
 
     @property
@@ -36,11 +100,24 @@ class WarehouseLayout:
         return self.published / "marts.duckdb"
 
     @property
+    def published_spare(self) -> Path:
+        """The publication before the current one, the next run's starting point
+        (publication/spare_file.py); hidden from BI by its leading dot."""
+        return self.published / f".{self.published_marts.name}.spare"
+
+    @property
+    def published_parquet(self) -> Path:
+        """The marts as Parquet (a file per mart, a folder of months for the big facts)."""
+        return self.published / "parquet"
+
+    @property
     def reports(self) -> Path:
+        """The HTML KPI reports made from the published marts."""
         return self.published / "reports"
 
     @property
     def picking_sheets(self) -> Path:
+        """The stores' replenishment picking sheets made from the published marts."""
         return self.published / "picking"
 
     @property
@@ -49,16 +126,13 @@ class WarehouseLayout:
         return self.published / "docs" / "index.html"
 
     @property
-    def data_docs(self) -> Path:
-        return self.root / "quality" / "data_docs"
-
-    @property
     def dagster_home(self) -> Path:
         """The default Dagster instance directory: run history lives with the warehouse."""
         return self.root / "dagster_home"
 
     @property
     def logs(self) -> Path:
+        """The demo's log files (`make demo`)."""
         return self.root / "logs"
 
 

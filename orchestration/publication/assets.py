@@ -133,7 +133,7 @@ def _metadata(result: PublicationResult) -> dict[str, dg.MetadataValue | int | f
         "row_counts": dg.MetadataValue.json(result.row_counts),
         "total_rows": sum(result.row_counts.values()),
         "duckdb_path": dg.MetadataValue.path(str(result.duckdb_path)),
-        "parquet_dir": dg.MetadataValue.path(str(result.duckdb_path.parent / "parquet")),
+        "parquet_dir": dg.MetadataValue.path(str(result.parquet_dir)),
         "postgres_schema": result.postgres_schema or "(not configured)",
         "duration_seconds": round(result.duration_seconds, 3),
         # the months of the big facts this run rewrote; the others were carried over unchanged

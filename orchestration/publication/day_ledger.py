@@ -19,7 +19,6 @@ import duckdb
 
 from orchestration.lib.paths import WarehouseLayout
 
-LEDGER_FILE = "day_ledger.json"
 _DAY_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 
 
@@ -51,7 +50,7 @@ class Ledger:
 
 
 def ledger_path(warehouse: Path) -> Path:
-    return warehouse / "build" / LEDGER_FILE
+    return WarehouseLayout(warehouse).day_ledger
 
 
 def _to_json(ledger: Ledger) -> dict[str, object]:

@@ -15,16 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.lib import duckdb_settings
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.publication.contract import Stamp
 from orchestration.publication.duckdb_target import build_published_duckdb
 from orchestration.publication.files import fsync_dir
 from orchestration.publication.parquet_target import apply_parquet, stage_parquet
 from orchestration.publication.postgres_target import publish_to_postgres
 from orchestration.publication.spare_file import START_COPY, replace_keeping_spare
-
-PUBLISHED_DB_NAME = "marts.duckdb"
-#: The publication before the current one, the next run's starting point (spare_file).
-SPARE_NAME = f".{PUBLISHED_DB_NAME}.spare"
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,7 @@ class PostgresTarget:
 class PublicationResult:
     row_counts: dict[str, int]
     duckdb_path: Path
+    parquet_dir: Path
     #: a file per small mart; a directory of `month=YYYY-MM/data.parquet` per partitioned fact
     parquet_paths: dict[str, Path]
     postgres_schema: str | None
@@ -67,14 +65,15 @@ def publish_marts(
 ) -> PublicationResult:
     """Publish `marts` from the build database; BI sees the previous or the new marts, whole."""
     started = time.monotonic()
-    build_db = warehouse_dir / "build" / "warehouse.duckdb"
-    published_dir = warehouse_dir / "published"
+    layout = WarehouseLayout(warehouse_dir)
+    build_db = layout.build_database
+    published_dir = layout.published
     published_dir.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(published_dir)
-    target = published_dir / PUBLISHED_DB_NAME
-    parquet_dir = published_dir / "parquet"
-    new_file = published_dir / f".{PUBLISHED_DB_NAME}.{stamp.run_id}.tmp"
-    spare = published_dir / SPARE_NAME
+    target = layout.published_marts
+    parquet_dir = layout.published_parquet
+    new_file = published_dir / f".{target.name}.{stamp.run_id}.tmp"
+    spare = layout.published_spare
     staging = published_dir / f".staging-{stamp.run_id}"
     staging.mkdir()
     try:
@@ -94,6 +93,7 @@ def publish_marts(
     return PublicationResult(
         row_counts=written.row_counts,
         duckdb_path=target,
+        parquet_dir=parquet_dir,
         parquet_paths={
             m: parquet_dir / m if m in written.months else parquet_dir / f"{m}.parquet"
             for m in marts

@@ -66,7 +66,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from orchestration.lib import duckdb_settings
-from orchestration.lib.landing_schemas import REJECTS, REJECTS_DATASET
+from orchestration.lib.landing_schemas import REJECTS
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.sources import LANDING_DATASETS
 
 if TYPE_CHECKING:  # pandas only where frames are computed: the suite process
@@ -135,11 +136,12 @@ def _listed_files(warehouse_dir: Path) -> list[LandedFile]:
     callers, for the files they keep only.
     """
     files = []
+    layout = WarehouseLayout(warehouse_dir)
     for source, datasets in LANDING_DATASETS.items():
         for dataset in datasets:
             for is_reject, folder in (
-                (False, warehouse_dir / "landing" / source / dataset),
-                (True, warehouse_dir / "landing" / source / REJECTS_DATASET / dataset),
+                (False, layout.landing_dataset(source, dataset)),
+                (True, layout.landing_rejects(source, dataset)),
             ):
                 try:
                     names = "\n".join(os.listdir(folder))
@@ -373,7 +375,7 @@ def frame_session(
         _create_landing_views(con, files, needed)
         _create_volume_table(con, volume_files(files, window) if needed & _VOLUME_USERS else [])
         con.execute(_MACROS)
-        build_db = warehouse_dir / "build" / "warehouse.duckdb"
+        build_db = WarehouseLayout(warehouse_dir).build_database
         # Only frames naming `build` open it: the landing checks never wait on a dbt write lock.
         if "build" in needed and build_db.exists():
             _attach_build(con, build_db)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.lib.retention import prune_oldest, share_folder
 from orchestration.lib.settings import load_settings
 from orchestration.quality.frames import Window, compute_frames
@@ -92,7 +93,7 @@ class SuiteOutcome:
 
 
 def data_docs_root(warehouse_dir: Path) -> Path:
-    return warehouse_dir / "quality" / "data_docs"
+    return WarehouseLayout(warehouse_dir).data_docs
 
 
 def _shared_static(warehouse_dir: Path) -> Path:

@@ -25,13 +25,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.lib.retention import prune_oldest, retention_runs
 from orchestration.reports import charts
 from orchestration.reports.charts import TrendKpi
 from orchestration.reports.published import (
     LOG_QUERY,
     PUBLICATION_LOG,
-    REPORTS_DIR,
     Publication,
     as_date,
     pick_column,
@@ -649,7 +649,7 @@ def build_kpi_report(warehouse_dir: Path, currency: str = "€") -> KpiReport:
     keep the dated reports of the last RETENTION_RUNS publications."""
     data = load_report_data(published_db_path(warehouse_dir))
     text = render_report(data, currency)
-    out_dir = Path(warehouse_dir) / REPORTS_DIR
+    out_dir = WarehouseLayout(Path(warehouse_dir)).reports
     path = write_text_atomic(out_dir / report_file_name(data.publication), text)
     latest = write_text_atomic(out_dir / "latest.html", text)
     prune_oldest(out_dir.glob("kpi-report_*.html"), retention_runs())

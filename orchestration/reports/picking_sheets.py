@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.lib.paths import WarehouseLayout
 from orchestration.reports.published import (
     LOG_QUERY,
-    PICKING_DIR,
     PUBLICATION_LOG,
     Publication,
     as_date,
@@ -337,7 +337,7 @@ def build_picking_sheets(warehouse_dir: Path) -> PickingSheets:
     if as_of is None and publication.published_at is not None:
         as_of = publication.published_at.date()
     directory, files = write_picking_sheets(
-        sheet, Path(warehouse_dir) / PICKING_DIR, as_of, publication
+        sheet, WarehouseLayout(Path(warehouse_dir)).picking_sheets, as_of, publication
     )
     return PickingSheets(
         directory=directory,

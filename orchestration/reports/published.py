@@ -22,10 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration.lib import duckdb_settings
-
-PUBLISHED_DB = Path("published") / "marts.duckdb"
-REPORTS_DIR = Path("published") / "reports"
-PICKING_DIR = Path("published") / "picking"
+from orchestration.lib.paths import WarehouseLayout
 
 PUBLICATION_COLUMNS = ("_published_at", "_run_id", "_source_mode")
 PUBLICATION_LOG = "publication_log"
@@ -59,7 +56,7 @@ class Publication:
 
 
 def published_db_path(warehouse_dir: Path) -> Path:
-    return Path(warehouse_dir) / PUBLISHED_DB
+    return WarehouseLayout(Path(warehouse_dir)).published_marts
 
 
 def read_marts(

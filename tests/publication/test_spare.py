@@ -24,7 +24,7 @@ from orchestration.publication.contract import (
     PUBLICATION_COLUMNS,
     Stamp,
 )
-from orchestration.publication.publish import SPARE_NAME, PublicationResult
+from orchestration.publication.publish import PublicationResult
 from tests.publication.build_data import (
     ALL,
     FACT,
@@ -41,6 +41,9 @@ from tests.publication.build_data import (
     write_build_fact,
     write_build_marts,
 )
+
+#: The previous publication's name, spelled out: a warehouse made before keeps its spare.
+SPARE_NAME = ".marts.duckdb.spare"
 
 
 def _published(warehouse: Path) -> Path:
