@@ -30,13 +30,7 @@ from urllib.parse import urlsplit
 import requests
 
 from orchestration.demo import start_demo_simulator
-from orchestration.lib.config import (
-    SOURCE_ENV,
-    ConfigError,
-    PipelineConfig,
-    SourceSettings,
-    resolve_config,
-)
+from orchestration.lib.config import PipelineConfig, resolve_config
 from orchestration.lib.http import (
     ApiClient,
     ApiError,
@@ -45,7 +39,7 @@ from orchestration.lib.http import (
     bearer_auth,
     redact,
 )
-from orchestration.lib.settings import load_settings
+from orchestration.lib.settings import SOURCE_ENV, ConfigError, SourceSettings, load_settings
 from orchestration.sources.google_ads.extract import google_ads_auth
 from orchestration.sources.meta_ads.extract import meta_auth
 from orchestration.sources.shop.api import shopify_auth

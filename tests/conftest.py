@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.settings import SOURCE_ENV
 
 #: The longest test modules, longest first: xdist hands the work out in collection order
 #: (--no-loadscope-reorder), and the two workers finish together only if what takes longest

@@ -17,8 +17,8 @@ import dagster as dg
 import pytest
 
 from orchestration.demo import DemoPipelineResource
-from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.paths import warehouse_dir
+from orchestration.lib.settings import SOURCE_ENV
 from orchestration.sources.ga4.extract import ga4_sessions
 from orchestration.sources.google_ads.extract import google_ads
 from orchestration.sources.meta_ads.extract import meta_ads

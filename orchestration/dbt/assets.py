@@ -17,7 +17,7 @@ dbt writes the single DuckDB build database, so the step first takes the run's b
 (orchestration/build_lease.py), as do the mart checks and the publication that read it: two runs
 never write it at once, and a run checks and publishes the build its own dbt made.
 
-Other engines (DBT_TARGET=postgres|spark, `orchestration.lib.config.dbt_target`): on postgres the
+Other engines (DBT_TARGET=postgres|spark, read by `orchestration.lib.settings`): on postgres the
 run's landed days are first copied into the server (`landing_loader`); after a successful build
 the marts are mirrored into the same DuckDB build database (`mirror.py`), which the quality
 checks and the publication read on every target (docs/deploy.md "Targets").
@@ -43,7 +43,6 @@ from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_de
 from orchestration.dbt.translator import translator
 from orchestration.dbt.vars import dbt_env_for_vars, dbt_vars_for_window
 from orchestration.lib import duckdb_settings
-from orchestration.lib.config import dbt_target
 from orchestration.lib.landing_loader import (
     DEFAULT_SCHEMA,
     load_landing,
@@ -133,7 +132,7 @@ def environ(
 def dbt_resource() -> DbtCliResource:
     """The `dbt` resource: this project, the venv's dbt executable, the target of DBT_TARGET."""
     return DbtCliResource(
-        project_dir=dbt_project, dbt_executable=dbt_executable(), target=dbt_target()
+        project_dir=dbt_project, dbt_executable=dbt_executable(), target=load_settings().dbt_target
     )
 
 
@@ -154,7 +153,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         window.end if window else None,
         daily_partitions.timezone,
     )
-    target = dbt.target or dbt_target()
+    target = dbt.target or load_settings().dbt_target
     hold_build(context.instance, warehouse_dir(), context.run_id, context.log.info)
     context.log.info(f"dbt target {target}, window: {dbt_vars}")
     context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})

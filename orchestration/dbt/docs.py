@@ -25,9 +25,9 @@ from orchestration.dbt.assets import _run_target_path
 from orchestration.dbt.mirror import build_database
 from orchestration.dbt.project import dbt_project
 from orchestration.lib import duckdb_settings
-from orchestration.lib.config import dbt_target
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import published_docs_index, warehouse_dir
+from orchestration.lib.settings import load_settings
 
 STATIC_INDEX = "static_index.html"
 #: Beside the published site: the fingerprint of what it was generated from.
@@ -75,7 +75,7 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.Mater
     stamp = published.with_name(FINGERPRINT_FILE)
     # Other targets' catalogs are in their own database: always generated there.
     build_db = build_database(warehouse_dir())
-    duckdb_catalog = (dbt.target or dbt_target()) == "duckdb" and build_db.exists()
+    duckdb_catalog = (dbt.target or load_settings().dbt_target) == "duckdb" and build_db.exists()
     fingerprint = docs_fingerprint(dbt_project.manifest_path, build_db) if duckdb_catalog else None
     if fingerprint and published.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         context.log.info(f"dbt documentation unchanged (same manifest and catalog): {published}")

@@ -16,38 +16,13 @@ import dagster as dg
 
 from orchestration.lib.http import HttpSettings
 from orchestration.lib.settings import (
-    DBT_TARGETS,
-    DEFAULT_GOOGLE_ADS_API_VERSION,
-    DEFAULT_SHOP_API_VERSION,
-    DEFAULT_SHOP_TIMEZONE,
     DEFAULT_SHOPIFY_BULK_MIN_DAYS,
     SOURCE_ENV,
     ConfigError,
     Settings,
-    SourceEnv,
     SourceSettings,
     load_settings,
 )
-
-__all__ = [
-    "DBT_TARGETS",
-    "DEFAULT_GOOGLE_ADS_API_VERSION",
-    "DEFAULT_SHOPIFY_BULK_MIN_DAYS",
-    "DEFAULT_SHOP_API_VERSION",
-    "DEFAULT_SHOP_TIMEZONE",
-    "SOURCE_ENV",
-    "ConfigError",
-    "DemoStarter",
-    "PipelineConfig",
-    "PipelineResource",
-    "SourceEnv",
-    "SourceSettings",
-    "budget_seconds",
-    "dbt_target",
-    "resolve_config",
-    "shopify_bulk_min_days",
-    "source_mode",
-]
 
 
 @dataclass(frozen=True)
@@ -115,11 +90,6 @@ def resolve_config(
     )
 
 
-def shopify_bulk_min_days(env: Mapping[str, str] | None = None) -> int:
-    """`SHOPIFY_BULK_MIN_DAYS` (default 7); ConfigError when it is not a whole number >= 1."""
-    return load_settings(env).shopify_bulk_min_days
-
-
 def budget_seconds(source: str, default: float, env: Mapping[str, str] | None = None) -> float:
     """The source's `<PREFIX>_HTTP_BUDGET_SECONDS`, else `default`; ConfigError when unusable."""
     budget = load_settings(env).http_budget_seconds(source)
@@ -165,8 +135,3 @@ class PipelineResource(dg.ConfigurableResource):
             retry_after_max=self.retry_after_max,
             budget_seconds=budget_seconds(source, self.budget_seconds),
         )
-
-
-def dbt_target(env: Mapping[str, str] | None = None) -> str:
-    """The dbt target from DBT_TARGET (default duckdb), or ConfigError naming the allowed ones."""
-    return load_settings(env).dbt_target

@@ -17,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.lib.config import PipelineConfig, PipelineResource, SourceSettings
+from orchestration.lib.config import PipelineConfig, PipelineResource
 from orchestration.lib.http import ApiClient, ApiError, Auth, GraphQLPacing, HttpSettings, redact
 from orchestration.lib.landing import (
     DEFAULT_CHUNK_ROWS,
@@ -28,6 +28,7 @@ from orchestration.lib.landing import (
 )
 from orchestration.lib.memory import release_freed_memory
 from orchestration.lib.partitions import daily_partitions, partition_days
+from orchestration.lib.settings import SourceSettings
 
 
 @dataclass

@@ -20,9 +20,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from orchestration.lib.config import SOURCE_ENV, resolve_config
+from orchestration.lib.config import resolve_config
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.settings import SOURCE_ENV
 from orchestration.sources.shop import catalog as catalog_src
 from tests.vendor import fetch_all
 

@@ -21,8 +21,8 @@ from google.protobuf import json_format
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.lib.extract import ExtractRun
+from orchestration.lib.settings import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.sources.google_ads import extract as google_ads
 from tests.contracts.conftest import land_catalog, recording_handler
 from tests.sources.conftest import DAY, read_landed, read_rejects

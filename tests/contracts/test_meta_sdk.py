@@ -19,8 +19,8 @@ from facebook_business.adobjects.adsinsights import AdsInsights
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.extract import ExtractRun
+from orchestration.lib.settings import SOURCE_ENV
 from orchestration.sources.meta_ads import extract as meta_ads
 from tests.contracts.conftest import LIVE_CREDENTIALS, META_VERSION, recording_handler
 from tests.sources.conftest import DAY, read_landed

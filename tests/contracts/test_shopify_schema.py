@@ -13,7 +13,7 @@ import graphql
 import pytest
 from graphql.validation import NoDeprecatedCustomRule
 
-from orchestration.lib.config import DEFAULT_SHOP_API_VERSION
+from orchestration.lib.settings import DEFAULT_SHOP_API_VERSION
 from orchestration.sources.shop import bulk, catalog
 from orchestration.sources.shop import orders as orders_src
 from tests.contracts.conftest import SHOPIFY_SCHEMA_VERSION

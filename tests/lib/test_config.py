@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from orchestration.lib.config import SOURCE_ENV, ConfigError, PipelineResource, resolve_config
+from orchestration.lib.config import PipelineResource, resolve_config
+from orchestration.lib.settings import SOURCE_ENV, ConfigError
 
 CREDENTIALS = {v: f"value-of-{v}" for s in SOURCE_ENV.values() for v in s.credential_vars}
 

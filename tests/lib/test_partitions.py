@@ -12,8 +12,9 @@ import jinja2
 import pytest
 import yaml
 
-from orchestration.lib.config import DEFAULT_SHOP_TIMEZONE, resolve_config
+from orchestration.lib.config import resolve_config
 from orchestration.lib.partitions import day_bounds_utc, iso_utc, partition_days
+from orchestration.lib.settings import DEFAULT_SHOP_TIMEZONE
 from simulator import DEMO_CREDENTIALS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration import preflight
-from orchestration.lib.config import DEFAULT_SHOP_API_VERSION, SOURCE_ENV, resolve_config
+from orchestration.lib.config import resolve_config
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.settings import DEFAULT_SHOP_API_VERSION, SOURCE_ENV
 from simulator import DEMO_CREDENTIALS, SimulatorConfig, SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]

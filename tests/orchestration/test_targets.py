@@ -17,8 +17,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.lib.config import ConfigError, dbt_target
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.settings import ConfigError, load_settings
 from tests.dbt.targets import (
     create_postgres_database,
     drop_postgres_database,
@@ -28,10 +28,10 @@ from tests.dbt.targets import (
 
 
 def test_dbt_target_from_env() -> None:
-    assert dbt_target({}) == "duckdb"
-    assert dbt_target({"DBT_TARGET": "Spark"}) == "spark"
+    assert load_settings({}).dbt_target == "duckdb"
+    assert load_settings({"DBT_TARGET": "Spark"}).dbt_target == "spark"
     with pytest.raises(ConfigError, match=r"DBT_TARGET.*duckdb, postgres, spark"):
-        dbt_target({"DBT_TARGET": "bigquery"})
+        _ = load_settings({"DBT_TARGET": "bigquery"}).dbt_target
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.lib.config import SOURCE_ENV
 from orchestration.lib.partitions import daily_partitions
+from orchestration.lib.settings import SOURCE_ENV
 from orchestration.publication import build_published_marts_asset
 from orchestration.publication.assets import plan_dbt_build
 from orchestration.quality import build_quality_checks

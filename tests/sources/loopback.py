@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.lib.config import SOURCE_ENV, PipelineConfig, resolve_config
+from orchestration.lib.config import PipelineConfig, resolve_config
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.settings import SOURCE_ENV
 from tests.sources.conftest import EXTRACTED_AT
 
 

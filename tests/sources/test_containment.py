@@ -20,9 +20,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from orchestration.definitions import extract_assets
-from orchestration.lib.config import SOURCE_ENV, PipelineResource, resolve_config
+from orchestration.lib.config import PipelineResource, resolve_config
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import HttpSettings
+from orchestration.lib.settings import SOURCE_ENV
 from tests.contracts.conftest import land_catalog
 from tests.sources.conftest import DAY
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.config import ConfigError, resolve_config
+from orchestration.lib.config import resolve_config
 from orchestration.lib.extract import ExtractRun
 from orchestration.lib.http import ApiError
+from orchestration.lib.settings import ConfigError
 from orchestration.sources.shop import catalog as catalog_src
 from orchestration.sources.shop import orders as orders_src
 from orchestration.sources.shop.bulk import BulkOperationError

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.lib.catalog import latest_catalog
-from orchestration.lib.config import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.lib.extract import ExtractRun, extract_asset
 from orchestration.lib.http import ApiClient, ApiError, Auth, bearer_auth, secret_forms
 from orchestration.lib.landing import (
@@ -29,6 +28,7 @@ from orchestration.lib.landing import (
     to_json,
 )
 from orchestration.lib.pagination import page_token_pages
+from orchestration.lib.settings import DEFAULT_GOOGLE_ADS_API_VERSION
 from orchestration.sources.google_ads.landing import DATASETS, SOURCE
 
 _METRICS = (
