@@ -109,6 +109,8 @@ def test_more_orders_than_sessions_publishes_with_a_warning(
 #: dbt test -> the GE expectation that would state the same rule on the same column.
 SAME_RULE = {
     "between_zero_and_one": "expect_column_values_to_be_between",
+    "non_negative": "expect_column_values_to_be_between",
+    "at_least": "expect_column_values_to_be_between",
     "accepted_values": "expect_column_values_to_be_in_set",
     "not_null": "expect_column_values_to_not_be_null",
 }
@@ -136,12 +138,72 @@ def test_no_rule_is_owned_by_both_gates() -> None:
         suite = json.loads(path.read_text())
         for expectation in suite["expectations"]:
             kwargs = expectation["kwargs"]
-            if expectation["type"] == "expect_column_values_to_be_between" and (
-                kwargs.get("min_value"),
-                kwargs.get("max_value"),
-            ) != (0, 1):
-                continue  # a one-sided or other range is not what between_zero_and_one says
+            if expectation["type"] == "expect_column_values_to_be_between" and _is_soft(
+                expectation
+            ):
+                continue  # a soft bound (mostly, a parameter) is not what a dbt range test says
             rule = (suite["name"], kwargs.get("column"), expectation["type"])
             if rule in dbt_rules:
                 both.append(rule)
     assert not both, f"rules in both dbt tests and GE suites: {both}"
+
+
+#: GE expectations that state a hard rule when they block without `mostly`: a correct model never
+#: breaks them, so they are dbt tests of the mart (dbt owns structure and hard ranges).
+HARD_RULES = {
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+}
+
+
+def _is_soft(expectation: dict) -> bool:
+    """A share (`mostly`) or a bound set per run (`$PARAMETER`): statistics, GE's to own."""
+    kwargs = expectation["kwargs"]
+    bounds = [kwargs.get("min_value"), kwargs.get("max_value")]
+    return "mostly" in kwargs or any(isinstance(bound, dict) for bound in bounds)
+
+
+def _hard_ge_rules(suites_dir: Path) -> list[str]:
+    """The blocking GE expectations on mart columns that state a hard range, not-null or unique."""
+    found = []
+    for path in sorted(suites_dir.glob("*.json")):
+        suite = json.loads(path.read_text())
+        for expectation in suite["expectations"]:
+            if (
+                expectation["type"] in HARD_RULES
+                and expectation["meta"].get("blocking")
+                and expectation["meta"].get("frame") == "rows"
+                and not _is_soft(expectation)
+            ):
+                found.append(f"{suite['name']}.{expectation['kwargs']['column']}")
+    return found
+
+
+def test_hard_ranges_of_the_marts_are_dbt_tests() -> None:
+    assert _hard_ge_rules(REPO_ROOT / "expectations" / "marts") == []
+
+
+def test_a_blocking_hard_bound_in_a_suite_is_found(tmp_path: Path) -> None:
+    """The scan above sees the rule it forbids, and leaves the statistics alone."""
+    expectations = [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "orders", "min_value": 0},
+        },
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "date"}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "hours", "max_value": 720, "mostly": 0.99},
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "volume_ratio", "min_value": {"$PARAMETER": "min_volume_ratio"}},
+        },
+    ]
+    suite = {
+        "name": "mart_x",
+        "expectations": [{**e, "meta": {"frame": "rows", "blocking": True}} for e in expectations],
+    }
+    (tmp_path / "mart_x.json").write_text(json.dumps(suite))
+    assert _hard_ge_rules(tmp_path) == ["mart_x.orders", "mart_x.date"]

@@ -25,6 +25,16 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- SQL condition: `day_column` is a day of the model's `complete_days` CTE and, in a windowed
+    run, in one of the `periods` it rewrites (the period mart's and mart_channel_daily's sources
+    all read their facts this way). -#}
+{% macro in_complete_days(day_column, windowed, periods, grain='day') -%}
+    {{ day_column }} in (select complete_days.date from complete_days)
+    {%- if windowed %}
+        and {{ in_periods(day_column, periods, grain) }}
+    {%- endif %}
+{%- endmacro %}
+
 -- The SQL layout of the model below is linted where it is rendered (mart_kpi_weekly,
 -- mart_kpi_monthly): inside the macro, its Jinja branches confuse the indentation rules.
 -- noqa: disable=LT02,LT05
@@ -65,38 +75,22 @@
             *,
             {{ kpi_period_start(grain, 'order_date') }} as period_start
         from {{ ref('fct_orders') }}
-        where
-            order_date in (select complete_days.date from complete_days)
-            {%- if windowed %}
-                and {{ in_periods('order_date', periods_rewritten, grain) }}
-            {%- endif %}
+        where {{ in_complete_days('order_date', windowed, periods_rewritten, grain) }}
     ),
 
     web_sessions as (
         select * from {{ ref('int_web_sessions_mapped') }}
-        where
-            session_date in (select complete_days.date from complete_days)
-            {%- if windowed %}
-                and {{ in_periods('session_date', periods_rewritten, grain) }}
-            {%- endif %}
+        where {{ in_complete_days('session_date', windowed, periods_rewritten, grain) }}
     ),
 
     ad_spend as (
         select * from {{ ref('int_ad_spend_unioned') }}
-        where
-            spend_date in (select complete_days.date from complete_days)
-            {%- if windowed %}
-                and {{ in_periods('spend_date', periods_rewritten, grain) }}
-            {%- endif %}
+        where {{ in_complete_days('spend_date', windowed, periods_rewritten, grain) }}
     ),
 
     tickets as (
         select * from {{ ref('fct_support_tickets') }}
-        where
-            created_date in (select complete_days.date from complete_days)
-            {%- if windowed %}
-                and {{ in_periods('created_date', periods_rewritten, grain) }}
-            {%- endif %}
+        where {{ in_complete_days('created_date', windowed, periods_rewritten, grain) }}
     ),
 
     order_periods as (
@@ -199,6 +193,26 @@
         {{ add_days('max(date)', 1 - kpi_rolling_window_days() | int) }} as window_start_date
     from {{ ref('int_kpi_calendar') }}
     where is_complete
+{%- endmacro %}
+
+{#- The rolling-window marts' (mart_channel_28d, mart_campaign_28d) first CTEs: `rolling_window`
+    (kpi_rolling_window()) and `window_days` (kpi_rolling_window_day_counts()), followed by a
+    comma for the model's own CTEs. -#}
+{% macro kpi_rolling_window_ctes() -%}
+    rolling_window as (
+        {{ kpi_rolling_window() }}
+    ),
+
+    window_days as (
+        {{ kpi_rolling_window_day_counts() }}
+    ),
+{%- endmacro %}
+
+{#- SQL select-list items is_complete and is_final of a rolling-window mart: every day of the
+    window is; the model cross joins `window_days`. -#}
+{% macro kpi_rolling_window_flags() -%}
+    window_days.complete_days = {{ kpi_rolling_window_days() }} as is_complete,
+    window_days.final_days = {{ kpi_rolling_window_days() }} as is_final
 {%- endmacro %}
 
 {#- SQL (one row): how many days of the rolling window are complete and final; the model

@@ -6,13 +6,7 @@
 -- KPI report's campaign view shows, as published. A table: the window moves every day.
 with
 
-rolling_window as (
-    {{ kpi_rolling_window() }}
-),
-
-window_days as (
-    {{ kpi_rolling_window_day_counts() }}
-),
+{{ kpi_rolling_window_ctes() }}
 
 campaign_sums as (
     select
@@ -52,8 +46,7 @@ select
     {{ kpi_is_unprofitable('campaign_sums.attributed_contribution_margin', 'campaign_sums.spend') }}
         as is_unprofitable,
     campaign_sums.unprofitable_days,
-    window_days.complete_days = {{ kpi_rolling_window_days() }} as is_complete,
-    window_days.final_days = {{ kpi_rolling_window_days() }} as is_final
+    {{ kpi_rolling_window_flags() }}
 from campaign_sums
 cross join rolling_window
 cross join window_days

@@ -5,13 +5,7 @@
 -- What the KPI report's channel view shows, as published. A table: the window moves every day.
 with
 
-rolling_window as (
-    {{ kpi_rolling_window() }}
-),
-
-window_days as (
-    {{ kpi_rolling_window_day_counts() }}
-),
+{{ kpi_rolling_window_ctes() }}
 
 channel_sums as (
     select
@@ -47,8 +41,7 @@ select
     {{ kpi_is_unprofitable('channel_sums.contribution_margin', 'channel_sums.ad_spend') }}
         as is_unprofitable,
     channel_sums.unprofitable_days,
-    window_days.complete_days = {{ kpi_rolling_window_days() }} as is_complete,
-    window_days.final_days = {{ kpi_rolling_window_days() }} as is_final
+    {{ kpi_rolling_window_flags() }}
 from channel_sums
 cross join rolling_window
 cross join window_days

@@ -29,28 +29,17 @@ orders as (
     select * from {{ ref('fct_orders') }}
     where
         is_counted
-        and order_date in (select complete_days.date from complete_days)
-        {%- if windowed %}
-            and {{ in_periods('order_date', days_rewritten) }}
-        {%- endif %}
+        and {{ in_complete_days('order_date', windowed, days_rewritten) }}
 ),
 
 web_sessions as (
     select * from {{ ref('int_web_sessions_mapped') }}
-    where
-        session_date in (select complete_days.date from complete_days)
-        {%- if windowed %}
-            and {{ in_periods('session_date', days_rewritten) }}
-        {%- endif %}
+    where {{ in_complete_days('session_date', windowed, days_rewritten) }}
 ),
 
 ad_spend as (
     select * from {{ ref('int_ad_spend_unioned') }}
-    where
-        spend_date in (select complete_days.date from complete_days)
-        {%- if windowed %}
-            and {{ in_periods('spend_date', days_rewritten) }}
-        {%- endif %}
+    where {{ in_complete_days('spend_date', windowed, days_rewritten) }}
 ),
 
 order_channel_days as (
