@@ -4,10 +4,10 @@ dagster-dbt reads dbt's stdout (one JSON line per dbt event) in the step's threa
 result into Dagster events before it reads the next line. A model's result over a range run is
 one materialisation per day (a SQLite commit each), so every model costs seconds of event
 writing; meanwhile the pipe (64 KiB) fills and dbt stops until Dagster catches up. dbt's work and
-Dagster's bookkeeping then add up instead of overlapping: in the demo's 92-day build, dbt's nodes
-took about 35 s of a 158 s dbt run. A thread that moves every line from the pipe into memory as
-soon as it arrives lets dbt run to its end while the events are written; the events, their order
-and their content are the same. A daily run writes a few dozen events and never filled the pipe.
+Dagster's bookkeeping then add up instead of overlapping: over the demo's months, dbt spent most
+of its time stopped. A thread that moves every line from the pipe into memory as soon as it
+arrives lets dbt run to its end while the events are written; the events, their order and their
+content are the same. A daily run writes a few dozen events and never filled the pipe.
 """
 
 from __future__ import annotations
