@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,36 @@ def stop_group(process: subprocess.Popen, grace_seconds: float = 20.0) -> None:
             continue
 
 
+@contextlib.contextmanager
+def event_log_kept_open(instance: Any, run_id: str) -> Iterator[list[Path]]:
+    """Hold an idle connection to the SQLite files the run's events go to, until the run ends.
+
+    Dagster's SQLite event log opens and closes a connection for every event, two files per
+    materialisation (the run's file and the asset index). The last connection to close a WAL
+    database checkpoints it into the main file and deletes the log, with their disk syncs:
+    thousands of times in a range run. With this connection open, Dagster's are never the last,
+    and SQLite checkpoints as it fills the log instead. The connection reads once, to join the
+    log, then holds no transaction and no lock that stops a writer. Only for the instance's
+    default SQLite event log; opens only files that exist (mode=rw), never creates one.
+    """
+    shard_path = getattr(instance.event_log_storage, "path_for_shard", None)
+    connections: list[sqlite3.Connection] = []
+    opened: list[Path] = []
+    for shard in ("index", run_id) if shard_path else ():
+        path = Path(shard_path(shard))
+        with contextlib.suppress(sqlite3.Error):
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)
+            connections.append(connection)
+            # One read joins the write-ahead log (its shared memory file); it ends at once.
+            connection.execute("select count(*) from sqlite_master").fetchone()
+            opened.append(path)
+    try:
+        yield opened
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def failure_paragraph(stages: Sequence, log_path: Path, returncode: int) -> str:
     """Why the run failed, in words: the failed checks (else the failed steps), whether anything
     was published, and the log."""
@@ -238,8 +270,9 @@ def run_demo(start: date, end: date, settings: Settings, console: Console) -> in
             if run is not None:
                 follower = RunFollower(instance, run)
                 stages = follower.stages
-                for _ in follow(follower, console, alive):
-                    pass
+                with event_log_kept_open(instance, run.run_id):
+                    for _ in follow(follower, console, alive):
+                        pass
             returncode = process.wait()
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut it short

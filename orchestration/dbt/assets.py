@@ -38,6 +38,7 @@ import psycopg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.build_lease import hold_build
+from orchestration.dbt.drain import drain_stdout
 from orchestration.dbt.mirror import mirror_marts
 from orchestration.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.dbt.translator import translator
@@ -190,6 +191,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
             context=context,
             target_path=target_path,
         )
+    drain_stdout(invocation.process)  # dbt never waits for Dagster's event writes (drain.py)
     events = invocation.stream()
     # No fetch_row_counts() / fetch_column_metadata(): with DuckDB, dagster-dbt must then hold
     # every event back until dbt exits (dbt holds the database's write lock), so the hundreds of

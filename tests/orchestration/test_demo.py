@@ -12,7 +12,13 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from orchestration.demo import child_env, default_range, failure_paragraph, parse_args
+from orchestration.demo import (
+    child_env,
+    default_range,
+    event_log_kept_open,
+    failure_paragraph,
+    parse_args,
+)
 from orchestration.run_progress import Stage, stage_line
 
 
@@ -66,6 +72,39 @@ def test_the_demo_plans_its_range_with_one_event_per_asset_not_per_day(
         ).records
     assert len(planned) == 2
     assert len(materialized) == 20  # each day of each asset is still recorded
+
+
+def test_while_the_demo_follows_a_run_its_event_log_is_not_checkpointed_per_event(
+    tmp_path: Path,
+) -> None:
+    """Dagster opens and closes a SQLite connection per event; closing the last one checkpoints
+    the write-ahead log into the database and deletes it (disk syncs, per event of thousands).
+    With the demo's idle connection open, the log stays between events."""
+
+    @dg.asset
+    def anything() -> None: ...
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        run = instance.get_run_by_id(dg.materialize([anything], instance=instance).run_id)
+        assert run is not None
+        storage = instance.event_log_storage
+        logs = [Path(f"{storage.path_for_shard(shard)}-wal") for shard in ("index", run.run_id)]
+        instance.report_engine_event("before", run)
+        assert not any(log.exists() for log in logs)  # checkpointed and deleted on close
+        with event_log_kept_open(instance, run.run_id) as opened:
+            instance.report_engine_event("while followed", run)
+            instance.report_run_failed(run)  # a run status event: written to both files
+            assert all(log.exists() for log in logs)
+        assert opened == [log.with_name(log.name.removesuffix("-wal")) for log in logs]
+        instance.report_engine_event("after", run)
+        assert not any(log.exists() for log in logs)
+
+
+def test_the_kept_connection_never_creates_a_missing_file(tmp_path: Path) -> None:
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with event_log_kept_open(instance, "no-such-run") as opened:
+            assert Path(instance.event_log_storage.path_for_shard("no-such-run")) not in opened
+        assert not Path(instance.event_log_storage.path_for_shard("no-such-run")).exists()
 
 
 def _stage(name: str, **fields) -> Stage:
