@@ -37,6 +37,7 @@ import dagster as dg
 import psycopg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.build_inputs import decide, fingerprint, start_build
 from orchestration.build_lease import hold_build
 from orchestration.dbt.drain import drain_stdout
 from orchestration.dbt.mirror import mirror_marts
@@ -54,9 +55,14 @@ from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir, warehouse_layout
 from orchestration.lib.settings import load_settings, process_environment
 from orchestration.publication.assets import plan_dbt_build
+from orchestration.publication.day_gate import BuildPlan
+from orchestration.quality.runner import PARAMETER_ENV
+from orchestration.quality.suites import DEFAULT_SUITES_DIR
 from orchestration.sources import LANDING_DATASETS
 
 DBT_TARGET_TAG = "dbt/target"
+#: On a run whose build was skipped: the run whose publication stands for its inputs.
+BUILD_SKIPPED_TAG = "pipeline/build_skipped_since_run"
 # Per-run dbt target folders (run_results.json, compiled SQL, logs) live under the warehouse, not
 # in the source tree; kept after a failure for debugging, pruned after this many days.
 _KEEP_FAILED_TARGETS_DAYS = 7
@@ -170,13 +176,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         process_defaults["PYSPARK_SUBMIT_ARGS"] = (
             "--conf spark.ui.showConsoleProgress=false pyspark-shell"
         )
+    # Landed days whose checks have not passed stay out of the build; refuses to mix source
+    # modes (publication/day_gate.py).
+    gate = plan_dbt_build(context)
+    if skip_unchanged_build(context, dbt_vars, gate, target):
+        return  # no output: Dagster skips the mart checks and the publication
     target_path = _run_target_path(context.run_id)
     cache = partial_parse_cache(target)
     if not restore_partial_parse(cache, target_path):
         context.log.info(f"no partial-parse cache at {cache} yet (first dbt run on this warehouse)")
-    # Landed days whose checks have not passed stay out of the build; refuses to mix source
-    # modes (publication/day_gate.py).
-    gate = plan_dbt_build(context)
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
     # No `--vars`: a new window in `--vars` makes dbt re-parse everything (vars.py).
@@ -222,6 +230,47 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # DBT_KEEP_RUN_TARGETS=1: the benchmarks read run_results.json).
     if not load_settings().keep_dbt_run_targets:
         shutil.rmtree(target_path, ignore_errors=True)
+
+
+def skip_unchanged_build(
+    context: dg.AssetExecutionContext,
+    dbt_vars: Mapping[str, str | None],
+    gate: BuildPlan,
+    target: str,
+) -> bool:
+    """True when the build would read what the standing publication's build read
+    (orchestration/build_inputs.py): the step then yields nothing, and says why on the published
+    marts and the run. Else the build starts, its inputs kept for its publication to record."""
+    settings = load_settings()
+    run_vars = {
+        **dbt_vars,
+        "held_days": sorted(day.isoformat() for day in gate.held),
+        "full_refresh": gate.full_refresh_reason,
+        "target": target,
+        "source_mode": settings.source_mode(),
+        "quality": settings.quality_overrides(PARAMETER_ENV),
+        "postgres_publication": settings.publish_postgres[1] if settings.publish_postgres else None,
+    }
+    warehouse = warehouse_dir()
+    inputs = fingerprint(warehouse, dbt_project.project_dir, DEFAULT_SUITES_DIR, run_vars)
+    # Only a build of every dbt node is recorded or skipped: a subset is built as asked.
+    whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    decision = decide(warehouse, inputs, settings.force_rebuild) if whole else None
+    if decision is None or decision.since_run is None:
+        if decision is not None:
+            context.log.info(f"building: {decision.reason}")
+        start_build(warehouse, context.run_id, inputs if whole else None)
+        return False
+    context.log.info(f"dbt build, mart checks and publication skipped: {decision.reason}")
+    context.instance.add_run_tags(context.run_id, {BUILD_SKIPPED_TAG: decision.since_run})
+    metadata = {
+        "build_skipped": decision.reason,
+        "published_by_run": decision.since_run,
+        "inputs_fingerprint": inputs.digest,
+    }
+    for key in published_model_keys():
+        context.log_event(dg.AssetObservation(asset_key=key, metadata=metadata))
+    return True
 
 
 def _load_postgres_landing(context: dg.AssetExecutionContext, partitioned: bool) -> None:

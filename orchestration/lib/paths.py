@@ -70,6 +70,23 @@ class WarehouseLayout:
         return self.build / "day_ledger.json"
 
     @property
+    def published_inputs_record(self) -> Path:
+        """The inputs of the build behind the standing publication (build_inputs.py): a re-run
+        with the same inputs skips the build."""
+        return self.build / "last_published_inputs.json"
+
+    @property
+    def pending_inputs(self) -> Path:
+        """One file per run whose build started: its inputs, waiting for its publication."""
+        return self.build / "inputs_pending"
+
+    @property
+    def landing_hash_cache(self) -> Path:
+        """Content hashes of the landed files, by size and mtime, so unchanged files are not
+        read again when the build's inputs are fingerprinted."""
+        return self.build / "landing_content_hashes.json"
+
+    @property
     def spark_warehouse(self) -> Path:
         """Where the `spark` dbt target writes its tables (profiles.yml spark.sql.warehouse.dir)."""
         return self.build / "spark-warehouse"

@@ -236,6 +236,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DBT_KEEP_RUN_TARGETS", "dbt", "", "`1`: keep every run's dbt target folder (benchmarks)"
     ),
+    Variable(
+        "FORCE_REBUILD",
+        "dbt",
+        "",
+        "`1`: build, check and publish even when the build's inputs are unchanged",
+    ),
     Variable("DBT_POSTGRES_HOST", "dbt", "127.0.0.1", "target postgres: server host"),
     Variable("DBT_POSTGRES_PORT", "dbt", "5432", "target postgres: server port"),
     Variable("DBT_POSTGRES_USER", "dbt", "postgres", "target postgres: user"),
@@ -474,6 +480,12 @@ class Settings:
     @property
     def keep_dbt_run_targets(self) -> bool:
         return self.text("DBT_KEEP_RUN_TARGETS") == "1"
+
+    @property
+    def force_rebuild(self) -> bool:
+        """FORCE_REBUILD=1: never skip the build of a run whose inputs are unchanged
+        (orchestration/build_inputs.py)."""
+        return self.text("FORCE_REBUILD") == "1"
 
     @property
     def dbt_postgres_dsn(self) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from orchestration import build_inputs  # a module: build_inputs imports the publication's names
 from orchestration.build_lease import hold_build
 from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
@@ -196,6 +197,8 @@ def build_published_marts_asset(
                 postgres_target_from_env(),
             )
         record_passed(warehouse, context.run.run_id, stamp.published_at, days)
+        # what this build read, so that a run with the same inputs skips (build_inputs.py)
+        recorded = build_inputs.record_publication(warehouse, context.run.run_id)
         if days.held:
             context.log.warning(f"held back from this publication: {days.held_list()}")
         seconds = result.duration_seconds
@@ -203,6 +206,7 @@ def build_published_marts_asset(
             f"published {len(result.row_counts)} marts in {seconds:.1f} s; the DuckDB file "
             f"started from: {result.duckdb_start} ({result.duckdb_start_reason})"
         )
-        return dg.MaterializeResult(metadata=_metadata(result))
+        inputs = recorded or "not recorded (a partial build)"
+        return dg.MaterializeResult(metadata={**_metadata(result), "inputs_fingerprint": inputs})
 
     return _published_marts
