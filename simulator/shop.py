@@ -56,6 +56,10 @@ from simulator.world import CATEGORIES, CURRENCY, ONE_SIZE, SHOP_DOMAIN, VAT_RAT
 
 ORDER_GID = 5_500_000_000_000
 LINE_GID = 13_000_000_000_000
+#: Line item ids per order: an order's lines are numbered from LINE_GID + number * this, so it
+#: must exceed the most lines an order has (bulk-refund orders: up to 31), or ids run into the
+#: next orders' lines.
+LINE_IDS_PER_ORDER = 32
 REFUND_GID = 9_100_000_000_000
 FULFILLMENT_GID = 4_700_000_000_000
 CUSTOMER_GID = 6_900_000_000_000
@@ -474,7 +478,7 @@ class ShopApi:
         ev, iso = day.events[j].tolist(), day.iso_events[j]
         number = int(day.number[j])
         lo, hi = int(day.line_start[j]), int(day.line_start[j + 1])
-        gid_lines = LINE_GID + number * 8
+        gid_lines = LINE_GID + number * LINE_IDS_PER_ORDER
         first_line = lo + line_offset
         last_line = min(hi, first_line + line_page)
         lines = ",".join(
@@ -541,7 +545,7 @@ class ShopApi:
     def _refund_json(self, day: OrderDay, j: int, k: int, page: int, offset: int) -> str:
         """Refund k of an order, its refundLineItems cut to `page` items from `offset`."""
         lo, hi = int(day.line_start[j]), int(day.line_start[j + 1])
-        gid_lines = LINE_GID + int(day.number[j]) * 8
+        gid_lines = LINE_GID + int(day.number[j]) * LINE_IDS_PER_ORDER
         refunded = [
             i for i in range(lo, hi) if int(day.line_returned[i]) and day.line_refund[i] == k
         ]

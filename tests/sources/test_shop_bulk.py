@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.lib.config import resolve_config
@@ -81,6 +82,22 @@ def test_bulk_and_paged_land_byte_identical_files(
     assert [op.status for op in operations] == ["COMPLETED"]
     assert operations[0].root_object_count == bulk.totals.rows["orders"]
     assert bulk.metadata()["query_cost_points"] < paged.metadata()["query_cost_points"] / 2
+    _every_refund_line_names_a_line_of_its_own_order(warehouse)
+
+
+def _every_refund_line_names_a_line_of_its_own_order(warehouse: Path) -> None:
+    """Line item ids are unique across orders in Shopify: orders with many lines must not take
+    the ids of the next orders' lines (the dbt refund tests block such a day)."""
+    landing = warehouse / "landing" / "shop"
+    lines = duckdb.sql(
+        f"select line_id, order_id from read_parquet('{landing}/order_lines/**/*.parquet')"
+    ).fetchall()
+    refunds = duckdb.sql(
+        f"select line_id, order_id from read_parquet('{landing}/refund_lines/**/*.parquet')"
+    ).fetchall()
+    owner = dict(lines)
+    assert len(owner) == len(lines), "two order lines share a line id"
+    assert refunds and all(owner.get(line) == order for line, order in refunds)
 
 
 def test_the_bulk_result_is_downloaded_without_the_access_token(
