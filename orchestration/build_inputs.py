@@ -20,39 +20,29 @@ DuckDB file still holds that run's publication, the build is skipped (`decide`).
 no record, a different fingerprint, another publication since, a build started since (a dbt build
 forgets the record when it starts, so a failed run leaves none), FORCE_REBUILD=1.
 
-The landing's content hashes are kept per file with its size and mtime
-(`WarehouseLayout.landing_hash_cache`), so a run reads only the files written since the previous
-fingerprint: the run's own days.
+The content hashes (landed files without their run metadata, code) are those of
+orchestration/lib/content_hash.py, cached so that a run reads only the files written since.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
-import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from orchestration.lib.content_hash import code_digest, files_digest, landing_digest, sha256
+from orchestration.lib.json_records import read_record, write_record
 from orchestration.lib.paths import WarehouseLayout
 from orchestration.publication.contract import LOG_TABLE
 
-#: Landing columns that say when a row was read, not what it says: `_extracted_at` on every
-#: dataset, and the catalog's `snapshot_at` (the clock of the extract that read the stock).
-RUN_METADATA_COLUMNS = frozenset({"_extracted_at", "snapshot_at"})
-#: The libraries whose version changes what is built, checked or published.
-LIBRARIES = ("dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "pandas", "pyarrow")
 #: Folders of the dbt project that hold no input of the build (dbt's outputs, installed packages
 #: are under dbt_packages and are inputs).
 _NOT_PROJECT_INPUTS = frozenset({"target", "logs", "sqlfluff_libs"})
-_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -63,7 +53,7 @@ class Fingerprint:
 
     @property
     def digest(self) -> str:
-        return _sha256(json.dumps(self.parts, sort_keys=True).encode())
+        return sha256(json.dumps(self.parts, sort_keys=True).encode())
 
     def changed(self, other: Fingerprint) -> list[str]:
         """The kinds of input that differ from `other`'s."""
@@ -81,70 +71,6 @@ class Decision:
     reason: str
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomic: a concurrent reader sees the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(json.dumps(data, sort_keys=True))
-    os.replace(partial, path)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def landing_content_hash(path: Path) -> str:
-    """The hash of a landed file's rows, its run metadata columns left out.
-
-    Arrow's IPC bytes of the table: the same rows in the same order and types give the same bytes.
-    """
-    table = pq.read_table(path)
-    table = table.drop_columns([c for c in table.column_names if c in RUN_METADATA_COLUMNS])
-    table = table.replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return _sha256(sink.getvalue().to_pybytes())
-
-
-def landing_digest(warehouse: Path) -> str:
-    """Every landed file's path and content hash; files unchanged since the last call (size and
-    mtime as cached) are not read again."""
-    layout = WarehouseLayout(warehouse)
-    landing = layout.landing
-    cache_path = layout.landing_hash_cache
-    cached = _read_json(cache_path) or {}
-    current: dict[str, list[Any]] = {}
-    for path in sorted(landing.rglob("*.parquet")):
-        stat = path.stat()
-        name = path.relative_to(landing).as_posix()
-        known = cached.get(name)
-        if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
-            current[name] = known
-        else:
-            current[name] = [stat.st_size, stat.st_mtime_ns, landing_content_hash(path)]
-    if current != cached:
-        _write_json(cache_path, current)
-    listing = "".join(f"{name}:{entry[2]}\n" for name, entry in current.items())
-    return _sha256(listing.encode())
-
-
-def files_digest(root: Path, files: Iterable[Path]) -> str:
-    """The paths (relative to `root`) and bytes of `files`."""
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(_sha256(path.read_bytes()).encode())
-    return digest.hexdigest()
-
-
 def dbt_project_files(project_dir: Path) -> list[Path]:
     """The files of the dbt project that the build reads (not dbt's outputs nor hidden files)."""
     return [
@@ -154,13 +80,6 @@ def dbt_project_files(project_dir: Path) -> list[Path]:
         and not any(part.startswith(".") for part in path.relative_to(project_dir).parts)
         and path.relative_to(project_dir).parts[0] not in _NOT_PROJECT_INPUTS
     ]
-
-
-def code_digest() -> str:
-    """The package's Python code and the versions of the libraries that build and check."""
-    versions = {name: importlib.metadata.version(name) for name in LIBRARIES}
-    code = files_digest(_PACKAGE_DIR, _PACKAGE_DIR.rglob("*.py"))
-    return _sha256(json.dumps({"code": code, **versions}, sort_keys=True).encode())
 
 
 def fingerprint(
@@ -174,7 +93,7 @@ def fingerprint(
             "dbt_project": files_digest(dbt_project_dir, dbt_project_files(dbt_project_dir)),
             "suites": files_digest(suites_dir, suites_dir.rglob("*.json")),
             "code": code_digest(),
-            "run_vars": _sha256(json.dumps(run_vars, sort_keys=True, default=str).encode()),
+            "run_vars": sha256(json.dumps(run_vars, sort_keys=True, default=str).encode()),
         }
     )
 
@@ -198,7 +117,7 @@ def decide(warehouse: Path, inputs: Fingerprint, force: bool) -> Decision:
     """Skip the build only when the last publication read exactly `inputs` and still stands."""
     if force:
         return Decision(None, "FORCE_REBUILD=1")
-    record = _read_json(WarehouseLayout(warehouse).published_inputs_record)
+    record = read_record(WarehouseLayout(warehouse).published_inputs_record)
     if not record:
         return Decision(None, "no publication recorded its inputs since the last build started")
     run_id = record["run_id"]
@@ -225,16 +144,16 @@ def start_build(warehouse: Path, run_id: str, inputs: Fingerprint | None) -> Non
     # whatever an earlier run was about to record describes a build this one replaces
     shutil.rmtree(_pending(warehouse, run_id).parent, ignore_errors=True)
     if inputs is not None:
-        _write_json(_pending(warehouse, run_id), {"run_id": run_id, "parts": inputs.parts})
+        write_record(_pending(warehouse, run_id), {"run_id": run_id, "parts": inputs.parts})
 
 
 def record_publication(warehouse: Path, run_id: str) -> str | None:
     """The run published: its build's inputs become the record (None when its dbt step built no
     whole recorded build, e.g. a subset)."""
     pending = _pending(warehouse, run_id)
-    data = _read_json(pending)
+    data = read_record(pending)
     if not data:
         return None
-    _write_json(WarehouseLayout(warehouse).published_inputs_record, data)
+    write_record(WarehouseLayout(warehouse).published_inputs_record, data)
     pending.unlink(missing_ok=True)
     return Fingerprint(data["parts"]).digest

@@ -87,6 +87,12 @@ class WarehouseLayout:
         return self.build / "landing_content_hashes.json"
 
     @property
+    def suite_outcomes_record(self) -> Path:
+        """The latest outcome of each landing suite with a digest of its inputs
+        (quality/reuse.py): a check whose inputs are unchanged reports it again."""
+        return self.build / "suite_outcomes.json"
+
+    @property
     def spark_warehouse(self) -> Path:
         """Where the `spark` dbt target writes its tables (profiles.yml spark.sql.warehouse.dir)."""
         return self.build / "spark-warehouse"

@@ -240,7 +240,7 @@ VARIABLES: tuple[Variable, ...] = (
         "FORCE_REBUILD",
         "dbt",
         "",
-        "`1`: build, check and publish even when the build's inputs are unchanged",
+        "`1`: check, build and publish even when their inputs are unchanged",
     ),
     Variable("DBT_POSTGRES_HOST", "dbt", "127.0.0.1", "target postgres: server host"),
     Variable("DBT_POSTGRES_PORT", "dbt", "5432", "target postgres: server port"),
@@ -484,7 +484,8 @@ class Settings:
     @property
     def force_rebuild(self) -> bool:
         """FORCE_REBUILD=1: never skip the build of a run whose inputs are unchanged
-        (orchestration/build_inputs.py)."""
+        (orchestration/build_inputs.py), never reuse a landing suite's outcome
+        (orchestration/quality/reuse.py)."""
         return self.text("FORCE_REBUILD") == "1"
 
     @property

@@ -23,8 +23,9 @@ import dagster as dg
 from orchestration.build_lease import hold_build
 from orchestration.lib.paths import warehouse_dir
 from orchestration.lib.retention import retention_runs
+from orchestration.lib.settings import load_settings
 from orchestration.quality.frames import Window, latest_landed_window
-from orchestration.quality.isolated import run_suites_isolated
+from orchestration.quality.reuse import ReusedOutcome, check_suites
 from orchestration.quality.runner import ExpectationOutcome, SuiteOutcome, prune_data_docs
 from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition, load_suites
 
@@ -84,18 +85,23 @@ def check_name(suite: SuiteDefinition) -> str:
     return f"ge_{suite.name}"
 
 
-def check_result(suite: SuiteDefinition, outcome: SuiteOutcome) -> dg.AssetCheckResult:
-    """ERROR when a blocking expectation failed, WARN when only warnings did."""
+def check_result(
+    suite: SuiteDefinition, outcome: SuiteOutcome, reused_from: str | None = None
+) -> dg.AssetCheckResult:
+    """ERROR when a blocking expectation failed, WARN when only warnings did. `reused_from`: the
+    run that computed `outcome` for the same inputs (orchestration/quality/reuse.py)."""
     severity = (
         dg.AssetCheckSeverity.ERROR if outcome.blocking_failures else dg.AssetCheckSeverity.WARN
     )
+    reuse_note = f" (inputs unchanged since run {reused_from}: its outcome)" if reused_from else ""
     return dg.AssetCheckResult(
         asset_key=suite.asset_key,
         check_name=check_name(suite),
         passed=not outcome.failures,
         severity=severity,
-        description=summary(outcome),
+        description=summary(outcome) + reuse_note,
         metadata={
+            **({"computed_by_run": reused_from} if reused_from else {}),
             "window": str(outcome.window),
             "expectations": len(outcome.outcomes),
             "failed": len(outcome.failures),
@@ -149,7 +155,8 @@ def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetC
         if reads_build:  # the mart checks validate the build this run's dbt made, nobody else's
             hold_build(context.instance, warehouse, context.run.run_id, context.log.info)
         window = run_window(context.run.tags, warehouse)
-        results = run_suites_isolated(selected, warehouse, window, context.run.run_id)
+        force = load_settings().force_rebuild
+        results = check_suites(selected, warehouse, window, context.run.run_id, force=force)
         for removed in prune_data_docs(warehouse, retention_runs()):
             context.log.info(f"removed the Data Docs of run {removed.name} (RETENTION_RUNS)")
         for suite in selected:
@@ -157,8 +164,11 @@ def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetC
             if isinstance(result, str):
                 yield error_result(suite, result)
                 continue
-            context.log.info(summary(result))
-            yield check_result(suite, result)
+            reused_from = result.run_id if isinstance(result, ReusedOutcome) else None
+            outcome = result.outcome if isinstance(result, ReusedOutcome) else result
+            result_event = check_result(suite, outcome, reused_from)
+            context.log.info(result_event.description or "")
+            yield result_event
 
     return _checks
 

@@ -19,7 +19,8 @@ The session offers, read-only:
 - `landing_volume(source, dataset, day, records, is_reject)`: rows per landed file, read from
   Parquet footers only (empty days count as 0). It holds what the two macros below need, so its
   cost does not grow with history: the same files as a partitioned run's views (`volume_files`),
-  whatever the run. It is filled only when a frame mentions it or one of those macros;
+  whatever the run. It is filled only when a frame mentions it (then for every source) or one
+  of those macros (then for the sources the calls name);
 - `build.marts.<model>`: the dbt build database, when it exists and a frame names `build`;
 - `window_start`, `window_end` (DuckDB variables) and the macro `in_window(day)`: the run's days
   (the latest landed day when the run names no partitions);
@@ -34,7 +35,8 @@ The session offers, read-only:
   them, so a daily run reconciles its own days and an unpartitioned run the whole history;
 - `volume_vs_trailing_median(source, dataset)`: records per day in the window against the median
   of the previous 28 landed days (`volume_ratio` is null with fewer than 7 reference days);
-- `reject_rates(source)`: landed and rejected records per dataset over the window.
+- `reject_rates(source)`, `reject_rates(source, ds := dataset)`: landed and rejected records per
+  dataset (of the source, or the one named) over the window.
 
 - `latest_load_<table>` (DuckDB variables, for the build tables with a `_loaded_at` column that a
   frame names, i.e. the facts): in a partitioned run the newest `_loaded_at` of the table, the
@@ -80,6 +82,11 @@ _ATTACH_ATTEMPTS = 5
 TRAILING_DAYS = 28
 #: Names whose presence in a frame's SQL needs the `landing_volume` rows.
 _VOLUME_USERS = {"landing_volume", "volume_vs_trailing_median", "reject_rates"}
+#: A macro call naming its source and maybe its dataset: `reject_rates('shop')`,
+#: `reject_rates('shop', ds := 'orders')`, `volume_vs_trailing_median('ga4', 'sessions')`.
+_VOLUME_MACRO_CALL = re.compile(
+    r"\b(?:volume_vs_trailing_median|reject_rates)\(\s*'(\w+)'(?:\s*,\s*(?:ds\s*:=\s*)?'(\w+)')?"
+)
 #: Days before the window start that `in_lookback(day)` keeps: twice `TRAILING_DAYS`, so a
 #: trailing median over a mart's days still finds its 28 reference days when up to 28 days of the
 #: lookback have no row (stores count six days a week: 28 count days span about 33 days).
@@ -308,14 +315,14 @@ from referenced
 where in_window(day)
 order by day;
 
-create macro reject_rates(src) as table
+create macro reject_rates(src, ds := null) as table
 with counted as (
     select
         dataset,
         sum(records) filter (where not is_reject) as landed,
         sum(records) filter (where is_reject) as rejected,
     from landing_volume
-    where source = src and in_window(day)
+    where source = src and (ds is null or dataset = ds) and in_window(day)
     group by dataset
 )
 select
@@ -325,7 +332,7 @@ select
     coalesce(c.rejected / nullif(coalesce(c.landed, 0) + c.rejected, 0), 0) as reject_rate,
 from landing_datasets as d
 left join counted as c using (dataset)
-where d.source = src
+where d.source = src and (ds is null or d.dataset = ds)
 order by d.dataset;
 """
 
@@ -354,14 +361,49 @@ def _set_latest_loads(con: duckdb.DuckDBPyConnection, needed: set[str], partitio
             con.execute(f"set variable latest_load_{table} = {latest if partitioned else 'null'}")
 
 
+def _words(sql_texts: list[str]) -> set[str]:
+    return {word for text in sql_texts for word in re.findall(r"\w+", text)}
+
+
+def _reads_landing(needed: set[str]) -> bool:
+    return bool(needed & (_VOLUME_USERS | _landing_views()))
+
+
+def _volume_rows(files: list[LandedFile], window: Window, sql_texts: list[str]) -> list[LandedFile]:
+    """The files whose row counts `landing_volume` holds for these SQL texts: none when no text
+    needs it; only the sources the macros name when no text reads the table itself (the macros
+    filter on the source and dataset they name, so another dataset's new day does not touch these
+    checks)."""
+    needed = _words(sql_texts)
+    if not needed & _VOLUME_USERS:
+        return []
+    kept = volume_files(files, window)
+    if "landing_volume" in needed:
+        return kept
+    named = {call for text in sql_texts for call in _VOLUME_MACRO_CALL.findall(text)}
+    return [f for f in kept if {(f.source, f.dataset), (f.source, "")} & named]
+
+
+def landing_inputs(warehouse_dir: Path, window: Window, sql_texts: list[str]) -> list[Path]:
+    """The landed files a `frame_session` for these SQL texts reads (its views' files and the
+    `landing_volume` footers), chosen as the session chooses them: with the SQL, the window and
+    the parameters, all a landing suite's outcome depends on (orchestration/quality/reuse.py)."""
+    needed = _words(sql_texts)
+    if not _reads_landing(needed):
+        return []
+    files = landed_files(warehouse_dir, window)
+    read = [f for f in files if _view_name(f.source, f.dataset, f.is_reject) in needed]
+    read += _volume_rows(files, window, sql_texts)
+    return sorted({f.path for f in read})
+
+
 @contextmanager
 def frame_session(
     warehouse_dir: Path, window: Window, sql_texts: list[str]
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB with the landing views the given SQL mentions; closed on exit."""
-    needed = {word for text in sql_texts for word in re.findall(r"\w+", text)}
-    uses_landing = needed & (_VOLUME_USERS | _landing_views())
-    files = landed_files(warehouse_dir, window) if uses_landing else []
+    needed = _words(sql_texts)
+    files = landed_files(warehouse_dir, window) if _reads_landing(needed) else []
     # an unpartitioned run's reconciliations read the whole history: no daily budget then
     days = duckdb_settings.days_in(window.start, window.end) if window.partitioned else None
     with duckdb_settings.run_covering(days):
@@ -373,7 +415,7 @@ def frame_session(
         con.execute("set variable lookback_start = ?::date", [lookback_start])
         con.execute("set variable run_partitioned = ?::boolean", [window.partitioned])
         _create_landing_views(con, files, needed)
-        _create_volume_table(con, volume_files(files, window) if needed & _VOLUME_USERS else [])
+        _create_volume_table(con, _volume_rows(files, window, sql_texts))
         con.execute(_MACROS)
         build_db = WarehouseLayout(warehouse_dir).build_database
         # Only frames naming `build` open it: the landing checks never wait on a dbt write lock.

@@ -129,6 +129,7 @@ def test_layout_paths_are_those_of_existing_warehouses(tmp_path: Path) -> None:
         layout.build_tmp: "build/tmp",
         layout.build_lease: "build/build.lease",
         layout.day_ledger: "build/day_ledger.json",
+        layout.suite_outcomes_record: "build/suite_outcomes.json",
         layout.spark_warehouse: "build/spark-warehouse",
         layout.dbt_runs: "build/dbt_runs",
         layout.dbt_partial_parse: "build/dbt_partial_parse",

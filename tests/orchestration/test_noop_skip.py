@@ -60,6 +60,19 @@ def _skip_notes(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     return notes
 
 
+def _computed_by(result: dg.ExecuteInProcessResult) -> dict[str, str | None]:
+    """Each landing suite's check evaluated in the run -> the run whose outcome it reported again
+    (None: computed by this run)."""
+    computed_by: dict[str, str | None] = {}
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data  # type: ignore[union-attr]
+            if evaluation.asset_key.path[0] == "landing" and evaluation.check_name != "freshness":
+                reused = evaluation.metadata.get("computed_by_run")
+                computed_by[evaluation.check_name] = reused.value if reused else None
+    return computed_by
+
+
 def _add_a_session(warehouse: Path) -> None:
     """One more session on the first GA4 row of DAY, as a late correction at the source would."""
     path = warehouse / "landing" / "ga4" / "sessions" / f"date={DAY.isoformat()}" / "data.parquet"
@@ -102,6 +115,9 @@ def test_a_day_run_again_with_nothing_new_skips_the_build_and_a_changed_row_buil
         assert _skip_notes(second)[KPI.to_user_string()] == reason
         assert instance.get_run_by_id(second.run_id).tags[BUILD_SKIPPED_TAG] == first.run_id
         assert published_bytes(warehouse) == published
+        # The landing checks' inputs did not change either: the first run's outcomes stand.
+        assert set(_computed_by(first).values()) == {None}
+        assert _computed_by(second) == dict.fromkeys(_computed_by(first), first.run_id)
 
         # A landing row changed (the run reads the landing as it is: no extract selected).
         _add_a_session(warehouse)
