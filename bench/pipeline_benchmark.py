@@ -203,10 +203,11 @@ def _role(proc: psutil.Process) -> str:
 # --------------------------------------------------------------------------- simulator
 
 
-def start_simulator(scale: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_simulator(scale: str, now: str | None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """The simulator in its own process; `now`: its fixed clock (None: the wall clock)."""
     from bench.extract_benchmark import start_simulator as start
 
-    return start(scale)
+    return start(scale, *(["--now", now] if now else []))
 
 
 # --------------------------------------------------------------------------- one dagster run
@@ -533,10 +534,10 @@ def snapshot_info(dbt_project: Path) -> dict[str, Any]:
     }
 
 
-def with_simulator(scale: str, body: Any) -> dict[str, Any]:
-    simulator, sim_env = start_simulator(scale)
+def with_simulator(args: argparse.Namespace, body: Any) -> dict[str, Any]:
+    simulator, sim_env = start_simulator(args.scale, args.simulator_now)
     try:
-        return body(sim_env)
+        return {**body(sim_env), "simulator_now": args.simulator_now}
     finally:
         simulator.terminate()
         simulator.wait()
@@ -549,7 +550,7 @@ def cmd_backfill(args: argparse.Namespace) -> None:
     select = 'not key:"landing/*"' if args.no_extract else "*"
     partition = ["--partition-range", f"{args.start}...{args.end}"]
     result = with_simulator(
-        args.scale,
+        args,
         lambda env: run_pipeline(warehouse, partition, select, env, Path(args.dbt_project)),
     )
     result["landed_rows"] = landed_rows(warehouse)
@@ -593,7 +594,7 @@ def cmd_daily(args: argparse.Namespace, kind: str = "daily") -> None:
         warehouse = copy
     history = history_days(warehouse)
     result = with_simulator(
-        args.scale,
+        args,
         lambda env: run_pipeline(
             warehouse,
             ["--partition", args.day],
@@ -653,7 +654,7 @@ def cmd_noop(args: argparse.Namespace) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     history = history_days(warehouse)
     result = with_simulator(
-        args.scale,
+        args,
         lambda sim_env: run_pipeline(
             warehouse,
             ["--partition", args.day],
@@ -711,6 +712,11 @@ def main() -> None:
         p.add_argument("--warehouse", required=True)
         p.add_argument("--scale", default="large")
         p.add_argument("--dbt-project", default=str(DEFAULT_SNAPSHOT))
+        p.add_argument(
+            "--simulator-now",
+            help="the simulator's fixed clock (e.g. 2026-12-02T06:00:00Z): a run repeated later "
+            "reads the same source data (default: the wall clock)",
+        )
     subset = sub.add_parser("subset", help="copy landing partitions into a new warehouse")
     subset.add_argument("--source", required=True)
     subset.add_argument("--warehouse", required=True)
