@@ -51,7 +51,8 @@ manifest: install ## parse the dbt project when stale (the definitions read it; 
 # The screenshots come from a demo warehouse of their own whose partitions start on its first day,
 # so the UI shows every partition filled instead of a year of missing ones.
 SHOTS_DIR ?= /tmp/retail-pipeline-screenshots
-SHOTS_START ?= $(shell date -u -d '40 days ago' +%F)
+# the demo's default range: yesterday and the three whole months before it
+SHOTS_START ?= $(shell date -u -d "$$(date -u -d yesterday +%Y-%m-01) -3 months" +%F)
 SHOTS_ENV = WAREHOUSE_DIR=$(SHOTS_DIR) PIPELINE_START_DATE=$(SHOTS_START) DAGSTER_HOME=$(SHOTS_DIR)/dagster_home
 
 screenshots: install ## remake the README's pictures (UI, report, scorecard, picking sheet) from a fresh demo (needs chromium)

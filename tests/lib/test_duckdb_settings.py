@@ -28,9 +28,9 @@ def test_defaults_bound_memory_and_threads(tmp_path: Path) -> None:
     [
         (1, ("512MB", "300MB", 1)),  # the schedule's daily run
         (3, ("512MB", "300MB", 1)),  # a daily run catching up a long weekend
-        (4, ("1GB", "1GB", 2)),  # a backfill
-        (730, ("1GB", "1GB", 2)),
-        (None, ("1GB", "1GB", 2)),  # unpartitioned: may read the whole history
+        (4, ("1GB", "2GB", 2)),  # a backfill
+        (730, ("1GB", "2GB", 2)),
+        (None, ("1GB", "2GB", 2)),  # unpartitioned: may read the whole history
     ],
 )
 def test_the_default_budget_follows_the_days_a_run_covers(
