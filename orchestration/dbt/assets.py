@@ -51,6 +51,7 @@ from orchestration.lib.landing_loader import (
     postgres_dsn_from_env,
     table_name,
 )
+from orchestration.lib.memory import release_freed_memory
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir, warehouse_layout
 from orchestration.lib.settings import load_settings, process_environment
@@ -193,6 +194,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     days = duckdb_settings.days_in(_iso_date(first), _iso_date(last))
     budget = duckdb_settings.run_budget(days).dbt_env()
     dbt_env = {**process_env, **dbt_env_for_vars(dbt_vars), **gate.dbt_env(), **budget}
+    release_freed_memory()  # dbt's process runs beside this one from here (lib/memory.py)
     with environ(dbt_env, process_defaults):
         invocation = dbt.cli(
             ["build", *gate.dbt_args(), "--exclude-resource-type", "unit_test"],

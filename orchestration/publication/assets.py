@@ -20,6 +20,7 @@ from orchestration import build_inputs  # a module: build_inputs imports the pub
 from orchestration.build_lease import hold_build
 from orchestration.lib import duckdb_settings
 from orchestration.lib.config import source_mode
+from orchestration.lib.memory import release_freed_memory
 from orchestration.lib.partitions import daily_partitions
 from orchestration.lib.paths import warehouse_dir
 from orchestration.lib.settings import load_settings
@@ -189,6 +190,7 @@ def build_published_marts_asset(
             days_published=days.ranges(),
             days_held=days.held_list(),
         )
+        release_freed_memory()  # its DuckDB session's budget comes on top (lib/memory.py)
         with duckdb_settings.run_covering(duckdb_settings.days_in(start, end)):
             result = publish_marts(
                 warehouse,

@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from orchestration.lib.memory import release_freed_memory
 from orchestration.quality.frames import Window
 from orchestration.quality.runner import SuiteOutcome, run_suite
 from orchestration.quality.suites import SuiteDefinition, SuiteFileError, load_suite
@@ -48,6 +49,7 @@ def run_suites_isolated(
         "window": window.to_json(),
         "run_id": run_id,
     }
+    release_freed_memory()  # the suite process runs beside this one (lib/memory.py)
     with tempfile.TemporaryDirectory(prefix="suites-") as scratch:
         request_path, results_path = Path(scratch) / "request.json", Path(scratch) / "results.json"
         stderr_path = Path(scratch) / "stderr.log"
