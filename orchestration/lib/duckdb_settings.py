@@ -20,7 +20,7 @@ Each connection is its own DuckDB instance: the limit is per connection, not per
 
 The default budget depends on how many days the run covers. A daily run (up to
 `DAILY_RUN_MAX_DAYS`) reads one day plus the lookback and fits in small budgets: the pipeline's
-sessions `512MB`, dbt's `300MB` with one dbt thread, so the whole run stays under 1 GiB (dbt's
+sessions `512MB`, dbt's `256MB` with one dbt thread, so the whole run stays under 1 GiB (dbt's
 process runs beside the run process). A longer run (a backfill) gets `1GB` for the pipeline's
 sessions and `2GB` with two dbt threads for dbt: it spills less and builds faster, and its
 machine is sized for it. Not less for dbt: its two threads build the shop's two largest staging
@@ -63,7 +63,7 @@ class RunBudget:
         return {DBT_MEMORY_LIMIT_ENV: self.dbt_memory_limit, DBT_THREADS_ENV: str(self.dbt_threads)}
 
 
-DAILY_BUDGET = RunBudget(memory_limit="512MB", dbt_memory_limit="300MB", dbt_threads=1)
+DAILY_BUDGET = RunBudget(memory_limit="512MB", dbt_memory_limit="256MB", dbt_threads=1)
 BACKFILL_BUDGET = RunBudget(memory_limit="1GB", dbt_memory_limit="2GB", dbt_threads=2)
 
 _run_days: ContextVar[int | None] = ContextVar("duckdb_run_days", default=None)

@@ -228,7 +228,7 @@ VARIABLES: tuple[Variable, ...] = (
         "DBT_DUCKDB_MEMORY_LIMIT",
         "DuckDB",
         "",
-        "memory of dbt's DuckDB session; default: DUCKDB_MEMORY_LIMIT, else 300MB daily, 2GB else",
+        "memory of dbt's DuckDB session; default: DUCKDB_MEMORY_LIMIT, else 256MB daily, 2GB else",
     ),
     Variable("DBT_THREADS", "DuckDB", "", "dbt threads; default: 1 for daily runs, 2 else"),
     Variable("DBT_TARGET", "dbt", "duckdb", f"dbt target: {', '.join(DBT_TARGETS)}"),

@@ -26,8 +26,8 @@ def test_defaults_bound_memory_and_threads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("days", "expected"),
     [
-        (1, ("512MB", "300MB", 1)),  # the schedule's daily run
-        (3, ("512MB", "300MB", 1)),  # a daily run catching up a long weekend
+        (1, ("512MB", "256MB", 1)),  # the schedule's daily run
+        (3, ("512MB", "256MB", 1)),  # a daily run catching up a long weekend
         (4, ("1GB", "2GB", 2)),  # a backfill
         (730, ("1GB", "2GB", 2)),
         (None, ("1GB", "2GB", 2)),  # unpartitioned: may read the whole history
@@ -45,7 +45,7 @@ def test_the_default_budget_follows_the_days_a_run_covers(
     [
         ({"DUCKDB_MEMORY_LIMIT": "2GB"}, ("2GB", "2GB", 1)),  # dbt follows it, as its profile
         ({"DBT_DUCKDB_MEMORY_LIMIT": "600MB"}, ("512MB", "600MB", 1)),
-        ({"DBT_THREADS": "4"}, ("512MB", "300MB", 4)),
+        ({"DBT_THREADS": "4"}, ("512MB", "256MB", 4)),
     ],
 )
 def test_explicit_variables_win_over_the_daily_budget(
