@@ -74,7 +74,9 @@ def _axis_format(kind: Kind, currency: str) -> dict[str, str]:
     if kind == "pct":
         return {"tickformat": ".2~%"}
     if kind == "money":
-        return {"tickformat": ",.0f", "tickprefix": currency}
+        # `~` drops trailing zeros: whole amounts stay whole, a narrow axis (CAC from 11 to 13)
+        # keeps its halves apart instead of printing 11, 11, 12, 12
+        return {"tickformat": ",.2~f", "tickprefix": currency}
     if kind == "ratio":
         return {"tickformat": ".2f", "ticksuffix": TIMES}
     return {}
