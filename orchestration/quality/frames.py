@@ -361,7 +361,8 @@ def _set_latest_loads(con: duckdb.DuckDBPyConnection, needed: set[str], partitio
             con.execute(f"set variable latest_load_{table} = {latest if partitioned else 'null'}")
 
 
-def _words(sql_texts: list[str]) -> set[str]:
+def sql_words(sql_texts: list[str]) -> set[str]:
+    """The words of some SQL: what decides which views, tables and macros a session needs."""
     return {word for text in sql_texts for word in re.findall(r"\w+", text)}
 
 
@@ -374,7 +375,7 @@ def _volume_rows(files: list[LandedFile], window: Window, sql_texts: list[str]) 
     needs it; only the sources the macros name when no text reads the table itself (the macros
     filter on the source and dataset they name, so another dataset's new day does not touch these
     checks)."""
-    needed = _words(sql_texts)
+    needed = sql_words(sql_texts)
     if not needed & _VOLUME_USERS:
         return []
     kept = volume_files(files, window)
@@ -388,7 +389,7 @@ def landing_inputs(warehouse_dir: Path, window: Window, sql_texts: list[str]) ->
     """The landed files a `frame_session` for these SQL texts reads (its views' files and the
     `landing_volume` footers), chosen as the session chooses them: with the SQL, the window and
     the parameters, all a landing suite's outcome depends on (orchestration/quality/reuse.py)."""
-    needed = _words(sql_texts)
+    needed = sql_words(sql_texts)
     if not _reads_landing(needed):
         return []
     files = landed_files(warehouse_dir, window)
@@ -402,7 +403,7 @@ def frame_session(
     warehouse_dir: Path, window: Window, sql_texts: list[str]
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB with the landing views the given SQL mentions; closed on exit."""
-    needed = _words(sql_texts)
+    needed = sql_words(sql_texts)
     files = landed_files(warehouse_dir, window) if _reads_landing(needed) else []
     # an unpartitioned run's reconciliations read the whole history: no daily budget then
     days = duckdb_settings.days_in(window.start, window.end) if window.partitioned else None

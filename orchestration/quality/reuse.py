@@ -24,7 +24,6 @@ The record (`WarehouseLayout.suite_outcomes_record`) keeps the latest outcome pe
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from orchestration.lib.content_hash import (
 )
 from orchestration.lib.json_records import read_record, write_record
 from orchestration.lib.paths import WarehouseLayout
-from orchestration.quality.frames import Window, landing_inputs
+from orchestration.quality.frames import Window, landing_inputs, sql_words
 from orchestration.quality.isolated import run_suites_isolated
 from orchestration.quality.runner import SuiteOutcome, resolve_parameters
 from orchestration.quality.suites import SuiteDefinition
@@ -57,8 +56,7 @@ def _sql_texts(suite: SuiteDefinition) -> list[str]:
 
 def reusable(suite: SuiteDefinition) -> bool:
     """Whether the suite's outcome can be told from the hashed inputs alone."""
-    words = {word for text in _sql_texts(suite) for word in re.findall(r"\w+", text)}
-    return not suite.reads_build and not words & RUN_METADATA_COLUMNS
+    return not suite.reads_build and not sql_words(_sql_texts(suite)) & RUN_METADATA_COLUMNS
 
 
 def suite_inputs_digest(suite: SuiteDefinition, warehouse: Path, window: Window) -> str:
