@@ -108,6 +108,12 @@ class WarehouseLayout:
         return self.build / "dbt_partial_parse"
 
     @property
+    def data_docs_templates(self) -> Path:
+        """Jinja's compiled Data Docs templates, kept between suite processes
+        (quality/data_docs_views.py)."""
+        return self.build / "data_docs_templates"
+
+    @property
     def data_docs(self) -> Path:
         """Great Expectations' rendered results, a folder per run and suite (quality/runner.py)."""
         return self.root / "quality" / "data_docs"

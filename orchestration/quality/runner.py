@@ -115,7 +115,7 @@ def resolve_parameters(suite: SuiteDefinition) -> dict[str, Any]:
     return {**parameters, **load_settings().quality_overrides(PARAMETER_ENV)}
 
 
-def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:
+def _context(docs_dir: Path, template_cache_dir: Path) -> gx.data_context.EphemeralDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -130,17 +130,38 @@ def _context(docs_dir: Path) -> gx.data_context.EphemeralDataContext:
     )
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.add_data_docs_site(
-        site_name=_DOCS_SITE,
-        site_config={
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir),
-            },
-        },
+        site_name=_DOCS_SITE, site_config=data_docs_site_config(docs_dir, template_cache_dir)
     )
     return context
+
+
+def data_docs_site_config(docs_dir: Path, template_cache_dir: Path) -> dict[str, Any]:
+    """GE's default site, with views that keep their compiled templates in `template_cache_dir`
+    (quality/data_docs_views.py), and without the profiling section (no profiler runs here)."""
+
+    def view(class_name: str) -> dict[str, str]:
+        return {
+            "module_name": "orchestration.quality.data_docs_views",
+            "class_name": class_name,
+            "template_cache_dir": str(template_cache_dir),
+        }
+
+    return {
+        "class_name": "SiteBuilder",
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "view": view("CachedJinjaIndexPageView"),
+        },
+        "site_section_builders": {
+            "expectations": {"view": view("CachedJinjaPageView")},
+            "validations": {"view": view("CachedJinjaPageView")},
+            "profiling": "None",
+        },
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(docs_dir),
+        },
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -227,7 +248,7 @@ def run_suite(
         warehouse_dir, window, {name: frame.sql for name, frame in suite.frames.items()}
     )
     docs_dir = data_docs_root(warehouse_dir) / run_id / suite.name
-    context = _context(docs_dir)
+    context = _context(docs_dir, WarehouseLayout(warehouse_dir).data_docs_templates)
     parameters = resolve_parameters(suite)
     outcomes = []
     for frame, dataframe in frames.items():

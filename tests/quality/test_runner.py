@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -119,3 +120,36 @@ def test_data_docs_link_one_copy_of_ges_assets_and_keep_the_last_runs(tmp_path: 
     on_disk = sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
     # GE's assets (~4 MB) once, plus two sites of pages (~0.4 MB each); ~4 MB more per site before.
     assert on_disk < 5.5 * MB, on_disk
+
+
+def _page_text(site: Path) -> str:
+    """The site's expectation-suite pages without what changes from run to run (times, ids)."""
+    pages = sorted((site / "expectations").rglob("*.html"))
+    text = "".join(page.read_text() for page in pages)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d{4}-?\d\d-?\d\dT[\d:.]+Z?|\d\d:\d\d:\d\d", "", text)
+
+
+def test_data_docs_templates_are_compiled_once_and_render_the_same_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    write_shop_orders_history(tmp_path)
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting_compile(self: jinja2.Environment, source: str, name: str | None = None, *args):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_template(self, source, name, *args)
+
+    monkeypatch.setattr(
+        jinja2.Environment, "compile", counting_compile
+    )  # a spy: Jinja still compiles
+    first = run_suite(_suite("shop_orders"), tmp_path, WINDOW, "run-1").data_docs_index.parent
+    first_compiles = len(compiled)
+    second = run_suite(_suite("shop_orders"), tmp_path, WINDOW, "run-2").data_docs_index.parent
+
+    cache = tmp_path / "build" / "data_docs_templates"
+    assert first_compiles > 10 and len(list(cache.iterdir())) > 10  # GE's page templates, cached
+    assert len(compiled) == first_compiles  # the second site: every template from the cache
+    assert _page_text(second) == _page_text(first) and "reject_rate" in _page_text(first)
