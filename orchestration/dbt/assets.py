@@ -26,16 +26,20 @@ checks and the publication read on every target (docs/deploy.md "Targets").
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.metadata
 import os
 import shutil
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import psycopg
 from dagster_dbt import DbtCliResource, dbt_assets
+from packaging import version
 
 from orchestration.build_inputs import decide, fingerprint, start_build
 from orchestration.build_lease import hold_build
@@ -137,9 +141,33 @@ def environ(
     return process_environment(updates, defaults)
 
 
+class PipelineDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs this pipeline does not need: 5 of
+    the 26 s of dbt's step in a daily run at the demo scale were spent before dbt started.
+
+    - dagster-dbt runs `dbt --version` in a subprocess (3 s: it imports dbt) to tell dbt Core
+      from the Fusion engine. The executable next to this interpreter is the venv's, so its
+      version is the installed dbt-core package's.
+    - It builds a dbt adapter inside the Dagster process for every invocation (2 s: it loads the
+      project, the profile and dbt's macros), used only by `fetch_row_counts()` and
+      `fetch_column_metadata()`, which `dbt_models` does not call (see there). On DuckDB that
+      adapter also held the build database open in this process, which then had to be closed
+      before the mart checks and the publication could open it.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)  # another dbt: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     """The `dbt` resource: this project, the venv's dbt executable, the target of DBT_TARGET."""
-    return DbtCliResource(
+    return PipelineDbtCliResource(
         project_dir=dbt_project, dbt_executable=dbt_executable(), target=load_settings().dbt_target
     )
 
@@ -215,8 +243,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
                 event = event.with_metadata({**event.metadata, "dbt_target": target})
             yield event
     finally:
-        if target == "duckdb":
-            release_duckdb(invocation.adapter)
         save_partial_parse(target_path, cache)
     # Reached only when dbt succeeded.
     if target != "duckdb":
@@ -303,26 +329,6 @@ def _postgres_landing_exists(dsn: str) -> bool:
             [DEFAULT_SCHEMA, names],
         ).fetchone()
     return bool(row) and row[0] == len(names)
-
-
-def release_duckdb(adapter: Any) -> None:
-    """Close the DuckDB database if dagster-dbt's in-process adapter opened it (dagster-dbt
-    initialises the adapter for every invocation; its row-count and column-metadata fetches, not
-    used by `dbt_models`, open the database).
-
-    dbt-duckdb caches one open database per process. Left open, it makes any later
-    `duckdb.connect()` on the build database in the same process (the publication, the quality
-    checks, with the in-process executor of `make demo`) fail with "Can't open a connection to
-    same database file with a different configuration".
-    """
-    if adapter is None:
-        return
-    adapter.cleanup_connections()
-    manager = getattr(adapter, "ConnectionManager", None)
-    environment = getattr(manager, "_ENV", None)
-    if environment is not None:
-        environment.close()
-        manager.close_all_connections()
 
 
 def published_model_keys() -> list[dg.AssetKey]:

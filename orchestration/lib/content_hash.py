@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.json_records import read_record, write_record
-from orchestration.lib.paths import WarehouseLayout
+from orchestration.lib.paths import WarehouseLayout, parquet_files
 
 #: Landing columns that say when a row was read, not what it says: `_extracted_at` on every
 #: dataset, and the catalog's `snapshot_at` (the clock of the extract that read the stock).
@@ -56,9 +57,10 @@ def _cached_hashes(warehouse: Path, paths: Iterable[Path], *, prune: bool) -> di
     layout = WarehouseLayout(warehouse)
     cached = read_record(layout.landing_hash_cache) or {}
     current: dict[str, list[Any]] = {}
+    prefix = len(str(layout.landing)) + 1
     for path in paths:
-        stat = path.stat()
-        name = path.relative_to(layout.landing).as_posix()
+        stat = os.stat(path)
+        name = str(path)[prefix:]  # the path under the landing zone (Path.relative_to is slow)
         known = cached.get(name)
         if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
             current[name] = known
@@ -72,7 +74,7 @@ def _cached_hashes(warehouse: Path, paths: Iterable[Path], *, prune: bool) -> di
 
 def landing_digest(warehouse: Path) -> str:
     """Every landed file's path and content hash."""
-    files = sorted(WarehouseLayout(warehouse).landing.rglob("*.parquet"))
+    files = parquet_files(WarehouseLayout(warehouse).landing)
     hashes = _cached_hashes(warehouse, files, prune=True)
     return sha256("".join(f"{name}:{digest}\n" for name, digest in hashes.items()).encode())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.paths import WarehouseLayout
+from orchestration.lib.paths import WarehouseLayout, parquet_files
 
 _DAY_FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})")
 
@@ -148,16 +148,15 @@ def landed_files(warehouse: Path) -> dict[date, list[Path]]:
     One walk for all days, not one per day: a glob per day walks the whole tree each time, which
     made the plan of a range run quadratic in its days."""
     files: dict[date, list[Path]] = {}
-    for path in WarehouseLayout(warehouse).landing.glob("**/date=*/*.parquet"):
+    for path in parquet_files(WarehouseLayout(warehouse).landing):
         match = _DAY_FOLDER.fullmatch(path.parent.name)
         if match:
             files.setdefault(date.fromisoformat(match.group(1)), []).append(path)
     return files
 
 
-def landed_days(warehouse: Path) -> dict[date, float]:
-    """Every landed day (any source, dataset or rejects) -> the latest mtime of its files."""
-    return {
-        day: max(path.stat().st_mtime for path in paths)
-        for day, paths in landed_files(warehouse).items()
-    }
+def landed_days(warehouse: Path, files: dict[date, list[Path]] | None = None) -> dict[date, float]:
+    """Every landed day (any source, dataset or rejects) -> the latest mtime of its files.
+    `files`: `landed_files(warehouse)` when the caller already listed them."""
+    listed = landed_files(warehouse) if files is None else files
+    return {day: max(os.stat(path).st_mtime for path in paths) for day, paths in listed.items()}

@@ -142,9 +142,8 @@ def test_data_docs_templates_are_compiled_once_and_render_the_same_pages(
         compiled.append(name)
         return compile_template(self, source, name, *args)
 
-    monkeypatch.setattr(
-        jinja2.Environment, "compile", counting_compile
-    )  # a spy: Jinja still compiles
+    # A spy, not a mock: Jinja still compiles, the test counts how often.
+    monkeypatch.setattr(jinja2.Environment, "compile", counting_compile)
     first = run_suite(_suite("shop_orders"), tmp_path, WINDOW, "run-1").data_docs_index.parent
     first_compiles = len(compiled)
     second = run_suite(_suite("shop_orders"), tmp_path, WINDOW, "run-2").data_docs_index.parent
