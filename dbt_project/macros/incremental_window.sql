@@ -24,9 +24,8 @@
     partitioned by the day a record was extracted (orders by `updatedAt`), so every new version of
     a record lands in a partition >= the run's first day, and the latest version of a record is
     always in the partitions read. No lookback here: late data arrives as new versions in new
-    partitions. On DuckDB the predicate skips other days' files from their Parquet footers (one
-    `_partition_date` per file), and on a full build / first build it is `true`, as with
-    `rebuild` (see `lacks_column`).
+    partitions. On DuckDB a daily run opens only the window's files (`landing_source`), and on a
+    full build / first build it is `true`, as with `rebuild` (see `lacks_column`).
 -#}
 {% macro in_landing_window(partition_column='_partition_date', rebuild=false) -%}
     {%- set start = partition_window_var('partition_start') -%}
@@ -36,6 +35,48 @@
         true
     {%- endif -%}
     {{- not_held_day(partition_column) -}}
+{%- endmacro %}
+
+{#-
+    A landing dataset as a staging model reads it: `source(source_name, table_name)`, narrowed on
+    DuckDB to the files of the run's window when the run reads only its window
+    (`in_landing_window`, which the model still applies). The dbt step lists, per dataset, the
+    days from the run's first day on that landed and are not held (environment variable
+    DBT_LANDING_WINDOW, orchestration/publication/day_gate.py `landing_window`): the source's
+    glob would make DuckDB open the footer of every file of the dataset (`union_by_name` reads
+    every file's schema), ~0.4 s per dataset at 2 years of days, for the one day a daily run
+    reads. Without the list (a long window, a full build, dbt by hand, other engines, unit
+    tests) it is the source itself. Read only when executing, like the window.
+-#}
+{% macro landing_source(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- set days = landing_window_days(source_name ~ '/' ~ table_name) -%}
+    {%- if days -%}
+        {%- set folder = env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing/' ~ source_name ~ '/' ~ table_name -%}
+        read_parquet([{% for day in days %}'{{ folder }}/date={{ day }}/*.parquet'{{ ', ' if not loop.last }}{% endfor %}], hive_partitioning = false, union_by_name = true)
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days of DBT_LANDING_WINDOW for `dataset` ("shop/orders"), none when they do not apply. -#}
+{% macro landing_window_days(dataset) -%}
+    {%- set unit_test = model is defined and model.resource_type == 'unit_test' -%}
+    {%- if not execute or unit_test or target.type != 'duckdb' or not is_windowed_run() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set listed = env_var('DBT_LANDING_WINDOW', '') -%}
+    {%- set window = fromjson(listed) if listed else none -%}
+    {%- if window is none or window.since != partition_window_var('partition_start') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set days = window.days.get(dataset, []) -%}
+    {%- for day in days -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+            {{ exceptions.raise_compiler_error('DBT_LANDING_WINDOW: not an ISO date: ' ~ day) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(days or none) }}
 {%- endmacro %}
 
 {#-

@@ -27,6 +27,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.publication.day_gate import LANDING_WINDOW_ENV, BuildPlan, landing_window
+from orchestration.publication.day_ledger import landed_files
 from orchestration.sources import LANDING_DATASETS
 from tests.dbt_runner import run_dbt
 
@@ -514,6 +516,14 @@ def _land_day(
         shutil.copytree(partition, target_root / relative, dirs_exist_ok=True)
 
 
+def _listed_landing(warehouse: Path, first_day: dt.date) -> dict[str, str]:
+    """DBT_LANDING_WINDOW as the dbt step sets it for a run starting on `first_day` (nothing
+    held here): per dataset, the landed days from it on."""
+    files = landed_files(warehouse)
+    plan = BuildPlan({}, None, landing_window(warehouse, files, first_day, held=set()))
+    return {LANDING_WINDOW_ENV: plan.dbt_env()[LANDING_WINDOW_ENV]}
+
+
 #: seeds and models, no tests: the tests of the project run in their own test module.
 BUILD_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
 #: two days: days turn final during the four day-by-day runs
@@ -543,13 +553,28 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
             # the second day's tickets land late: its partition is re-run after the third day
             _land_day(generated, incremental, day, held=LATE_TICKETS if i == 1 else "")
             window = {"partition_start": day.isoformat(), "partition_end": day.isoformat()}
-            run_dbt(BUILD_MODELS if i == 0 else ["run"], incremental, {**window, **MATURITY})
+            run_dbt(
+                BUILD_MODELS if i == 0 else ["run"],
+                incremental,
+                {**window, **MATURITY},
+                env=_listed_landing(incremental, day),
+            )
             if i == 2:
                 late = days[1].isoformat()
                 _land_day(generated, incremental, days[1], datasets=LATE_TICKETS)
                 window = {"partition_start": late, "partition_end": late}
-                run_dbt(["run"], incremental, {**window, **MATURITY})
+                run_dbt(
+                    ["run"],
+                    incremental,
+                    {**window, **MATURITY},
+                    env=_listed_landing(incremental, days[1]),
+                )
         full_build.result()
+    # the incremental runs read the listed days' files, not the datasets' globs (here the last
+    # run's: its own day)
+    compiled = incremental / "dbt_target" / "compiled" / "retail_pipeline" / "models" / "staging"
+    sessions = (compiled / "ga4" / "stg_ga4__sessions.sql").read_text()
+    assert f"sessions/date={days[-1]}/*.parquet']" in sessions and "/*/*.parquet" not in sessions
 
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")
     want = _marts_tables(full / "build" / "warehouse.duckdb")

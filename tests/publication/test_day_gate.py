@@ -6,6 +6,7 @@ checks and publication) are in test_held_days.py; these pin the rules, one each,
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 from orchestration.lib.landing import landing_path
 from orchestration.publication.day_gate import (
     HELD_DAYS_ENV,
+    LANDING_WINDOW_ENV,
+    LANDING_WINDOW_MAX_DAYS,
     NEVER_PASSED,
     SourceModeConflict,
     UncheckedBuild,
@@ -54,12 +57,12 @@ def test_a_blocked_day_is_held_from_an_earlier_days_build(tmp_path: Path) -> Non
     # run-d2 builds its own day (D1 never passed: held), then a check blocks it: no publication
     blocked = plan_build(tmp_path, "run-d2", [D2], "demo")
     assert blocked.held == {D1: NEVER_PASSED}
-    assert blocked.dbt_env() == {HELD_DAYS_ENV: "2026-11-20"}
+    assert blocked.dbt_env()[HELD_DAYS_ENV] == "2026-11-20"
 
     later = plan_build(tmp_path, "run-d1", [D1], "demo", lambda day: f"why {day}")
 
     assert later.held == {D2: f"{NEVER_PASSED} (why 2026-11-23)"}
-    assert later.dbt_env() == {HELD_DAYS_ENV: "2026-11-23"}
+    assert later.dbt_env()[HELD_DAYS_ENV] == "2026-11-23"
     # the build database still holds run-d2's day: every model is rebuilt without it
     assert later.full_refresh_reason is not None
     assert "2026-11-23" in later.full_refresh_reason and "run-d2" in later.full_refresh_reason
@@ -154,15 +157,50 @@ def test_a_range_s_plan_walks_the_landing_tree_once_whatever_its_days(
         _land(tmp_path, day, "demo")
     _land(tmp_path, days[7], "live")
     walks: list[str] = []
-    real_glob = Path.glob
+    real_walk = os.walk
 
-    def counting_glob(self: Path, pattern: str, *args, **kwargs):  # a spy: the real glob runs
-        walks.append(pattern)
-        return real_glob(self, pattern, *args, **kwargs)
+    def counting_walk(top, *args, **kwargs):  # type: ignore[no-untyped-def]  # a spy: os.walk runs
+        if Path(top) == tmp_path / "landing":  # os.walk recurses through itself on Python 3.11
+            walks.append(str(top))
+        return real_walk(top, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "glob", counting_glob)
+    monkeypatch.setattr(os, "walk", counting_walk)
     with pytest.raises(SourceModeConflict) as refused:
         plan_build(tmp_path, "demo-run", days, "demo")
 
     assert f"date={days[7]}/data.parquet was landed in live mode" in str(refused.value)
-    assert len(walks) <= 3
+    assert len(walks) == 1
+
+
+def test_the_plan_lists_per_dataset_the_landed_days_from_the_run_s_first_day(
+    tmp_path: Path,
+) -> None:
+    """What dbt's `landing_source` reads of each dataset: the days from the run's first day on
+    that have a file and are not held; earlier days are not listed, nor held later ones."""
+    before, later, unchecked = D1 - timedelta(days=1), D1 + timedelta(days=1), D2
+    for day in (before, D1, later, unchecked):
+        _land(tmp_path, day)
+    _publish(tmp_path, "run-of-later-day", [later])  # passed: a build may read it
+    sessions = landing_path(tmp_path, "ga4", "sessions", D1)
+    sessions.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"sessions": [3]}), sessions)
+
+    plan = plan_build(tmp_path, "daily-run", [D1], "demo")
+
+    assert plan.held.keys() == {before, unchecked}  # never passed (`before` is earlier anyway)
+    assert plan.landing_window == (D1, {"shop/orders": [D1, later], "ga4/sessions": [D1]})
+    assert json.loads(plan.dbt_env()[LANDING_WINDOW_ENV]) == {
+        "since": "2026-11-20",
+        "days": {"ga4/sessions": ["2026-11-20"], "shop/orders": ["2026-11-20", "2026-11-21"]},
+    }
+
+
+def test_a_window_of_more_landed_days_than_the_limit_is_not_listed(tmp_path: Path) -> None:
+    days = [D1 + timedelta(days=offset) for offset in range(LANDING_WINDOW_MAX_DAYS + 1)]
+    for day in days:
+        _land(tmp_path, day)
+
+    plan = plan_build(tmp_path, "range-run", days, "demo")
+
+    assert plan.landing_window is None and plan.dbt_env()[LANDING_WINDOW_ENV] == ""
+    assert plan_build(tmp_path, "shorter-run", days[1:], "demo").landing_window is not None

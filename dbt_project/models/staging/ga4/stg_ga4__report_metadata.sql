@@ -18,7 +18,7 @@ with
             row_number() over (
                 partition by date order by _partition_date desc, _extracted_at desc
             ) as version_rank
-        from {{ source('ga4', 'report_metadata') }}
+        from {{ landing_source('ga4', 'report_metadata') }}
         where {{ in_landing_window() }}
 
     )

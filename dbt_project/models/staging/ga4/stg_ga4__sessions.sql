@@ -20,7 +20,7 @@ ranked as (
             partition by date, session_source, session_medium, session_campaign_name
             order by _partition_date desc, _extracted_at desc
         ) as version_rank
-    from {{ source('ga4', 'sessions') }}
+    from {{ landing_source('ga4', 'sessions') }}
     where {{ in_landing_window() }}
 
 )

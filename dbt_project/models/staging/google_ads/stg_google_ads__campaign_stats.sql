@@ -20,7 +20,7 @@ ranked as (
         row_number() over (
             partition by date, campaign_id order by _partition_date desc, _extracted_at desc
         ) as version_rank
-    from {{ source('google_ads', 'campaign_stats') }}
+    from {{ landing_source('google_ads', 'campaign_stats') }}
     where {{ in_landing_window() }}
 
 )

@@ -20,7 +20,7 @@ ranked as (
         row_number() over (
             partition by date, campaign_id, sku order by _partition_date desc, _extracted_at desc
         ) as version_rank
-    from {{ source('google_ads', 'product_stats') }}
+    from {{ landing_source('google_ads', 'product_stats') }}
     where {{ in_landing_window() }}
 
 )

@@ -22,7 +22,7 @@ ranked as (
         row_number() over (
             partition by date, campaign_id, ad_id, sku order by _partition_date desc, _extracted_at desc
         ) as version_rank
-    from {{ source('meta_ads', 'ad_insights') }}
+    from {{ landing_source('meta_ads', 'ad_insights') }}
     where {{ in_landing_window() }}
 
 )

@@ -18,7 +18,7 @@ ranked as (
         row_number() over (
             partition by event_id order by _partition_date desc, _extracted_at desc
         ) as version_rank
-    from {{ source('rfid', 'events') }}
+    from {{ landing_source('rfid', 'events') }}
     where {{ in_landing_window() }}
 
 )

@@ -22,7 +22,7 @@ select
     observations.serial,
     observations.serial is not null as is_serialised,
     observations.quantity
-from {{ source('rfid', 'observations') }} as observations
+from {{ landing_source('rfid', 'observations') }} as observations
 inner join events
     on
         observations.event_id = events.event_id

@@ -25,7 +25,7 @@ fulfillments as (
         lower(status) as status,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
-    from {{ source('shop', 'fulfillments') }}
+    from {{ landing_source('shop', 'fulfillments') }}
     where {{ in_landing_window() }}
 
 ),

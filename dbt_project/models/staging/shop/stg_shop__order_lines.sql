@@ -29,7 +29,7 @@ lines as (
         tax_amount,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
-    from {{ source('shop', 'order_lines') }}
+    from {{ landing_source('shop', 'order_lines') }}
     where {{ in_landing_window() }}
 
 ),

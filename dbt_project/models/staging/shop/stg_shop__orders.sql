@@ -26,7 +26,7 @@ order_versions as (
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at,
         _source_mode
-    from {{ source('shop', 'orders') }}
+    from {{ landing_source('shop', 'orders') }}
     where {{ in_landing_window() }}
 
 ),

@@ -24,7 +24,7 @@ variants as (
         {{ to_timestamptz('snapshot_at') }} as snapshot_at,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
-    from {{ source('shop', 'product_variants') }}
+    from {{ landing_source('shop', 'product_variants') }}
     where sku is not null and trim(sku) <> '' and {{ in_landing_window() }}
 
 ),

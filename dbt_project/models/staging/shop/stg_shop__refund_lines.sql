@@ -28,7 +28,7 @@ refund_lines as (
         subtotal,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
-    from {{ source('shop', 'refund_lines') }}
+    from {{ landing_source('shop', 'refund_lines') }}
     where {{ in_landing_window() }}
 
 ),

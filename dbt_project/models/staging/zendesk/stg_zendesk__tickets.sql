@@ -22,7 +22,7 @@ ticket_versions as (
         replies,
         _partition_date,
         {{ to_timestamptz('_extracted_at') }} as _extracted_at
-    from {{ source('zendesk', 'tickets') }}
+    from {{ landing_source('zendesk', 'tickets') }}
     where {{ in_landing_window() }}
 
 ),
