@@ -61,7 +61,6 @@ from orchestration.lib.paths import warehouse_dir, warehouse_layout
 from orchestration.lib.settings import load_settings, process_environment
 from orchestration.publication.assets import plan_dbt_build
 from orchestration.publication.day_gate import BuildPlan
-from orchestration.quality.isolated import stop_suite_process
 from orchestration.quality.runner import PARAMETER_ENV
 from orchestration.quality.suites import DEFAULT_SUITES_DIR
 from orchestration.sources import LANDING_DATASETS
@@ -191,7 +190,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         daily_partitions.timezone,
     )
     target = dbt.target or load_settings().dbt_target
-    stop_suite_process()  # the landing checks' process, kept for their next step (isolated.py)
     hold_build(context.instance, warehouse_dir(), context.run_id, context.log.info)
     context.log.info(f"dbt target {target}, window: {dbt_vars}")
     context.instance.add_run_tags(context.run_id, {DBT_TARGET_TAG: target})

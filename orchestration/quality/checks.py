@@ -156,10 +156,7 @@ def build_step_checks(step: str, suites: Sequence[SuiteDefinition]) -> dg.AssetC
             hold_build(context.instance, warehouse, context.run.run_id, context.log.info)
         window = run_window(context.run.tags, warehouse)
         force = load_settings().force_rebuild
-        # the landing checks' suite process serves the next landing step too (isolated.py)
-        results = check_suites(
-            selected, warehouse, window, context.run.run_id, force=force, keep=not reads_build
-        )
+        results = check_suites(selected, warehouse, window, context.run.run_id, force=force)
         for removed in prune_data_docs(warehouse, retention_runs()):
             context.log.info(f"removed the Data Docs of run {removed.name} (RETENTION_RUNS)")
         for suite in selected:

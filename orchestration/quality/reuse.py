@@ -97,18 +97,11 @@ def record_outcomes(
 
 
 def check_suites(
-    suites: Sequence[SuiteDefinition],
-    warehouse: Path,
-    window: Window,
-    run_id: str,
-    *,
-    force: bool,
-    keep: bool = False,
+    suites: Sequence[SuiteDefinition], warehouse: Path, window: Window, run_id: str, *, force: bool
 ) -> dict[str, SuiteOutcome | ReusedOutcome | str]:
     """Each suite's outcome: the recorded one where its inputs are unchanged (never when
     `force`), else computed in the suite process and recorded; a string is the error that stopped
-    a suite (orchestration/quality/isolated.py, which keeps its process for the run's next check
-    step when `keep`)."""
+    a suite (orchestration/quality/isolated.py)."""
     digests = (
         {}
         if force
@@ -120,7 +113,7 @@ def check_suites(
         if s.name in digests and (found := recorded_outcome(s, warehouse, digests[s.name]))
     }
     to_run = [s for s in suites if s.name not in reused]
-    computed = run_suites_isolated(to_run, warehouse, window, run_id, keep=keep) if to_run else {}
+    computed = run_suites_isolated(to_run, warehouse, window, run_id) if to_run else {}
     fresh = {
         name: (digests[name], result)
         for name, result in computed.items()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.quality import isolated, load_suite
+from orchestration.quality import load_suite
 from orchestration.quality.frames import Window
 from orchestration.quality.isolated import SuiteProcessError, run_suites_isolated
-from orchestration.quality.runner import SuiteOutcome, run_suite
+from orchestration.quality.runner import run_suite
 from orchestration.quality.suites import DEFAULT_SUITES_DIR
 from tests.quality.landing_data import LAST_DAY, write_shop_orders_history
 
@@ -51,24 +51,3 @@ def test_a_dead_child_names_its_suites_exit_code_and_stderr(tmp_path: Path) -> N
     assert "suites shop_orders exited with code 1" in message
     assert "FileNotFoundError" in message
     assert str(path) in message
-
-
-def test_a_kept_process_serves_the_run_s_next_step_then_stops(tmp_path: Path) -> None:
-    """The landing checks' two steps share one suite process (one GE import); another run, or
-    the dbt step's `stop_suite_process`, ends it."""
-    write_shop_orders_history(tmp_path)
-    orders = load_suite(DEFAULT_SUITES_DIR / "landing" / "shop_orders.json")
-    catalog = load_suite(DEFAULT_SUITES_DIR / "landing" / "shop_catalog.json")
-    first = run_suites_isolated([orders], tmp_path, WINDOW, "run-a", keep=True)
-    kept = isolated._kept
-    assert kept is not None and kept.alive()
-    second = run_suites_isolated([catalog], tmp_path, WINDOW, "run-a", keep=True)
-    assert isolated._kept is kept  # the same child answered the second step
-    assert isinstance(first["shop_orders"], SuiteOutcome)
-    assert isinstance(second["shop_catalog"], SuiteOutcome)
-
-    run_suites_isolated([orders], tmp_path, WINDOW, "run-b", keep=True)
-    assert isolated._kept is not kept and kept.process.returncode == 0  # another run: a new one
-    newer = isolated._kept
-    assert isolated.stop_suite_process() == 0 and isolated._kept is None
-    assert newer is not None and newer.process.returncode == 0
