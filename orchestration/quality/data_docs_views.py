@@ -17,33 +17,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
-from jinja2 import FileSystemBytecodeCache
+from jinja2 import Environment, FileSystemBytecodeCache
 
 
-class CachedJinjaPageView(DefaultJinjaPageView):
+class _CompiledTemplates:
+    """Gives a GE view's Jinja environment the bytecode cache in `template_cache_dir`."""
+
+    env: Environment
+
+    def __init__(
+        self,
+        template_cache_dir: str,
+        custom_styles_directory: str | None = None,
+        custom_views_directory: str | None = None,
+    ) -> None:
+        super().__init__(custom_styles_directory, custom_views_directory)  # type: ignore[call-arg]
+        self.env.bytecode_cache = _bytecode_cache(template_cache_dir)
+
+
+class CachedJinjaPageView(_CompiledTemplates, DefaultJinjaPageView):
     """The page of one suite or one validation result."""
 
-    def __init__(
-        self,
-        template_cache_dir: str,
-        custom_styles_directory: str | None = None,
-        custom_views_directory: str | None = None,
-    ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = _bytecode_cache(template_cache_dir)
 
-
-class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
+class CachedJinjaIndexPageView(_CompiledTemplates, DefaultJinjaIndexPageView):
     """The site's index page."""
-
-    def __init__(
-        self,
-        template_cache_dir: str,
-        custom_styles_directory: str | None = None,
-        custom_views_directory: str | None = None,
-    ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = _bytecode_cache(template_cache_dir)
 
 
 def _bytecode_cache(directory: str) -> FileSystemBytecodeCache:
