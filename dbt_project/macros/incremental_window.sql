@@ -51,12 +51,17 @@
 {% macro landing_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set days = landing_window_days(source_name ~ '/' ~ table_name) -%}
-    {%- if days -%}
-        {%- set folder = env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing/' ~ source_name ~ '/' ~ table_name -%}
-        read_parquet([{% for day in days %}'{{ folder }}/date={{ day }}/*.parquet'{{ ', ' if not loop.last }}{% endfor %}], hive_partitioning = false, union_by_name = true)
-    {%- else -%}
-        {{ relation }}
+    {%- if not days -%}
+        {{ return(relation) }}
     {%- endif -%}
+    {%- set landing = env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing/' -%}
+    {%- set folder = landing ~ source_name ~ '/' ~ table_name -%}
+    {%- set files = [] -%}
+    {%- for day in days -%}
+        {%- do files.append("'" ~ folder ~ '/date=' ~ day ~ "/*.parquet'") -%}
+    {%- endfor -%}
+    {%- set options = 'hive_partitioning = false, union_by_name = true' -%}
+    {{ return('read_parquet([' ~ files | join(', ') ~ '], ' ~ options ~ ')') }}
 {%- endmacro %}
 
 {#- The days of DBT_LANDING_WINDOW for `dataset` ("shop/orders"), none when they do not apply. -#}
