@@ -54,8 +54,7 @@
     {%- if not days -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set landing = env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing/' -%}
-    {%- set folder = landing ~ source_name ~ '/' ~ table_name -%}
+    {%- set folder = landing_root() ~ '/' ~ source_name ~ '/' ~ table_name -%}
     {%- set files = [] -%}
     {%- for day in days -%}
         {%- do files.append("'" ~ folder ~ '/date=' ~ day ~ "/*.parquet'") -%}
@@ -76,11 +75,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set days = window.days.get(dataset, []) -%}
-    {%- for day in days -%}
-        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
-            {{ exceptions.raise_compiler_error('DBT_LANDING_WINDOW: not an ISO date: ' ~ day) }}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- do check_iso_dates(days, 'DBT_LANDING_WINDOW') -%}
     {{ return(days or none) }}
 {%- endmacro %}
 
@@ -95,11 +90,7 @@
     {%- set unit_test = model is defined and model.resource_type == 'unit_test' -%}
     {%- set held = env_var('DBT_HELD_DAYS', '') if execute and not unit_test else '' -%}
     {%- set days = held.split(',') | map('trim') | reject('equalto', '') | list -%}
-    {%- for day in days -%}
-        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
-            {{ exceptions.raise_compiler_error('DBT_HELD_DAYS: not an ISO date: ' ~ day) }}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- do check_iso_dates(days, 'DBT_HELD_DAYS') -%}
     {%- if days -%}
         {{ ' ' }}and {{ partition_column }} not in ({% for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
     {%- endif -%}
@@ -189,4 +180,14 @@
 -#}
 {% macro incremental_run() -%}
     {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{#- Fails the build unless every one of `days` (from the environment variable `variable`) is an
+    ISO date: dbt writes them into SQL. -#}
+{% macro check_iso_dates(days, variable) -%}
+    {%- for day in days -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+            {{ exceptions.raise_compiler_error(variable ~ ': not an ISO date: ' ~ day) }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}

@@ -18,18 +18,22 @@
 
 {% macro spark__create_landing_relations() -%}
     {%- if execute -%}
-        {%- set landing_root = env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing' -%}
         {%- set schemas = [] -%}
         {%- for node in graph.sources.values() if node.resource_type == 'source' -%}
             {%- if node.schema not in schemas -%}
                 {%- do run_query('create database if not exists ' ~ node.schema) -%}
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
-            {%- set glob = landing_root ~ '/' ~ node.source_name ~ '/' ~ node.name ~ '/*/*.parquet' -%}
+            {%- set glob = landing_root() ~ '/' ~ node.source_name ~ '/' ~ node.name ~ '/*/*.parquet' -%}
             {%- do run_query(
                 'create or replace view ' ~ node.schema ~ '.' ~ node.identifier
                 ~ ' as select * from parquet.`' ~ glob ~ '`'
             ) -%}
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The landing zone's folder: {WAREHOUSE_DIR}/landing (the sources' `external_location`). -#}
+{% macro landing_root() -%}
+    {{ return(env_var('WAREHOUSE_DIR', '../warehouse') ~ '/landing') }}
 {%- endmacro %}

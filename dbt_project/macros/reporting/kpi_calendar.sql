@@ -7,7 +7,7 @@
 
 {#- The glob of a landed dataset's day files (layout of orchestration/lib/landing_schemas.py). -#}
 {% macro landing_files_glob(source_name, dataset) -%}
-    {{ env_var('WAREHOUSE_DIR', '../warehouse') }}/landing/{{ source_name }}/{{ dataset }}/*/*.parquet
+    {{ landing_root() }}/{{ source_name }}/{{ dataset }}/*/*.parquet
 {%- endmacro %}
 
 {#-
