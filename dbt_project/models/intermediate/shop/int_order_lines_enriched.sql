@@ -38,9 +38,9 @@ lines as (
         tax_amount,
         ex_tax_ratio
     from {{ ref('stg_shop__order_lines') }}
-    {%- if windowed %}
-        where order_id in {{ orders_landed_in_window() }}
-    {%- endif %}
+    -- the lines of the orders landed by this run: staging rewrote them with this run's landing
+    -- day (a day filter skips the older row groups; an order-id filter reads every line)
+    where {{ in_landing_window(rebuild=rebuild) }}
 
 ),
 

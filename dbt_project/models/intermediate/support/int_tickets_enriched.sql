@@ -1,4 +1,8 @@
+{{ config(**incremental_config('ticket_id')) }}
 -- Tickets with their contact reason (seed ticket_reason_mapping), order and business-hours flag.
+-- Incremental: the tickets landed by this run (new or updated) are recomputed; only the orders
+-- named by those tickets are ranked (ranking every order cost ~0.2 s per read at 2 years, and
+-- the view was read by the fact and each of its tests).
 with
 
 tickets as (
@@ -13,11 +17,13 @@ tickets as (
         channel,
         reason_tag,
         order_number,
+        case when order_number like '#%' then order_number else '#' || order_number end as order_name,
         satisfaction,
         first_reply_minutes,
         full_resolution_minutes,
         _partition_date
     from {{ ref('stg_zendesk__tickets') }}
+    where {{ in_landing_window() }}
 
 ),
 
@@ -38,7 +44,7 @@ ranked_orders as (
         order_name,
         row_number() over (partition by order_name order by created_at desc, order_id asc) as name_rank
     from {{ ref('stg_shop__orders') }}
-    where order_name is not null
+    where order_name in (select tickets.order_name from tickets)
 
 ),
 
@@ -63,12 +69,7 @@ flagged as (
         orders.order_id
     from tickets
     left join reasons on tickets.reason_tag = reasons.reason_tag
-    left join orders
-        on
-            orders.order_name = case
-                when tickets.order_number like '#%' then tickets.order_number
-                else '#' || tickets.order_number
-            end
+    left join orders on tickets.order_name = orders.order_name
 
 )
 

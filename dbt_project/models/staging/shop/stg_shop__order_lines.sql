@@ -46,6 +46,7 @@ chosen_lines as (
         cast(coalesce(lines.discount_amount, 0) as decimal(18, 4)) as discount_amount,
         cast(coalesce(lines.tax_amount, 0) as decimal(18, 4)) as tax_amount,
         cast(lines.original_unit_price * lines.quantity as decimal(18, 4)) as gross_amount,
+        lines._partition_date,
         -- the same version landed twice by one extract: keep one copy
         row_number() over (partition by lines.line_id order by lines.order_id) as line_copy_rank
     from lines
@@ -95,5 +96,6 @@ select
     cast({{ round_to('original_unit_price * ex_tax_ratio', 4) }} as decimal(18, 4)) as unit_price_ex_tax,
     cast({{ round_to('gross_amount * ex_tax_ratio', 4) }} as decimal(18, 4)) as gross_amount_ex_tax,
     cast({{ round_to('gross_amount * ex_tax_ratio', 4) }} - net_amount as decimal(18, 4))
-        as discount_amount_ex_tax
+        as discount_amount_ex_tax,
+    _partition_date
 from net_amounts
