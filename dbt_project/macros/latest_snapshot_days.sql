@@ -27,10 +27,16 @@
         on
             pairs.sku = earlier.sku
             and pairs.{{ pair_day }} > earlier.snapshot_date
+    -- the pairs the equality join matched, found from the pairs' side: a hash table of the
+    -- pairs, not of every snapshot (all of the catalog's days at 2 years did not fit dbt's budget)
     where not exists (
         select 1
-        from {{ snapshots }} as same_day
-        where same_day.sku = pairs.sku and same_day.snapshot_date = pairs.{{ pair_day }}
+        from {{ pairs }} as matched
+        inner join {{ snapshots }} as same_day
+            on
+                matched.sku = same_day.sku
+                and matched.{{ pair_day }} = same_day.snapshot_date
+        where matched.sku = pairs.sku and matched.{{ pair_day }} = pairs.{{ pair_day }}
     )
     group by pairs.sku, pairs.{{ pair_day }}
 {%- endmacro %}

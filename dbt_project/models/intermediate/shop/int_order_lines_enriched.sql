@@ -45,27 +45,20 @@ lines as (
 ),
 
 -- the catalog as the order saw it: the latest snapshot on or before the order day (else the
--- sku's first snapshot), so that a later cost change does not rewrite past margins
-snapshots as (
-
-    select
-        sku,
-        snapshot_date,
-        category,
-        unit_cost
-    from {{ ref('stg_shop__product_variant_snapshots') }}
-    {%- if windowed %}
-        where sku in (select lines.sku from lines)
-    {%- endif %}
-
-),
-
+-- sku's first snapshot), so that a later cost change does not rewrite past margins. Every step
+-- reads the snapshots table itself and joins it from the small side (the pairs, the skus): a
+-- CTE of the snapshots, read by several steps, was held whole in memory (every sku's every day,
+-- 3.4 M rows at 2 years) and ran dbt out of its memory budget.
+{%- set catalog_snapshots = ref('stg_shop__product_variant_snapshots') %}
 first_snapshot_days as (
 
     select
         sku,
         min(snapshot_date) as snapshot_date
-    from snapshots
+    from {{ catalog_snapshots }}
+    {%- if windowed %}
+        where sku in (select lines.sku from lines)
+    {%- endif %}
     group by sku
 
 ),
@@ -76,11 +69,14 @@ first_snapshots as (
         snapshots.sku,
         snapshots.category,
         snapshots.unit_cost
-    from snapshots
-    inner join first_snapshot_days
-        on
-            snapshots.sku = first_snapshot_days.sku
-            and snapshots.snapshot_date = first_snapshot_days.snapshot_date
+    from {{ catalog_snapshots }} as snapshots
+    where exists (
+        select 1
+        from first_snapshot_days
+        where
+            first_snapshot_days.sku = snapshots.sku
+            and first_snapshot_days.snapshot_date = snapshots.snapshot_date
+    )
 
 ),
 
@@ -97,7 +93,40 @@ sku_order_days as (
 
 as_of_snapshot_days as (
 
-    {{ latest_snapshot_days('sku_order_days', 'order_date', 'snapshots') }}
+    {{ latest_snapshot_days('sku_order_days', 'order_date', catalog_snapshots) }}
+
+),
+
+used_snapshots as (
+
+    select
+        snapshots.sku,
+        snapshots.snapshot_date,
+        snapshots.category,
+        snapshots.unit_cost
+    from {{ catalog_snapshots }} as snapshots
+    where exists (
+        select 1
+        from as_of_snapshot_days
+        where
+            as_of_snapshot_days.sku = snapshots.sku
+            and as_of_snapshot_days.snapshot_date = snapshots.snapshot_date
+    )
+
+),
+
+as_of_snapshots as (
+
+    select
+        as_of_snapshot_days.sku,
+        as_of_snapshot_days.order_date,
+        used_snapshots.category,
+        used_snapshots.unit_cost
+    from as_of_snapshot_days
+    inner join used_snapshots
+        on
+            as_of_snapshot_days.sku = used_snapshots.sku
+            and as_of_snapshot_days.snapshot_date = used_snapshots.snapshot_date
 
 ),
 
@@ -151,13 +180,9 @@ select
     orders._partition_date
 from lines
 inner join orders on lines.order_id = orders.order_id
-left join as_of_snapshot_days
+left join as_of_snapshots as snapshot_as_of
     on
-        lines.sku = as_of_snapshot_days.sku
-        and orders.order_date = as_of_snapshot_days.order_date
-left join snapshots as snapshot_as_of
-    on
-        as_of_snapshot_days.sku = snapshot_as_of.sku
-        and as_of_snapshot_days.snapshot_date = snapshot_as_of.snapshot_date
+        lines.sku = snapshot_as_of.sku
+        and orders.order_date = snapshot_as_of.order_date
 left join first_snapshots on lines.sku = first_snapshots.sku
 left join refunds on lines.line_id = refunds.line_id
