@@ -57,10 +57,9 @@ def _cached_hashes(warehouse: Path, paths: Iterable[Path], *, prune: bool) -> di
     layout = WarehouseLayout(warehouse)
     cached = read_record(layout.landing_hash_cache) or {}
     current: dict[str, list[Any]] = {}
-    prefix = len(str(layout.landing)) + 1
     for path in paths:
         stat = os.stat(path)
-        name = str(path)[prefix:]  # the path under the landing zone (Path.relative_to is slow)
+        name = landing_name(layout, path)
         known = cached.get(name)
         if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
             current[name] = known
@@ -70,6 +69,12 @@ def _cached_hashes(warehouse: Path, paths: Iterable[Path], *, prune: bool) -> di
     if updated != cached:
         write_record(layout.landing_hash_cache, updated)
     return {name: entry[2] for name, entry in current.items()}
+
+
+def landing_name(layout: WarehouseLayout, path: Path) -> str:
+    """A landed file's path under the landing zone, as the hashes name it (without
+    Path.relative_to, slow over the 20,000 files of two years)."""
+    return str(path)[len(str(layout.landing)) + 1 :]
 
 
 def landing_digest(warehouse: Path) -> str:

@@ -385,14 +385,22 @@ def _volume_rows(files: list[LandedFile], window: Window, sql_texts: list[str]) 
     return [f for f in kept if {(f.source, f.dataset), (f.source, "")} & named]
 
 
-def landing_inputs(warehouse_dir: Path, window: Window, sql_texts: list[str]) -> list[Path]:
+def landing_inputs(
+    warehouse_dir: Path,
+    window: Window,
+    sql_texts: list[str],
+    files: list[LandedFile] | None = None,
+) -> list[Path]:
     """The landed files a `frame_session` for these SQL texts reads (its views' files and the
     `landing_volume` footers), chosen as the session chooses them: with the SQL, the window and
-    the parameters, all a landing suite's outcome depends on (orchestration/quality/reuse.py)."""
+    the parameters, all a landing suite's outcome depends on (orchestration/quality/reuse.py).
+    `files`: `landed_files(warehouse_dir, window)` when the caller listed them for several
+    suites."""
     needed = sql_words(sql_texts)
     if not _reads_landing(needed):
         return []
-    files = landed_files(warehouse_dir, window)
+    if files is None:
+        files = landed_files(warehouse_dir, window)
     read = [f for f in files if _view_name(f.source, f.dataset, f.is_reject) in needed]
     read += _volume_rows(files, window, sql_texts)
     return sorted({f.path for f in read})

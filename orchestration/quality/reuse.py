@@ -32,11 +32,12 @@ from orchestration.lib.content_hash import (
     RUN_METADATA_COLUMNS,
     code_digest,
     landing_hashes,
+    landing_name,
     sha256,
 )
 from orchestration.lib.json_records import read_record, write_record
 from orchestration.lib.paths import WarehouseLayout
-from orchestration.quality.frames import Window, landing_inputs, sql_words
+from orchestration.quality.frames import Window, landed_files, landing_inputs, sql_words
 from orchestration.quality.isolated import run_suites_isolated
 from orchestration.quality.runner import SuiteOutcome, resolve_parameters
 from orchestration.quality.suites import SuiteDefinition
@@ -59,17 +60,31 @@ def reusable(suite: SuiteDefinition) -> bool:
     return not suite.reads_build and not sql_words(_sql_texts(suite)) & RUN_METADATA_COLUMNS
 
 
-def suite_inputs_digest(suite: SuiteDefinition, warehouse: Path, window: Window) -> str:
-    """The digest of everything the suite's outcome depends on (see the module docstring)."""
-    files = landing_inputs(warehouse, window, _sql_texts(suite))
-    inputs = {
-        "suite_file": sha256(suite.path.read_bytes()),
-        "parameters": resolve_parameters(suite),
-        "window": window.to_json(),
-        "landing": landing_hashes(warehouse, files),
-        "code": code_digest(),
-    }
-    return sha256(json.dumps(inputs, sort_keys=True, default=str).encode())
+def suite_inputs_digests(
+    suites: Sequence[SuiteDefinition], warehouse: Path, window: Window
+) -> dict[str, str]:
+    """The digest of everything each suite's outcome depends on (see the module docstring), by
+    suite name. The landing zone is listed, its hash cache read and the code hashed once for all
+    the suites (per suite, they cost 0.18 s a suite at two years of landed days)."""
+    if not suites:
+        return {}
+    listed = landed_files(warehouse, window)
+    read = {s.name: landing_inputs(warehouse, window, _sql_texts(s), listed) for s in suites}
+    hashes = landing_hashes(warehouse, {path for paths in read.values() for path in paths})
+    code = code_digest()
+    layout = WarehouseLayout(warehouse)
+    digests = {}
+    for suite in suites:
+        names = sorted(landing_name(layout, path) for path in read[suite.name])
+        inputs = {
+            "suite_file": sha256(suite.path.read_bytes()),
+            "parameters": resolve_parameters(suite),
+            "window": window.to_json(),
+            "landing": {name: hashes[name] for name in names},
+            "code": code,
+        }
+        digests[suite.name] = sha256(json.dumps(inputs, sort_keys=True, default=str).encode())
+    return digests
 
 
 def recorded_outcome(suite: SuiteDefinition, warehouse: Path, digest: str) -> ReusedOutcome | None:
@@ -103,9 +118,7 @@ def check_suites(
     `force`), else computed in the suite process and recorded; a string is the error that stopped
     a suite (orchestration/quality/isolated.py)."""
     digests = (
-        {}
-        if force
-        else {s.name: suite_inputs_digest(s, warehouse, window) for s in suites if reusable(s)}
+        {} if force else suite_inputs_digests([s for s in suites if reusable(s)], warehouse, window)
     )
     reused = {
         s.name: found

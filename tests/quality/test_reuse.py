@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from orchestration.quality import load_suite
-from orchestration.quality.reuse import ReusedOutcome, check_suites, reusable, suite_inputs_digest
+from orchestration.quality import load_suite, reuse
+from orchestration.quality.reuse import ReusedOutcome, check_suites, reusable, suite_inputs_digests
 from orchestration.quality.runner import SuiteOutcome
-from orchestration.quality.suites import DEFAULT_SUITES_DIR
+from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition
 from tests.quality.landing_data import (
     DAILY,
     LAST_DAY,
@@ -21,6 +22,8 @@ from tests.quality.landing_data import (
 )
 
 SHOP_ORDERS = DEFAULT_SUITES_DIR / "landing" / "shop_orders.json"
+#: landing suites of both waves, with and without volume checks
+LANDING = ["shop_orders", "ga4_sessions", "shop_catalog"]
 
 
 def _stamp_again(path: Path, extracted_at: datetime) -> None:
@@ -72,6 +75,10 @@ def test_an_outcome_stands_while_its_inputs_do_and_is_computed_again_otherwise(
     assert failed_again.blocking_failures == failed.blocking_failures
 
 
+def suite_inputs_digest(suite: SuiteDefinition, warehouse: Path) -> str:
+    return suite_inputs_digests([suite], warehouse, DAILY)[suite.name]
+
+
 def test_the_digest_covers_the_trailing_days_the_volume_check_reads_and_no_others(
     tmp_path: Path,
 ) -> None:
@@ -80,20 +87,40 @@ def test_the_digest_covers_the_trailing_days_the_volume_check_reads_and_no_other
     files does not."""
     days = write_shop_orders_history(tmp_path)  # 30 days: LAST_DAY and 29 before it
     suite = load_suite(SHOP_ORDERS)
-    before = suite_inputs_digest(suite, tmp_path, DAILY)
+    before = suite_inputs_digest(suite, tmp_path)
 
     write_landing_day(tmp_path, "ga4", "sessions", LAST_DAY, [])
     oldest = days[0]  # 29 landed days before the window: not among the 28 trailing days
     table = pq.read_table(_orders_file(tmp_path, oldest))
     pq.write_table(table.slice(0, 10), _orders_file(tmp_path, oldest))
-    assert suite_inputs_digest(suite, tmp_path, DAILY) == before
+    assert suite_inputs_digest(suite, tmp_path) == before
 
     trailing = LAST_DAY - timedelta(days=28)
     table = pq.read_table(_orders_file(tmp_path, trailing))
     pq.write_table(table.slice(0, 10), _orders_file(tmp_path, trailing))
-    assert suite_inputs_digest(suite, tmp_path, DAILY) != before
+    assert suite_inputs_digest(suite, tmp_path) != before
 
 
 def test_suites_reading_the_build_are_never_reused() -> None:
     assert not reusable(load_suite(DEFAULT_SUITES_DIR / "marts" / "fct_orders.json"))
     assert reusable(load_suite(SHOP_ORDERS))
+
+
+def test_a_step_lists_the_landing_once_and_each_digest_is_the_suites_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suites of a check step share one listing of the landing zone (20,000 day folders at two
+    years), and sharing it changes no suite's digest: each equals the digest of that suite alone."""
+    write_shop_orders_history(tmp_path)
+    write_landing_day(tmp_path, "ga4", "sessions", LAST_DAY, [])
+    suites = [load_suite(DEFAULT_SUITES_DIR / "landing" / f"{name}.json") for name in LANDING]
+    alone = {suite.name: suite_inputs_digest(suite, tmp_path) for suite in suites}
+
+    listings = []
+    listed = reuse.landed_files
+    monkeypatch.setattr(reuse, "landed_files", lambda *args: listings.append(args) or listed(*args))
+    together = suite_inputs_digests(suites, tmp_path, DAILY)
+
+    assert together == alone
+    assert len(set(together.values())) == len(LANDING)
+    assert len(listings) == 1
