@@ -217,9 +217,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # dbt unit tests check SQL logic on fixed fixture rows, not the day's data: CI runs them
     # (tests/dbt); in every pipeline run they only added a fixed cost (bench/README.md).
     # No `--vars`: a new window in `--vars` makes dbt re-parse everything (vars.py).
-    # dbt's DuckDB budget follows the days the run covers (a daily run stays under 1 GiB)
+    # dbt's DuckDB budget follows the days it builds (a daily run stays under 1 GiB)
     first, last = dbt_vars["partition_start"], dbt_vars["partition_end"]
-    days = duckdb_settings.days_in(_iso_date(first), _iso_date(last))
+    days = gate.budget_days(_iso_date(first), _iso_date(last))
     budget = duckdb_settings.run_budget(days).dbt_env()
     dbt_env = {**process_env, **dbt_env_for_vars(dbt_vars), **gate.dbt_env(), **budget}
     release_freed_memory()  # dbt's process runs beside this one from here (lib/memory.py)

@@ -15,12 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.lib import duckdb_settings
+from orchestration.lib.duckdb_settings import RunBudget
 from orchestration.lib.landing import landing_path
 from orchestration.publication.day_gate import (
     HELD_DAYS_ENV,
     LANDING_WINDOW_ENV,
     LANDING_WINDOW_MAX_DAYS,
     NEVER_PASSED,
+    BuildPlan,
     SourceModeConflict,
     UncheckedBuild,
     audit_build,
@@ -204,3 +207,21 @@ def test_a_window_of_more_landed_days_than_the_limit_is_not_listed(tmp_path: Pat
 
     assert plan.landing_window is None and plan.dbt_env()[LANDING_WINDOW_ENV] == ""
     assert plan_build(tmp_path, "shorter-run", days[1:], "demo").landing_window is not None
+
+
+def test_a_full_rebuild_gets_the_backfill_budget_whatever_days_the_run_covers() -> None:
+    """A daily run's dbt gets the daily budget; the full rebuild a daily run makes after a blocked
+    run reads the whole history and gets the backfill budget (under the daily one it spilled more
+    than 6 GB at two years)."""
+    day = date(2026, 12, 4)
+    incremental = BuildPlan(held={}, full_refresh_reason=None)
+    rebuild = BuildPlan(held={}, full_refresh_reason="a blocked run left 2026-12-03 in the build")
+
+    assert incremental.budget_days(day, day) == 1
+    assert rebuild.budget_days(day, day) is None
+    assert duckdb_settings.run_budget(incremental.budget_days(day, day), env={}) == RunBudget(
+        memory_limit="512MB", dbt_memory_limit="256MB", dbt_threads=1
+    )
+    assert duckdb_settings.run_budget(rebuild.budget_days(day, day), env={}) == RunBudget(
+        memory_limit="1GB", dbt_memory_limit="2GB", dbt_threads=2
+    )
