@@ -81,7 +81,8 @@ class BuildPlan:
         """The days dbt's memory budget is chosen for (`duckdb_settings.run_budget`): the run's
         days, or None for a full rebuild, which reads the whole history whatever days the run
         covers. Under a daily run's budget, the full rebuild after a failed 2-year daily run
-        spilled more than 6 GB next to the database and had run 110 of its 376 nodes after 5.5 minutes."""
+        spilled more than 6 GB next to the database and had run 110 of its 376 nodes after 5.5
+        minutes."""
         return None if self.full_refresh_reason else duckdb_settings.days_in(first, last)
 
 
