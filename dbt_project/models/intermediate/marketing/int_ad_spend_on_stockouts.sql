@@ -36,7 +36,9 @@ stock_snapshot_days as (
         latest_snapshots.sku,
         latest_snapshots.snapshot_date as stock_snapshot_date
     from (
-        {{ latest_snapshot_days('sku_spend_days', 'spend_date', 'warehouse_stock') }}
+        {{ latest_snapshot_days(
+            'sku_spend_days', 'spend_date', 'warehouse_stock', few_pairs=is_windowed_run()
+        ) }}
     ) as latest_snapshots
 ),
 

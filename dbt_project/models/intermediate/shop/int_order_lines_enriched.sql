@@ -93,7 +93,7 @@ sku_order_days as (
 
 as_of_snapshot_days as (
 
-    {{ latest_snapshot_days('sku_order_days', 'order_date', catalog_snapshots) }}
+    {{ latest_snapshot_days('sku_order_days', 'order_date', catalog_snapshots, few_pairs=windowed) }}
 
 ),
 
