@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import signal
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -27,6 +29,16 @@ def _utc(raw: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{raw!r} has no UTC offset (end it with Z)")
     return value.astimezone(UTC)
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` (SIGTERM: a supervisor, the benchmark harness) stops the server as Ctrl-C does.
+
+    Why: by default SIGTERM ends the process at once, so nothing runs at exit and the bulk
+    operations' files (a `simulator-bulk-*` folder in the temporary directory, gigabytes at the
+    large scale) stay behind; raised as `SystemExit`, the server closes and the folder is removed.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         retired_google_ads_versions=args.retired_google_ads_versions,
     )
     server = SimulatorServer(config, args.host, args.port)
+    _stop_on_sigterm()
     with server:
         print(f"Simulator serving on {server.url} (seed {args.seed}, scale {args.scale})")
         if config.retired_google_ads_versions:
