@@ -4,7 +4,8 @@ Why (a daily run under 1 GiB): with the in-process executor one Python process l
 through the whole run. Importing GE takes well over a hundred MB, and its frames and validations
 leave more in the allocators' caches; before this, that weight sat beside dbt's process and its
 DuckDB for the rest of the run. A child per check step (orchestration/quality/checks.py groups the
-suites into steps) imports GE once for all the step's suites and frees everything when it exits.
+suites into steps) imports GE once for all the step's suites, validates them in one GE context
+(`runner.SuiteRunner`) and frees everything when it exits.
 
     python -m orchestration.quality.isolated REQUEST.json RESULTS.json
 

@@ -1,8 +1,9 @@
-"""Run one suite with Great Expectations' own API and summarise what failed.
+"""Run suites with Great Expectations' own API and summarise what failed.
 
-Each run gets an ephemeral GE context (nothing persisted but the Data Docs HTML), one pandas data
-asset per frame, one validation definition per frame, and a Data Docs site under
-`{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` so the check can link the rendered results.
+The suites of a process share an ephemeral GE context (`SuiteRunner`; nothing persisted but the
+Data Docs HTML): one pandas data asset, one validation definition per frame, and per suite a
+Data Docs site under `{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` holding only that
+suite's pages, so the check can link the rendered results.
 GE copies its static assets (css, js, fonts: ~4 MB) into every site; they are stored once per GE
 version under `data_docs/_static/` and each site's `static` is a link to them. The sites of the
 last RETENTION_RUNS runs are kept (orchestration/lib/retention.py).
@@ -287,6 +288,8 @@ class SuiteRunner:
         ]
         config = data_docs_site_config(docs_dir, self._template_cache_dir)
         del config["class_name"]
+        if not gx_suites:  # no identifiers would render every suite of the context: index only
+            config["site_section_builders"] = dict.fromkeys(config["site_section_builders"], "None")
         builder = SiteBuilder(data_context=self._context, site_name=_DOCS_SITE, **config)
         builder.build(resource_identifiers=[*suite_ids, *validation_ids])
         share_folder(docs_dir / "static", _shared_static(self._warehouse_dir))

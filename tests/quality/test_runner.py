@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from orchestration.quality import load_suite
 from orchestration.quality.checks import check_result
 from orchestration.quality.frames import Window
-from orchestration.quality.runner import SuiteOutcome, prune_data_docs, run_suite
+from orchestration.quality.runner import SuiteOutcome, SuiteRunner, prune_data_docs, run_suite
 from orchestration.quality.suites import DEFAULT_SUITES_DIR, SuiteDefinition
 from tests.quality.landing_data import (
     LAST_DAY,
@@ -152,3 +153,21 @@ def test_data_docs_templates_are_compiled_once_and_render_the_same_pages(
     assert first_compiles > 10 and len(list(cache.iterdir())) > 10  # GE's page templates, cached
     assert len(compiled) == first_compiles  # the second site: every template from the cache
     assert _page_text(second) == _page_text(first) and "reject_rate" in _page_text(first)
+
+
+def test_a_suite_without_expectations_gets_an_empty_site_beside_other_suites(
+    tmp_path: Path,
+) -> None:
+    """Suites sharing a runner: a suite with nothing to validate must not render the others."""
+    write_shop_orders_history(tmp_path)
+    empty_file = tmp_path / "empty.json"
+    data = json.loads((DEFAULT_SUITES_DIR / "landing" / "shop_orders.json").read_text())
+    empty_file.write_text(json.dumps({**data, "name": "empty", "expectations": []}))
+    runner = SuiteRunner(tmp_path, "run")
+    orders = runner.run(_suite("shop_orders"), WINDOW)
+    empty = runner.run(load_suite(empty_file), WINDOW)
+    assert orders.outcomes and empty.outcomes == []
+    assert empty.data_docs_index.is_file()
+    assert not (empty.data_docs_index.parent / "validations").exists()
+    assert "shop_orders." not in empty.data_docs_index.read_text()
+    assert "shop_orders.orders" in orders.data_docs_index.read_text()
