@@ -61,6 +61,7 @@ def test_one_process_runs_a_steps_suites_each_with_a_data_docs_site_of_its_own(
         assert not (site / "validations" / other.name).exists()
         index = outcome.data_docs_index.read_text()
         assert all(f"{suite.name}.{frame}" in index for frame in frames)
+        assert all(f"'asset_name': '{frame}'" in index for frame in frames)  # named as the frame
         assert f"{other.name}." not in index
 
 
