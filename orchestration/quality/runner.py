@@ -1,9 +1,10 @@
 """Run suites with Great Expectations' own API and summarise what failed.
 
 The suites of a process share an ephemeral GE context (`SuiteRunner`; nothing persisted but the
-Data Docs HTML): one pandas data asset, one validation definition per frame, and per suite a
-Data Docs site under `{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` holding only that
-suite's pages, so the check can link the rendered results.
+Data Docs HTML): one pandas data source with an asset per frame name, one validation definition
+per frame, and per suite a Data Docs site under
+`{WAREHOUSE_DIR}/quality/data_docs/{run_id}/{suite}/` holding only that suite's pages, so the
+check can link the rendered results.
 GE copies its static assets (css, js, fonts: ~4 MB) into every site; they are stored once per GE
 version under `data_docs/_static/` and each site's `static` is a link to them. The sites of the
 last RETENTION_RUNS runs are kept (orchestration/lib/retention.py).
