@@ -29,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 #: (source of the config, extract function, the dataset that counts as "the records")
 EXTRACTS = (
-    ("shop", "shop:extract_catalog", "product_variants"),
-    ("shop", "shop:extract_orders", "orders"),
-    ("google_ads", "google_ads:extract_google_ads", "campaign_stats"),
-    ("meta_ads", "meta_ads:extract_meta_ads", "campaign_insights"),
-    ("rfid", "rfid:extract_rfid_counts", "events"),
-    ("zendesk", "zendesk:extract_tickets", "tickets"),
-    ("ga4", "ga4:extract_sessions", "sessions"),
+    ("shop", "shop.catalog:extract_catalog", "product_variants"),
+    ("shop", "shop.orders:extract_orders", "orders"),
+    ("google_ads", "google_ads.extract:extract_google_ads", "campaign_stats"),
+    ("meta_ads", "meta_ads.extract:extract_meta_ads", "campaign_insights"),
+    ("rfid", "rfid.extract:extract_rfid_counts", "events"),
+    ("zendesk", "zendesk.extract:extract_tickets", "tickets"),
+    ("ga4", "ga4.extract:extract_sessions", "sessions"),
 )
 
 

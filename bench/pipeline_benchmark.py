@@ -16,6 +16,7 @@ bench/results/pipeline.jsonl with the machine and the git commit.
     python bench/pipeline_benchmark.py noop     --warehouse W --day D   # fixed overhead
     python bench/pipeline_benchmark.py noop     --warehouse W --day D --launch materialize
     python bench/pipeline_benchmark.py subset   --source W --warehouse W2 --start A --end B
+    python bench/pipeline_benchmark.py land     --warehouse W --start A --end B --simulator-now T
 
 `subset` copies the landing partitions A..B of one warehouse into a new one (no extraction), so a
 shorter history over the very same landed data costs no second extraction; `backfill --no-extract`
@@ -27,16 +28,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import platform
+import queue
 import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -685,6 +689,70 @@ def cmd_subset(args: argparse.Namespace) -> None:
     print(json.dumps({"partitions_copied": copied, "warehouse": str(args.warehouse)}))
 
 
+def land_chunks(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
+    """start..end in consecutive ranges of at most `chunk_days` days."""
+    firsts = itertools.takewhile(
+        lambda day: day <= end, (start + timedelta(days=n * chunk_days) for n in itertools.count())
+    )
+    return [(first, min(first + timedelta(days=chunk_days - 1), end)) for first in firsts]
+
+
+def cmd_land(args: argparse.Namespace) -> None:
+    """Land start..end into the warehouse's landing zone with the extracts' own code over loopback
+    HTTP (`extract_benchmark.py --child`: every source, the catalog first), in chunks of
+    `--chunk-days` that `--streams` threads take in turn, each with a simulator of its own on the
+    fixed clock `--simulator-now`. How the long histories of the daily pairs are landed (two years
+    at the large scale) without a Dagster backfill planning 730 partitions."""
+    warehouse = Path(args.warehouse).resolve()
+    pending: queue.SimpleQueue[tuple[date, date]] = queue.SimpleQueue()
+    for chunk in land_chunks(
+        date.fromisoformat(args.start), date.fromisoformat(args.end), args.chunk_days
+    ):
+        pending.put(chunk)
+    started = time.monotonic()
+
+    def stream() -> list[dict[str, Any]]:
+        simulator, sim_env = start_simulator(args.scale, args.simulator_now)
+        env = {**os.environ, **sim_env, "WAREHOUSE_DIR": str(warehouse), "PYTHONPATH": str(ROOT)}
+        landed = []
+        try:
+            while True:
+                try:
+                    first, last = pending.get_nowait()
+                except queue.Empty:
+                    break
+                command = [sys.executable, str(ROOT / "bench" / "extract_benchmark.py")]
+                command += ["--child", f"{first}...{last}"]
+                begun = time.monotonic()
+                ran = subprocess.run(command, env=env, capture_output=True, text=True)
+                if ran.returncode != 0:
+                    raise RuntimeError(f"landing {first}..{last} failed:\n{ran.stderr[-3000:]}")
+                child = json.loads(ran.stdout.strip().splitlines()[-1])
+                landed.append({"start": str(first), "end": str(last), **child})
+                seconds = time.monotonic() - begun
+                print(f"landed {first}..{last} in {seconds:.0f} s", file=sys.stderr, flush=True)
+        finally:
+            simulator.terminate()
+            simulator.wait()
+        return landed
+
+    with ThreadPoolExecutor(args.streams) as pool:
+        streams = [pool.submit(stream) for _ in range(args.streams)]
+        chunks = sorted((c for s in streams for c in s.result()), key=lambda c: c["start"])
+    records: dict[str, int] = {}
+    for chunk in chunks:
+        for name, extract in chunk["extracts"].items():
+            records[name] = records.get(name, 0) + extract["records"]
+    summary = {
+        "warehouse": str(warehouse),
+        "chunks": len(chunks),
+        "seconds": round(time.monotonic() - started, 1),
+        "records": records,
+        "simulator_now": args.simulator_now,
+    }
+    print(json.dumps(summary, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -717,6 +785,16 @@ def main() -> None:
             help="the simulator's fixed clock (e.g. 2026-12-02T06:00:00Z): a run repeated later "
             "reads the same source data (default: the wall clock)",
         )
+    land = sub.add_parser("land", help="extract start..end into a warehouse's landing zone")
+    land.add_argument("--warehouse", required=True)
+    land.add_argument("--start", required=True)
+    land.add_argument("--end", required=True)
+    land.add_argument("--scale", default="large")
+    land.add_argument("--streams", type=int, default=2, help="chunks extracted at once")
+    land.add_argument("--chunk-days", type=int, default=30)
+    land.add_argument(
+        "--simulator-now", required=True, help="the simulators' fixed clock (same data each time)"
+    )
     subset = sub.add_parser("subset", help="copy landing partitions into a new warehouse")
     subset.add_argument("--source", required=True)
     subset.add_argument("--warehouse", required=True)
@@ -731,6 +809,8 @@ def main() -> None:
         cmd_daily(args)
     elif args.command == "noop":
         cmd_noop(args)
+    elif args.command == "land":
+        cmd_land(args)
     else:
         cmd_subset(args)
 
