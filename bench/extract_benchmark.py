@@ -88,12 +88,20 @@ def extract(start: date, end: date) -> dict[str, object]:
     }
 
 
+def extract_in_child(start: date, end: date, env: dict[str, str], warehouse: str) -> dict:
+    """`extract(start, end)` in a child process landing into `warehouse`, with the simulator's
+    `env`; its report, or an error carrying the end of its stderr."""
+    command = [sys.executable, __file__, "--child", f"{start}...{end}"]
+    child_env = {**os.environ, **env, "WAREHOUSE_DIR": warehouse, "PYTHONPATH": str(ROOT)}
+    ran = subprocess.run(command, env=child_env, capture_output=True, text=True)
+    if ran.returncode != 0:
+        raise RuntimeError(f"extracting {start}..{end} failed:\n{ran.stderr[-3000:]}")
+    return json.loads(ran.stdout.strip().splitlines()[-1])
+
+
 def measure(start: date, end: date, env: dict[str, str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-warehouse-") as warehouse:
-        command = [sys.executable, __file__, "--child", f"{start}...{end}"]
-        child_env = {**os.environ, **env, "WAREHOUSE_DIR": warehouse, "PYTHONPATH": str(ROOT)}
-        output = subprocess.run(command, env=child_env, check=True, capture_output=True, text=True)
-        return json.loads(output.stdout.strip().splitlines()[-1])
+        return extract_in_child(start, end, env, warehouse)
 
 
 def report(label: str, result: dict) -> None:

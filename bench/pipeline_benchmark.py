@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import os
 import platform
@@ -691,15 +690,16 @@ def cmd_subset(args: argparse.Namespace) -> None:
 
 def land_chunks(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
     """start..end in consecutive ranges of at most `chunk_days` days."""
-    firsts = itertools.takewhile(
-        lambda day: day <= end, (start + timedelta(days=n * chunk_days) for n in itertools.count())
-    )
-    return [(first, min(first + timedelta(days=chunk_days - 1), end)) for first in firsts]
+    chunks = []
+    while start <= end:
+        chunks.append((start, min(start + timedelta(days=chunk_days - 1), end)))
+        start += timedelta(days=chunk_days)
+    return chunks
 
 
 def cmd_land(args: argparse.Namespace) -> None:
     """Land start..end into the warehouse's landing zone with the extracts' own code over loopback
-    HTTP (`extract_benchmark.py --child`: every source, the catalog first), in chunks of
+    HTTP (`extract_benchmark.extract_in_child`: every source, the catalog first), in chunks of
     `--chunk-days` that `--streams` threads take in turn, each with a simulator of its own on the
     fixed clock `--simulator-now`. How the long histories of the daily pairs are landed (two years
     at the large scale) without a Dagster backfill planning 730 partitions."""
@@ -712,8 +712,9 @@ def cmd_land(args: argparse.Namespace) -> None:
     started = time.monotonic()
 
     def stream() -> list[dict[str, Any]]:
+        from bench.extract_benchmark import extract_in_child
+
         simulator, sim_env = start_simulator(args.scale, args.simulator_now)
-        env = {**os.environ, **sim_env, "WAREHOUSE_DIR": str(warehouse), "PYTHONPATH": str(ROOT)}
         landed = []
         try:
             while True:
@@ -721,13 +722,8 @@ def cmd_land(args: argparse.Namespace) -> None:
                     first, last = pending.get_nowait()
                 except queue.Empty:
                     break
-                command = [sys.executable, str(ROOT / "bench" / "extract_benchmark.py")]
-                command += ["--child", f"{first}...{last}"]
                 begun = time.monotonic()
-                ran = subprocess.run(command, env=env, capture_output=True, text=True)
-                if ran.returncode != 0:
-                    raise RuntimeError(f"landing {first}..{last} failed:\n{ran.stderr[-3000:]}")
-                child = json.loads(ran.stdout.strip().splitlines()[-1])
+                child = extract_in_child(first, last, sim_env, str(warehouse))
                 landed.append({"start": str(first), "end": str(last), **child})
                 seconds = time.monotonic() - begun
                 print(f"landed {first}..{last} in {seconds:.0f} s", file=sys.stderr, flush=True)

@@ -134,9 +134,12 @@ def _context() -> gx.data_context.EphemeralDataContext:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def data_docs_site_config(docs_dir: Path, template_cache_dir: Path) -> dict[str, Any]:
-    """GE's default site, with views that keep their compiled templates in `template_cache_dir`
-    (quality/data_docs_views.py), and without the profiling section (no profiler runs here)."""
+def data_docs_site_config(
+    docs_dir: Path, template_cache_dir: Path, sections: bool = True
+) -> dict[str, Any]:
+    """GE's default site as `SiteBuilder` arguments, with views that keep their compiled templates
+    in `template_cache_dir` (quality/data_docs_views.py), and without the profiling section (no
+    profiler runs here). `sections=False`: the index page only."""
 
     def view(class_name: str) -> dict[str, str]:
         return {
@@ -145,15 +148,17 @@ def data_docs_site_config(docs_dir: Path, template_cache_dir: Path) -> dict[str,
             "template_cache_dir": str(template_cache_dir),
         }
 
+    def pages() -> dict[str, Any] | str:
+        return {"view": view("CachedJinjaPageView")} if sections else "None"
+
     return {
-        "class_name": "SiteBuilder",
         "site_index_builder": {
             "class_name": "DefaultSiteIndexBuilder",
             "view": view("CachedJinjaIndexPageView"),
         },
         "site_section_builders": {
-            "expectations": {"view": view("CachedJinjaPageView")},
-            "validations": {"view": view("CachedJinjaPageView")},
+            "expectations": pages(),
+            "validations": pages(),
             "profiling": "None",
         },
         "store_backend": {
@@ -301,17 +306,13 @@ class SuiteRunner:
             for key in self._context.validation_results_store.list_keys()
             if key.expectation_suite_identifier.name in gx_suites
         ]
-        config = data_docs_site_config(docs_dir, self._template_cache_dir)
-        del config["class_name"]
-        if not gx_suites:  # no identifiers would render every suite of the context: index only
-            config["site_section_builders"] = dict.fromkeys(config["site_section_builders"], "None")
+        # no identifiers would render every suite of the context: an index only, then
+        config = data_docs_site_config(
+            docs_dir, WarehouseLayout(self._warehouse_dir).data_docs_templates, bool(gx_suites)
+        )
         builder = SiteBuilder(data_context=self._context, site_name=_DOCS_SITE, **config)
         builder.build(resource_identifiers=[*suite_ids, *validation_ids])
         share_folder(docs_dir / "static", _shared_static(self._warehouse_dir))
-
-    @property
-    def _template_cache_dir(self) -> Path:
-        return WarehouseLayout(self._warehouse_dir).data_docs_templates
 
 
 def run_suite(
