@@ -191,3 +191,21 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
+
+{#-
+    The periods (grain 'day', or 'month': month starts; sorted ISO dates) of `day_column` among
+    the rows of `relation`, an incremental fact, written since the calling model's last build
+    (`loaded_since_last_build`): what an incremental model summing that fact by period rebuilds.
+    Read once when the model executes, for `in_periods` to filter by literals (DuckDB then skips
+    the row groups of other periods). None outside an incremental run: every period is built.
+-#}
+{% macro periods_loaded_since_last_build(relation, day_column, grain='day') -%}
+    {%- if not execute or not incremental_run() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set periods = run_query(
+        "select distinct cast(date_trunc('" ~ grain ~ "', " ~ day_column ~ ") as date) from "
+        ~ relation ~ " where " ~ loaded_since_last_build() ~ " and " ~ day_column ~ " is not null"
+    ) -%}
+    {{ return(periods.columns[0].values() | map('string') | list | sort) }}
+{%- endmacro %}

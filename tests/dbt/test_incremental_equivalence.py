@@ -464,8 +464,11 @@ def write_landing(
 
 
 # --------------------------------------------------------------------------------------------
-START = dt.date(2026, 3, 1)
+#: the days cross a month boundary: int_store_stock_pair_months rebuilds a month, then starts one
+START = dt.date(2026, 2, 27)
 DAYS = 4
+#: an incremental model compared besides the marts (not published, but the marts read it)
+COMPARED_INTERMEDIATE = ("int_store_stock_pair_months",)
 
 
 def _is_run_metadata(column: str) -> bool:
@@ -477,28 +480,30 @@ def _is_run_metadata(column: str) -> bool:
 
 
 def _marts_tables(db: Path) -> dict[str, list[tuple]]:
+    """Every table of the marts schema and the compared intermediate ones: schema.name -> rows."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and (table_schema = 'marts' "
+            "or (table_schema = 'intermediate' and list_contains(?, table_name))) order by all",
+            [list(COMPARED_INTERMEDIATE)],
+        ).fetchall()
         out = {}
-        for name in names:
+        for schema, name in names:
             columns = [
                 r[0]
                 for r in con.execute(
                     "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [name],
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, name],
                 ).fetchall()
                 if not _is_run_metadata(r[0])
             ]
             select = ", ".join(f'"{c}"' for c in columns)
-            out[name] = con.execute(f'select {select} from marts."{name}" order by all').fetchall()
+            out[f"{schema}.{name}"] = con.execute(
+                f'select {select} from {schema}."{name}" order by all'
+            ).fetchall()
         return out
     finally:
         con.close()
@@ -579,7 +584,10 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")
     want = _marts_tables(full / "build" / "warehouse.duckdb")
     assert set(got) == set(want)
-    assert got.get("fct_orders"), "no orders were built"
+    assert got.get("marts.fct_orders"), "no orders were built"
+    # two months of pair rows, each rebuilt by the runs of its days
+    months = {row[0] for row in got["intermediate.int_store_stock_pair_months"]}
+    assert months == {dt.date(2026, 2, 1), dt.date(2026, 3, 1)}, months
     # the situations compared did happen: every day complete in the end, some final, one
     # GA4-thresholded day, some orders late
     con = duckdb.connect(str(full / "build" / "warehouse.duckdb"), read_only=True)
@@ -593,9 +601,7 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
         con.close()
     assert kpi_days[:3] == (DAYS, 2, 1) and kpi_days[3] > 0, kpi_days
     for name in sorted(want):
-        assert got[name] == want[name], (
-            f"marts.{name} differs between day-by-day runs and a full refresh"
-        )
+        assert got[name] == want[name], f"{name} differs between day-by-day runs and a full refresh"
 
 
 def test_generated_landing_has_late_updates(tmp_path: Path) -> None:

@@ -13,7 +13,11 @@
     expression giving the latest data day of the mart's own source.
 -#}
 {% macro reporting_as_of_date(fallback_sql) -%}
-    coalesce({{ reporting_partition_end() }}, ({{ fallback_sql }}))
+    {%- if partition_window_var('partition_end') -%}
+        {{ reporting_partition_end() }}
+    {%- else -%}
+        ({{ fallback_sql }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- ISO weekday number (1 = Monday) -> English name. -#}

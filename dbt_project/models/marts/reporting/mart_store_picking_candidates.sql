@@ -3,12 +3,10 @@
 -- date. Thresholds are the picking_* vars of dbt_project.yml. Beside the contract's columns, what
 -- the picking sheet needs and dbt has: the zones of the last count (last_count_zones).
 {%- set window_days = var('picking_depletion_window_days') %}
+{%- set as_of_date = reporting_as_of_date('select max(count_date) from ' ~ ref('fct_store_stock_daily')) %}
+{%- set month_of_as_of_date = 'cast(date_trunc(\'month\', ' ~ as_of_date ~ ') as date)' %}
 
 with
-
-store_stock as (
-    select * from {{ ref('fct_store_stock_daily') }}
-),
 
 -- Online sales: counted orders, except those the shop's point of sale took in a store.
 in_store_orders as (
@@ -29,35 +27,82 @@ stores as (
     select * from {{ ref('dim_stores') }}
 ),
 
--- The fallback reads the fact itself: a second reference to store_stock would make DuckDB
--- materialise that CTE, all 40 M rows x every column at 2 years (4 s of the mart's 5.6).
+-- D is a literal when the run has a day (partition_end): the filters on it below reach the scans,
+-- and DuckDB skips the row groups of the facts' other days.
 run_day as (
-    select
-        {{ reporting_as_of_date('select max(count_date) from ' ~ ref('fct_store_stock_daily')) }}
-            as as_of_date
+    select {{ as_of_date }} as as_of_date
 ),
 
--- Each pair's count history up to D: latest count, first count, depletion over (D-28, D].
+-- Each pair's count history up to D, in pieces: one per month before D's month
+-- (int_store_stock_pair_months), then D's month up to D from the daily counts (a run for an
+-- earlier day must not see the counts after it). With D a literal, DuckDB reads only D's month
+-- of the fact.
+pair_periods as (
+    select
+        store_id,
+        sku,
+        first_count_date,
+        last_count_date,
+        last_on_hand_qty,
+        last_gtin14,
+        last_store_gln,
+        last_depletion_date,
+        last_receipt_date
+    from {{ ref('int_store_stock_pair_months') }}
+    where month_start < {{ month_of_as_of_date }}
+    union all
+    select
+        store_id,
+        sku,
+        min(count_date) as first_count_date,
+        max(count_date) as last_count_date,
+        {{ arg_max_of('on_hand_qty', 'count_date') }} as last_on_hand_qty,
+        {{ arg_max_of('gtin14', 'count_date') }} as last_gtin14,
+        {{ arg_max_of('store_gln', 'count_date') }} as last_store_gln,
+        max(count_date) filter (where depletion_qty > 0) as last_depletion_date,
+        max(count_date) filter (where receipt_qty > 0) as last_receipt_date
+    from {{ ref('fct_store_stock_daily') }}
+    where count_date >= {{ month_of_as_of_date }} and count_date <= {{ as_of_date }}
+    group by store_id, sku
+),
+
+-- depletion over (D-28, D]
+recent_depletion as (
+    select
+        store_id,
+        sku,
+        sum(depletion_qty) as depletion_28d
+    from {{ ref('fct_store_stock_daily') }}
+    where
+        count_date > {{ as_of_date }} - {{ window_days }}
+        and count_date <= {{ as_of_date }}
+    group by store_id, sku
+),
+
+pair_counts as (
+    select
+        pair_periods.store_id,
+        pair_periods.sku,
+        run_day.as_of_date,
+        {{ arg_max_of('pair_periods.last_on_hand_qty', 'pair_periods.last_count_date') }} as on_hand_qty,
+        max(pair_periods.last_count_date) as last_count_date,
+        min(pair_periods.first_count_date) as first_count_date,
+        max(pair_periods.last_depletion_date) as last_depletion_date,
+        max(pair_periods.last_receipt_date) as last_receipt_date,
+        {{ arg_max_of('pair_periods.last_gtin14', 'pair_periods.last_count_date') }} as gtin14,
+        {{ arg_max_of('pair_periods.last_store_gln', 'pair_periods.last_count_date') }} as store_gln
+    from pair_periods
+    cross join run_day
+    group by pair_periods.store_id, pair_periods.sku, run_day.as_of_date
+),
+
 pair_history as (
     select
-        store_stock.store_id,
-        store_stock.sku,
-        run_day.as_of_date,
-        {{ arg_max_of('store_stock.on_hand_qty', 'store_stock.count_date') }} as on_hand_qty,
-        max(store_stock.count_date) as last_count_date,
-        min(store_stock.count_date) as first_count_date,
-        cast(coalesce(
-            sum(store_stock.depletion_qty)
-            filter (where store_stock.count_date > run_day.as_of_date - {{ window_days }}),
-            0
-        ) as bigint) as depletion_28d,
-        max(store_stock.count_date) filter (where store_stock.depletion_qty > 0) as last_depletion_date,
-        max(store_stock.count_date) filter (where store_stock.receipt_qty > 0) as last_receipt_date,
-        {{ arg_max_of('store_stock.gtin14', 'store_stock.count_date') }} as gtin14,
-        {{ arg_max_of('store_stock.store_gln', 'store_stock.count_date') }} as store_gln
-    from store_stock
-    inner join run_day on store_stock.count_date <= run_day.as_of_date
-    group by store_stock.store_id, store_stock.sku, run_day.as_of_date
+        pair_counts.*,
+        cast(coalesce(recent_depletion.depletion_28d, 0) as bigint) as depletion_28d
+    from pair_counts
+    left join recent_depletion
+        on pair_counts.store_id = recent_depletion.store_id and pair_counts.sku = recent_depletion.sku
 ),
 
 online_sales as (
@@ -65,10 +110,9 @@ online_sales as (
         order_lines.sku,
         cast(sum(order_lines.quantity) as bigint) as online_units_sold_28d
     from order_lines
-    inner join run_day
-        on
-            order_lines.order_date > run_day.as_of_date - {{ window_days }}
-            and order_lines.order_date <= run_day.as_of_date
+    where
+        order_lines.order_date > {{ as_of_date }} - {{ window_days }}
+        and order_lines.order_date <= {{ as_of_date }}
     group by order_lines.sku
 ),
 
@@ -148,11 +192,10 @@ last_count_events as (
         events.store_gln,
         events.event_date
     from {{ ref('stg_rfid__events') }} as events
-    inner join run_day
-        on
-            events.event_date > run_day.as_of_date - {{ var('picking_recent_count_days') }}
-            and events.event_date <= run_day.as_of_date
-    where events.biz_step = 'cycle_counting'
+    where
+        events.biz_step = 'cycle_counting'
+        and events.event_date > {{ as_of_date }} - {{ var('picking_recent_count_days') }}
+        and events.event_date <= {{ as_of_date }}
 ),
 
 last_count_zones as (
