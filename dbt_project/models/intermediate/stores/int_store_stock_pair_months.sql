@@ -10,13 +10,7 @@ select
     cast(date_trunc('month', count_date) as date) as month_start,
     store_id,
     sku,
-    min(count_date) as first_count_date,
-    max(count_date) as last_count_date,
-    {{ arg_max_of('on_hand_qty', 'count_date') }} as last_on_hand_qty,
-    {{ arg_max_of('gtin14', 'count_date') }} as last_gtin14,
-    {{ arg_max_of('store_gln', 'count_date') }} as last_store_gln,
-    max(count_date) filter (where depletion_qty > 0) as last_depletion_date,
-    max(count_date) filter (where receipt_qty > 0) as last_receipt_date,
+    {{ store_stock_pair_summary() }},
     {{ run_loaded_at() }} as _loaded_at
 from {{ ref('fct_store_stock_daily') }}
 {%- if months is not none %}
