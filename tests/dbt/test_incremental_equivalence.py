@@ -42,10 +42,16 @@ CAMPAIGNS = {
     "google_ads": [("g-100", "Search brand"), ("g-200", "Shopping all")],
     "meta_ads": [("m-300", "Prospecting"), ("m-400", "Catalog retargeting")],
 }
+#: m-400 is renamed from the third day: every day of it carries the new name in the end
+RENAMED = ("m-400", "Catalog retargeting EU", 2)
+#: g-500 spends on the last day only; orders name it from the first day (attributable once it
+#: appears)
+LATE_CAMPAIGN = ("g-500", "Late launch")
 UTMS = [
     (None, None),
     ("google", "cpc", "g-100"),
     ("google", "cpc", "g-200"),
+    ("google", "cpc", LATE_CAMPAIGN[0]),
     ("facebook", "paid_social", "m-300"),
     ("instagram", "paid_social", "m-400"),
     ("newsletter", "email", "spring"),
@@ -161,6 +167,18 @@ class _Order:
             "fulfillments": [t for t, k, _ in past if k == "fulfil"],
             "refunds": [(t, d) for t, k, d in past if k == "refund"],
         }
+
+
+def _campaigns_on(platform: str, index: int, days: int) -> list[tuple[str, str]]:
+    """The campaigns a platform reports on the `index`-th of `days` days, with their names."""
+    renamed_id, new_name, from_index = RENAMED
+    campaigns = [
+        (cid, new_name if cid == renamed_id and index >= from_index else name)
+        for cid, name in CAMPAIGNS[platform]
+    ]
+    if platform == "google_ads" and index == days - 1:
+        campaigns.append(LATE_CAMPAIGN)
+    return campaigns
 
 
 def _paris_day(ts: dt.datetime) -> dt.date:
@@ -318,7 +336,7 @@ def write_landing(
             ("meta_ads", "campaign_insights", "ad_insights"),
         ):
             c_rows, p_rows = [], []
-            for cid, name in CAMPAIGNS[platform]:
+            for cid, name in _campaigns_on(platform, day_list.index(day), len(day_list)):
                 spend = _money(rng.uniform(5, 60))
                 row = {
                     "date": day,
@@ -600,6 +618,11 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     finally:
         con.close()
     assert kpi_days[:3] == (DAYS, 2, 1) and kpi_days[3] > 0, kpi_days
+    # the campaign renamed, and the campaign that appeared last with orders of earlier days
+    campaign_days = {(row[0], row[2], row[3]) for row in got["marts.mart_campaign_daily"]}
+    assert {name for _, cid, name in campaign_days if cid == RENAMED[0]} == {RENAMED[1]}
+    late_days = {day for day, cid, _ in campaign_days if cid == LATE_CAMPAIGN[0]}
+    assert min(late_days) < days[-1], late_days
     for name in sorted(want):
         assert got[name] == want[name], f"{name} differs between day-by-day runs and a full refresh"
 

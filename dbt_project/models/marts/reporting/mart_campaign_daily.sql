@@ -4,26 +4,42 @@
 -- the conversions the platform attributes to itself (not comparable: its own attribution rules).
 -- is_complete / is_final: the day's flags in int_kpi_calendar (false for a day no extract
 -- covered).
+-- Incremental, as mart_channel_daily: a windowed run recomputes the days int_kpi_measures_daily
+-- wrote in this dbt run (the days of the orders, ad spend and calendar days it changed) and the
+-- days not final yet, plus every day of a campaign whose latest name or channel moved or that is
+-- new (its orders of earlier days become attributable): campaign_days_to_rebuild.
+{{ config(**incremental_config('date')) }}
+-- depends_on: {{ ref('int_kpi_measures_daily') }}
+{%- set unsettled = kpi_unsettled_periods('date') %}
+{%- set windowed = is_windowed_run() and none not in unsettled %}
+{%- set days_rewritten = (kpi_periods_rewritten('day') + unsettled + campaign_days_to_rebuild())
+    | unique | sort if windowed else [] %}
 with
 
 ad_spend as (
     select * from {{ ref('int_ad_spend_unioned') }}
 ),
 
-attributable_orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_counted and utm_campaign is not null
+-- Every campaign the ad platforms report, with its latest name and its channel (all days: the
+-- campaigns' names are read whole, their measures by day).
+campaigns as (
+    {{ latest_campaigns('ad_spend') }}
 ),
 
--- Every campaign the ad platforms report, with its latest name and its channel.
-campaigns as (
-    select
-        platform,
-        campaign_id,
-        {{ arg_max_of('campaign_name', 'spend_date') }} as campaign_name,
-        {{ arg_max_of('channel', 'spend_date') }} as channel
-    from ad_spend
-    group by platform, campaign_id
+attributable_orders as (
+    select * from {{ ref('fct_orders') }}
+    where
+        is_counted and utm_campaign is not null
+        {%- if windowed %}
+            and {{ in_periods('order_date', days_rewritten) }}
+        {%- endif %}
+),
+
+spend_days as (
+    select * from ad_spend
+    {%- if windowed %}
+        where {{ in_periods('spend_date', days_rewritten) }}
+    {%- endif %}
 ),
 
 campaign_spend_days as (
@@ -36,7 +52,7 @@ campaign_spend_days as (
         coalesce(sum(spend), 0) as spend,
         sum(platform_conversions) as platform_conversions,
         sum(platform_conversions_value) as platform_conversions_value
-    from ad_spend
+    from spend_days
     group by spend_date, platform, campaign_id
 ),
 
