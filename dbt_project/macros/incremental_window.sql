@@ -203,9 +203,8 @@
     {%- if not execute or not incremental_run() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set periods = run_query(
-        "select distinct cast(date_trunc('" ~ grain ~ "', " ~ day_column ~ ") as date) from "
-        ~ relation ~ " where " ~ loaded_since_last_build() ~ " and " ~ day_column ~ " is not null"
-    ) -%}
-    {{ return(periods.columns[0].values() | map('string') | list | sort) }}
+    {{ return(periods_where(
+        relation, day_column, grain,
+        loaded_since_last_build() ~ ' and ' ~ day_column ~ ' is not null'
+    )) }}
 {%- endmacro %}

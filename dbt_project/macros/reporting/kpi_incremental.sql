@@ -45,9 +45,17 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
+    {{ return(periods_where(
+        ref('int_kpi_measures_daily'), 'date', grain, '_loaded_at = ' ~ run_loaded_at()
+    )) }}
+{%- endmacro %}
+
+{#- The distinct periods (grain 'day' or 'month': month starts) of `day_column` among the rows
+    of `relation` matching `condition`, as a sorted list of ISO dates, read now (execute time). -#}
+{% macro periods_where(relation, day_column, grain, condition) -%}
     {%- set periods = run_query(
-        "select distinct cast(date_trunc('" ~ grain ~ "', date) as date) from "
-        ~ ref('int_kpi_measures_daily') ~ " where _loaded_at = " ~ run_loaded_at()
+        "select distinct cast(date_trunc('" ~ grain ~ "', " ~ day_column ~ ") as date) from "
+        ~ relation ~ " where " ~ condition
     ) -%}
     {{ return(periods.columns[0].values() | map('string') | list | sort) }}
 {%- endmacro %}
