@@ -329,7 +329,9 @@ class ZendeskApi:
         ]
         page = rows[:size]
         tickets = [self.ticket_json(t, request) for _, _, t in page]
-        tickets = self.faults.apply("zendesk", tickets, lambda r: str(r.get("url")), CORRUPTIONS)
+        # Keyed by ticket id, not its URL: the URL carries the server's port, which would make
+        # the faulty tickets change from one server to the next.
+        tickets = self.faults.apply("zendesk", tickets, lambda r: str(r.get("id")), CORRUPTIONS)
         after = encode_cursor(*page[-1][:2]) if page else encode_cursor(generated, ticket_id)
         params = {
             "cursor": after,

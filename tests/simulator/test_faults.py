@@ -6,9 +6,11 @@ import json
 import time
 from datetime import date
 
+import requests
+
 from simulator import FaultConfig, SimulatorServer
 from simulator.faults import EXTRA_FIELD
-from tests.simulator.conftest import Client, day_filter
+from tests.simulator.conftest import Client, day_filter, make_config
 from tests.simulator.test_zendesk_ga4 import REPORT, START
 
 DAY = day_filter("2025-03-01T23:00:00Z", "2025-03-02T23:00:00Z")
@@ -63,6 +65,26 @@ def test_malformed_records_duplicates_and_unknown_fields(
     assert any(o.get("createdAt", "").startswith("2025-13") for o in faulty)
     again = [o for o, _ in c.orders(DAY)]
     assert json.dumps(again) == json.dumps(faulty)  # deterministic
+
+
+def test_the_same_records_are_corrupted_whatever_the_port() -> None:
+    """Fault decisions hash a record's key: two servers (two ports) corrupt the same records.
+
+    The Zendesk key once was the ticket URL, which holds the port: a test expecting rejects got
+    none when its server happened to listen on a port that left every ticket clean.
+    """
+    faults = FaultConfig(malformed_rate=0.5, sources=frozenset({"zendesk"}))
+    served = []
+    for _ in range(2):
+        with SimulatorServer(make_config(faults=faults)) as sim:
+            tickets, _, _ = Client(sim.url, requests.Session()).zendesk_all(START)
+            served.append(
+                (sim.url, [(t.get("id"), t["created_at"], t["updated_at"]) for t in tickets])
+            )
+    (first_url, first), (second_url, second) = served
+    assert first_url != second_url
+    assert any(ticket_id is None for ticket_id, _, _ in first)  # some tickets are corrupted
+    assert first == second
 
 
 def test_epcis_invalid_records(private: tuple[SimulatorServer, Client]) -> None:
