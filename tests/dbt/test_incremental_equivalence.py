@@ -8,7 +8,9 @@ day by day (`partition_start = partition_end = D`) and compared, table by table,
 Completeness moves too: the tickets of the second day land late (that partition is re-run after
 the third day), so the day joins the KPI calendar later; GA4 report metadata exists from the
 second day only (the first run has no such folder); with `maturity_days` 2, days turn final
-while the runs go on, and unshipped orders turn late as the as-of day moves.
+while the runs go on, and unshipped orders turn late as the as-of day moves. A fifth, quiet day
+lands ad spend only, renaming a campaign and launching another that an order of the first day
+names: the settled days must follow although nothing else of theirs moves that day.
 """
 
 from __future__ import annotations
@@ -42,11 +44,10 @@ CAMPAIGNS = {
     "google_ads": [("g-100", "Search brand"), ("g-200", "Shopping all")],
     "meta_ads": [("m-300", "Prospecting"), ("m-400", "Catalog retargeting")],
 }
-#: m-400 is renamed on the last day: every day of it must carry the new name in the end. (Here
-#: every day is rewritten by the last run anyway, its orders updated that day: a model that
-#: missed the rename's days would still pass; the fixture is too small to leave a day untouched.)
+#: m-400 is renamed on the quiet day (see write_quiet_day): every day of it must carry the new
+#: name in the end, the settled first days included, which that day's run does not otherwise touch.
 RENAMED = ("m-400", "Catalog retargeting EU")
-#: g-500 spends on the last day only; the first order of the first day names it (attributable
+#: g-500 spends on the quiet day only; the first order of the first day names it (attributable
 #: once the campaign appears)
 LATE_CAMPAIGN = ("g-500", "Late launch")
 UTMS = [
@@ -171,15 +172,14 @@ class _Order:
         }
 
 
-def _campaigns_on(platform: str, index: int, days: int) -> list[tuple[str, str]]:
-    """The campaigns a platform reports on the `index`-th of `days` days, with their names."""
-    last_day = index == days - 1
+def _campaigns_on(platform: str, quiet_day: bool) -> list[tuple[str, str]]:
+    """The campaigns a platform reports on a day, with their names (see write_quiet_day)."""
     renamed_id, new_name = RENAMED
     campaigns = [
-        (cid, new_name if cid == renamed_id and last_day else name)
+        (cid, new_name if cid == renamed_id and quiet_day else name)
         for cid, name in CAMPAIGNS[platform]
     ]
-    if platform == "google_ads" and last_day:
+    if platform == "google_ads" and quiet_day:
         campaigns.append(LATE_CAMPAIGN)
     return campaigns
 
@@ -208,6 +208,50 @@ def _write(root: Path, source: str, dataset: str, day: dt.date, rows: Iterable[d
     out = root / "landing" / source / dataset / f"date={day.isoformat()}"
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out / "data.parquet")
+
+
+def _write_ads(
+    root: Path, day: dt.date, rng: random.Random, catalog: list[dict], quiet_day: bool
+) -> None:
+    """A day of both ad platforms: campaign rows are the totals; product rows break them down."""
+    for platform, dataset, pdataset in (
+        ("google_ads", "campaign_stats", "product_stats"),
+        ("meta_ads", "campaign_insights", "ad_insights"),
+    ):
+        c_rows, p_rows = [], []
+        for cid, name in _campaigns_on(platform, quiet_day):
+            spend = _money(rng.uniform(5, 60))
+            row = {
+                "date": day,
+                "campaign_id": cid,
+                "campaign_name": name,
+                "impressions": rng.randint(100, 5000),
+                "clicks": rng.randint(1, 200),
+                "spend": spend,
+                "conversions": float(rng.randint(0, 5)),
+                "conversions_value": _money(rng.uniform(0, 300)),
+            }
+            if platform == "google_ads":
+                row["cost_micros"] = int(spend * 1_000_000)
+            c_rows.append(row)
+            for j, product in enumerate(rng.sample(catalog, 2)):
+                prow = {**row, "spend": _money(spend / 3), "sku": product["sku"]}
+                prow.pop("campaign_name")
+                if platform == "google_ads":
+                    prow["cost_micros"] = int(prow["spend"] * 1_000_000)
+                else:
+                    prow["ad_id"] = f"{cid}-ad{j}"
+                p_rows.append(prow)
+        _write(root, platform, dataset, day, c_rows)
+        _write(root, platform, pdataset, day, p_rows)
+
+
+def write_quiet_day(root: Path, day: dt.date, seed: int = 2) -> None:
+    """A day after the others when only the ad platforms land: no order, ticket, session or
+    stock count moves, so its run leaves the settled first days alone, except where a campaign
+    changes. On it m-400 is renamed and g-500 spends for the first time (an order of the first
+    day names g-500): only `campaign_days_to_rebuild` brings those days into the run."""
+    _write_ads(root, day, random.Random(seed), _catalog(), quiet_day=True)
 
 
 def write_landing(
@@ -334,37 +378,7 @@ def write_landing(
             ],
         )
 
-        # Ads: campaign rows are the totals; product rows break them down.
-        for platform, dataset, pdataset in (
-            ("google_ads", "campaign_stats", "product_stats"),
-            ("meta_ads", "campaign_insights", "ad_insights"),
-        ):
-            c_rows, p_rows = [], []
-            for cid, name in _campaigns_on(platform, day_list.index(day), len(day_list)):
-                spend = _money(rng.uniform(5, 60))
-                row = {
-                    "date": day,
-                    "campaign_id": cid,
-                    "campaign_name": name,
-                    "impressions": rng.randint(100, 5000),
-                    "clicks": rng.randint(1, 200),
-                    "spend": spend,
-                    "conversions": float(rng.randint(0, 5)),
-                    "conversions_value": _money(rng.uniform(0, 300)),
-                }
-                if platform == "google_ads":
-                    row["cost_micros"] = int(spend * 1_000_000)
-                c_rows.append(row)
-                for j, product in enumerate(rng.sample(catalog, 2)):
-                    prow = {**row, "spend": _money(spend / 3), "sku": product["sku"]}
-                    prow.pop("campaign_name")
-                    if platform == "google_ads":
-                        prow["cost_micros"] = int(prow["spend"] * 1_000_000)
-                    else:
-                        prow["ad_id"] = f"{cid}-ad{j}"
-                    p_rows.append(prow)
-            _write(root, platform, dataset, day, c_rows)
-            _write(root, platform, pdataset, day, p_rows)
+        _write_ads(root, day, rng, catalog, quiet_day=False)
 
         # RFID: one cycle count per store and day (store 2 skips odd days), plus a non-count event.
         e_rows, ob_rows = [], []
@@ -562,6 +576,8 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     generated = tmp_path / "generated"
     write_landing(generated, START, DAYS)
     days = [START + dt.timedelta(days=i) for i in range(DAYS)]
+    quiet_day = START + dt.timedelta(days=DAYS)
+    write_quiet_day(generated, quiet_day)
 
     # The full refresh of all days runs in a thread while the day-by-day runs go on.
     full = tmp_path / "full"
@@ -572,11 +588,11 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
             run_dbt,
             [*BUILD_MODELS, "--full-refresh"],
             full,
-            {"partition_end": days[-1].isoformat(), **MATURITY},
+            {"partition_end": quiet_day.isoformat(), **MATURITY},
         )
         incremental = tmp_path / "incremental"
         (incremental / "build").mkdir(parents=True)
-        for i, day in enumerate(days):
+        for i, day in enumerate([*days, quiet_day]):
             # the second day's tickets land late: its partition is re-run after the third day
             _land_day(generated, incremental, day, held=LATE_TICKETS if i == 1 else "")
             window = {"partition_start": day.isoformat(), "partition_end": day.isoformat()}
@@ -600,8 +616,9 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     # the incremental runs read the listed days' files, not the datasets' globs (here the last
     # run's: its own day)
     compiled = incremental / "dbt_target" / "compiled" / "retail_pipeline" / "models" / "staging"
-    sessions = (compiled / "ga4" / "stg_ga4__sessions.sql").read_text()
-    assert f"sessions/date={days[-1]}/*.parquet']" in sessions and "/*/*.parquet" not in sessions
+    spend = (compiled / "google_ads" / "stg_google_ads__campaign_stats.sql").read_text()
+    assert f"campaign_stats/date={quiet_day}/*.parquet']" in spend, spend
+    assert "/*/*.parquet" not in spend
 
     got = _marts_tables(incremental / "build" / "warehouse.duckdb")
     want = _marts_tables(full / "build" / "warehouse.duckdb")
