@@ -545,6 +545,17 @@ def _marts_tables(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+def _drop_column(warehouse: Path, table: str, column: str) -> None:
+    con = duckdb.connect(str(warehouse / "build" / "warehouse.duckdb"))
+    try:
+        (schema,) = con.execute(
+            "select table_schema from information_schema.tables where table_name = ?", [table]
+        ).fetchone()
+        con.execute(f'alter table {schema}."{table}" drop column {column}')
+    finally:
+        con.close()
+
+
 def _land_day(
     source_root: Path, target_root: Path, day: dt.date, datasets: str = "*/*", held: str = ""
 ) -> None:
@@ -603,6 +614,9 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
                 env=_listed_landing(incremental, day),
             )
             if i == 2:
+                # a warehouse built before stg_rfid__observations had event_date: the next
+                # run fills it for every row (the rest of the history included)
+                _drop_column(incremental, "stg_rfid__observations", "event_date")
                 late = days[1].isoformat()
                 _land_day(generated, incremental, days[1], datasets=LATE_TICKETS)
                 window = {"partition_start": late, "partition_end": late}
@@ -624,6 +638,16 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     want = _marts_tables(full / "build" / "warehouse.duckdb")
     assert set(got) == set(want)
     assert got.get("marts.fct_orders"), "no orders were built"
+    con = duckdb.connect(str(incremental / "build" / "warehouse.duckdb"), read_only=True)
+    try:
+        observation_days = con.execute(
+            "select count(*), count(event_date), min(event_date), max(event_date) "
+            "from staging.stg_rfid__observations"
+        ).fetchone()
+    finally:
+        con.close()
+    assert observation_days[0] == observation_days[1] > 0, observation_days  # filled again
+    assert observation_days[2:] == (days[0], days[-1]), observation_days
     # two months of pair rows, each rebuilt by the runs of its days
     months = {row[0] for row in got["intermediate.int_store_stock_pair_months"]}
     assert months == {dt.date(2026, 2, 1), dt.date(2026, 3, 1)}, months

@@ -42,6 +42,10 @@ observations as (
         observations.quantity
     from {{ ref('stg_rfid__observations') }} as observations
     inner join cycle_count_events on observations.event_id = cycle_count_events.event_id
+    {%- if windowed %}
+    -- the join alone would scan every observation of the history (60 M rows at two years)
+        where observations.event_date >= {{ previous_counts_from }}
+    {%- endif %}
 
 ),
 
