@@ -175,6 +175,27 @@
 {%- endmacro %}
 
 {#-
+    Pre-hook of an incremental model that gained `column`, a value of a lookup table `lookup`
+    (one row per `key`): in an incremental run where the existing table lacks it, the table is
+    rewritten once with the column looked up for every row it holds, before the run adds its own
+    rows. A CREATE TABLE AS streams to disk; reading every landed partition again through dbt's
+    temporary table instead ran a daily run out of its memory at two years (60 M RFID
+    observations: 20 s this way). A left join: a row without a match keeps a null, not lost.
+-#}
+{% macro add_column_in_place(column, lookup, key) -%}
+    {%- if lacks_column(column) -%}
+        {%- set rewritten = this.incorporate(path={'identifier': this.identifier ~ '__with_' ~ column}) -%}
+        {%- do run_query(
+            'create table ' ~ rewritten ~ ' as select existing.*, lookup.' ~ column
+            ~ ' from ' ~ this ~ ' as existing left join ' ~ lookup ~ ' as lookup'
+            ~ ' on existing.' ~ key ~ ' = lookup.' ~ key
+        ) -%}
+        {%- do run_query('drop table ' ~ this) -%}
+        {%- do run_query('alter table ' ~ rewritten ~ ' rename to ' ~ this.identifier) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     dbt's is_incremental(), false in a unit test that gives no `this` (dbt's macro then fails on
     the missing relation): such unit tests exercise the full build.
 -#}

@@ -615,7 +615,7 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
             )
             if i == 2:
                 # a warehouse built before stg_rfid__observations had event_date: the next
-                # run fills it for every row (the rest of the history included)
+                # run adds it to every row in place (the rest of the history included)
                 _drop_column(incremental, "stg_rfid__observations", "event_date")
                 late = days[1].isoformat()
                 _land_day(generated, incremental, days[1], datasets=LATE_TICKETS)

@@ -1,10 +1,11 @@
-{{ config(**incremental_config('event_id')) }}
 -- EPCs seen by each event (of its latest landing): a serial, or a class with a quantity, with
 -- the event's business day (readers of a few days filter on it: DuckDB then skips the rest).
 -- Incremental: the observations of the events landed by this run replace their previous ones.
--- A table built before it had event_date reads every landed partition once to fill it.
-{%- set rebuild = lacks_column('event_date') %}
-{%- set landed = source('rfid', 'observations') if rebuild else landing_source('rfid', 'observations') %}
+-- A table built before it had event_date gets it first, in place (the pre-hook).
+{{ config(
+    pre_hook="{{ add_column_in_place('event_date', ref('stg_rfid__events'), 'event_id') }}",
+    **incremental_config('event_id')
+) }}
 with
 
 events as (
@@ -15,7 +16,7 @@ events as (
         _partition_date,
         _extracted_at
     from {{ ref('stg_rfid__events') }}
-    where {{ in_landing_window(rebuild=rebuild) }}
+    where {{ in_landing_window() }}
 
 )
 
@@ -28,7 +29,7 @@ select
     observations.serial,
     observations.serial is not null as is_serialised,
     observations.quantity
-from {{ landed }} as observations
+from {{ landing_source('rfid', 'observations') }} as observations
 inner join events
     on
         observations.event_id = events.event_id
@@ -36,4 +37,4 @@ inner join events
         and {{ to_timestamptz('observations._extracted_at') }} = events._extracted_at
 where
     observations.quantity >= 0
-    and {{ in_landing_window('observations._partition_date', rebuild=rebuild) }}
+    and {{ in_landing_window('observations._partition_date') }}
