@@ -556,6 +556,15 @@ def _drop_column(warehouse: Path, table: str, column: str) -> None:
         con.close()
 
 
+def _one_row(warehouse: Path, sql: str) -> tuple:
+    """The one row `sql` returns from a warehouse's build database (read-only)."""
+    con = duckdb.connect(str(warehouse / "build" / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
 def _land_day(
     source_root: Path, target_root: Path, day: dt.date, datasets: str = "*/*", held: str = ""
 ) -> None:
@@ -638,14 +647,11 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     want = _marts_tables(full / "build" / "warehouse.duckdb")
     assert set(got) == set(want)
     assert got.get("marts.fct_orders"), "no orders were built"
-    con = duckdb.connect(str(incremental / "build" / "warehouse.duckdb"), read_only=True)
-    try:
-        observation_days = con.execute(
-            "select count(*), count(event_date), min(event_date), max(event_date) "
-            "from staging.stg_rfid__observations"
-        ).fetchone()
-    finally:
-        con.close()
+    observation_days = _one_row(
+        incremental,
+        "select count(*), count(event_date), min(event_date), max(event_date) "
+        "from staging.stg_rfid__observations",
+    )
     assert observation_days[0] == observation_days[1] > 0, observation_days  # filled again
     assert observation_days[2:] == (days[0], days[-1]), observation_days
     # two months of pair rows, each rebuilt by the runs of its days
@@ -653,15 +659,12 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     assert months == {dt.date(2026, 2, 1), dt.date(2026, 3, 1)}, months
     # the situations compared did happen: every day complete in the end, some final, one
     # GA4-thresholded day, some orders late
-    con = duckdb.connect(str(full / "build" / "warehouse.duckdb"), read_only=True)
-    try:
-        kpi_days = con.execute(
-            "select count(*), count(*) filter (where is_final), "
-            "count(*) filter (where sessions_thresholded), sum(unshipped_over_48h) "
-            "from marts.mart_kpi_daily"
-        ).fetchone()
-    finally:
-        con.close()
+    kpi_days = _one_row(
+        full,
+        "select count(*), count(*) filter (where is_final), "
+        "count(*) filter (where sessions_thresholded), sum(unshipped_over_48h) "
+        "from marts.mart_kpi_daily",
+    )
     assert kpi_days[:3] == (DAYS, 2, 1) and kpi_days[3] > 0, kpi_days
     # the campaign renamed, and the campaign that appeared last with orders of earlier days
     campaign_days = {(row[0], row[2], row[3]) for row in got["marts.mart_campaign_daily"]}
