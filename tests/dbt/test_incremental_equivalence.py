@@ -50,6 +50,8 @@ RENAMED = ("m-400", "Catalog retargeting EU")
 #: g-500 spends on the quiet day only; the first order of the first day names it (attributable
 #: once the campaign appears)
 LATE_CAMPAIGN = ("g-500", "Late launch")
+#: Their first order is cancelled after their second landed (write_landing).
+RESEQUENCED_CUSTOMER = "gid://shopify/Customer/98"
 UTMS = [
     (None, None),
     ("google", "cpc", "g-100"),
@@ -279,6 +281,18 @@ def write_landing(
     lone.is_test = False
     lone.events = [(lone.created + dt.timedelta(days=2), "cancel", None)]
     orders.append(lone)
+    # A customer's first order cancelled two days later: their second order, landed on the first
+    # day and never again, becomes their first (fct_orders must rewrite it, not only the order
+    # that landed).
+    first, second = (
+        _Order(n + k, dt.datetime.combine(start, dt.time(h), PARIS).astimezone(UTC), rng, catalog)
+        for k, h in ((2, 9), (3, 15))
+    )
+    for order in (first, second):
+        order.customer_id, order.is_test = RESEQUENCED_CUSTOMER, False
+    first.events = [(first.created + dt.timedelta(days=2), "cancel", None)]
+    second.events = []
+    orders.extend((first, second))
 
     tickets = []
     for i, day in enumerate(day_list):
@@ -669,6 +683,13 @@ def test_day_by_day_incremental_equals_full_refresh(tmp_path: Path) -> None:
     # the campaign renamed, and the campaign that appeared last with orders of earlier days
     campaign_days = {(row[0], row[2], row[3]) for row in got["marts.mart_campaign_daily"]}
     assert {name for _, cid, name in campaign_days if cid == RENAMED[0]} == {RENAMED[1]}
+    # the order that became its customer's first without landing again
+    assert _one_row(
+        incremental,
+        "select list(customer_order_number order by ordered_at), "
+        "list(is_first_order order by ordered_at) from marts.fct_orders "
+        f"where customer_id = '{RESEQUENCED_CUSTOMER}' and not is_cancelled",
+    ) == ([1], [True])
     late_days = {day for day, cid, _ in campaign_days if cid == LATE_CAMPAIGN[0]}
     assert days[0] in late_days, late_days
     for name in sorted(want):
